@@ -1,0 +1,204 @@
+// The API a program sees in every logical thread: registered memory, sync objects by name, and
+// recorded values. The main thread's Session extends it with creation, spawn, input and finish;
+// a worker gets it from attach(). Objects are created (with their sizes) only on the main thread,
+// on its deterministic path, so names map to the same ids and offsets in record and replay.
+
+import { randomBytes as liveRandomBytes, randomUUID as liveRandomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Arena, elementTypes, type ElementType, type Entry } from './arena.js';
+import { usage } from './errors.js';
+import { ValueKind } from './event.js';
+import { EntryKind } from './symbols.js';
+import { modeNames, type ModeName, type Thread } from './thread.js';
+import { AtomicArray } from './sync/atomic.js';
+import { Barrier } from './sync/barrier.js';
+import { Channel } from './sync/channel.js';
+import { Condition } from './sync/condition.js';
+import { Mutex } from './sync/mutex.js';
+import { RwLock } from './sync/rwlock.js';
+import { Semaphore } from './sync/semaphore.js';
+
+export interface ChannelOptions {
+  /** Values the channel holds before send waits (default 64). */
+  capacity?: number;
+  /** Largest serialised value in bytes (default 1024). */
+  bytesMax?: number;
+}
+
+/** The clock and randomness the program would otherwise read directly; lockstep records them. */
+export const live = {
+  dateNow: Date.now,
+  perfNow: performance.now.bind(performance),
+  random: Math.random,
+  randomBytes: (n: number) => new Uint8Array(liveRandomBytes(n)),
+  randomUUID: liveRandomUUID,
+};
+
+export class LockstepThread {
+  private readonly groups = new Map<string, unknown[]>();
+  private readonly regions = new Map<string, unknown>();
+
+  constructor(
+    readonly arena: Arena,
+    readonly thread: Thread,
+    /** The run's seed: the same in record and replay. */
+    readonly seed: bigint,
+    private readonly isMain: boolean,
+  ) {}
+
+  /** This thread's logical id: 0 for the main thread, 1, 2, … in spawn order. */
+  get id(): number {
+    return this.thread.id;
+  }
+
+  get mode(): ModeName {
+    return modeNames[this.thread.mode]!;
+  }
+
+  // ---- registered shared memory ----
+
+  /** A registered region: created with `length` on the main thread, attached by name elsewhere. */
+  shared<C extends ElementType>(name: string, type: C, length?: number): InstanceType<C> {
+    const hit = this.regions.get(name);
+    if (hit) return hit as InstanceType<C>;
+    const typeIndex = elementTypes.indexOf(type);
+    if (typeIndex < 0) throw usage(`shared("${name}") needs a typed-array constructor such as Int32Array`);
+    let entry: Entry;
+    if (length !== undefined && this.isMain) {
+      if (!Number.isInteger(length) || length <= 0) throw usage(`shared("${name}") needs a positive integer length`);
+      const slots = Math.ceil((length * type.BYTES_PER_ELEMENT) / 4);
+      const offset = this.arena.alloc(slots, `region "${name}"`);
+      entry = this.arena.register({ kind: EntryKind.Region, name, offset, count: length, type: typeIndex, firstId: 0, param: 0 });
+    } else {
+      entry = this.arena.lookup(name, EntryKind.Region);
+      if (entry.type !== typeIndex) throw usage(`region "${name}" is a ${elementTypes[entry.type]!.name}, not a ${type.name}`);
+      if (length !== undefined && length !== entry.count) throw usage(`region "${name}" has length ${entry.count}, not ${length}`);
+    }
+    const Ctor = type as unknown as new (b: SharedArrayBuffer, offset: number, length: number) => InstanceType<C>;
+    const view = new Ctor(this.arena.buffer, entry.offset * 4, entry.count);
+    this.regions.set(name, view);
+    return view;
+  }
+
+  // ---- sync objects: `xs(name, count)` creates a group on the main thread, `xs(name)` attaches ----
+
+  mutexes(name: string, count?: number): Mutex[] {
+    return this.group(EntryKind.Mutex, name, count, () => Mutex.SLOTS, 0, null, (id, s) => new Mutex(this.thread, id, s));
+  }
+
+  mutex(name: string): Mutex {
+    return this.mutexes(name, this.isMain && !this.arena.find(name) ? 1 : undefined)[0]!;
+  }
+
+  conditions(name: string, count?: number): Condition[] {
+    return this.group(EntryKind.Condition, name, count, () => Condition.SLOTS, 0, null, (id, s) => new Condition(this.thread, id, s));
+  }
+
+  condition(name: string): Condition {
+    return this.conditions(name, this.isMain && !this.arena.find(name) ? 1 : undefined)[0]!;
+  }
+
+  semaphores(name: string, count?: number, permits = 0): Semaphore[] {
+    return this.group(EntryKind.Semaphore, name, count, () => Semaphore.SLOTS, permits,
+      (a, s) => Semaphore.init(a, s, permits), (id, s) => new Semaphore(this.thread, id, s));
+  }
+
+  semaphore(name: string, permits?: number): Semaphore {
+    return this.semaphores(name, this.isMain && permits !== undefined ? 1 : undefined, permits)[0]!;
+  }
+
+  barriers(name: string, count?: number, parties?: number): Barrier[] {
+    if (count !== undefined && this.isMain && !(Number.isInteger(parties) && parties! > 0)) {
+      throw usage(`barrier "${name}" needs a positive number of parties`);
+    }
+    return this.group(EntryKind.Barrier, name, count, () => Barrier.SLOTS, parties ?? 0,
+      (a, s) => Barrier.init(a, s, parties!), (id, s) => new Barrier(this.thread, id, s));
+  }
+
+  barrier(name: string, parties?: number): Barrier {
+    return this.barriers(name, this.isMain && parties !== undefined ? 1 : undefined, parties)[0]!;
+  }
+
+  rwlocks(name: string, count?: number): RwLock[] {
+    return this.group(EntryKind.RwLock, name, count, () => RwLock.SLOTS, 0, null, (id, s) => new RwLock(this.thread, id, s));
+  }
+
+  rwlock(name: string): RwLock {
+    return this.rwlocks(name, this.isMain && !this.arena.find(name) ? 1 : undefined)[0]!;
+  }
+
+  /** An array of `length` atomic Int32 cells (each cell is its own sync object). */
+  atomics(name: string, length?: number): AtomicArray {
+    const hit = this.groups.get(name);
+    if (hit) return hit[0] as AtomicArray;
+    const entry = this.entryFor(EntryKind.Atomic, name, length, AtomicArray.SLOTS_PER_CELL, 0, null);
+    const array = new AtomicArray(this.thread, entry.firstId, entry.offset, entry.count);
+    this.groups.set(name, [array]);
+    return array;
+  }
+
+  /** A bounded channel of structured-clonable values. */
+  channel<T = unknown>(name: string, options?: ChannelOptions): Channel<T> {
+    const hit = this.groups.get(name);
+    if (hit) return hit[0] as Channel<T>;
+    const capacity = options?.capacity ?? 64;
+    const bytesMax = options?.bytesMax ?? 1024;
+    const create = this.isMain && !this.arena.find(name);
+    if (create && !(Number.isInteger(capacity) && capacity > 0 && Number.isInteger(bytesMax) && bytesMax > 0)) {
+      throw usage(`channel "${name}" needs a positive integer capacity and bytesMax`);
+    }
+    const entry = this.entryFor(EntryKind.Channel, name, create ? 1 : undefined, Channel.slots(capacity, bytesMax), capacity,
+      (a, s) => Channel.init(a, s, capacity, bytesMax));
+    const ch = new Channel<T>(this.thread, entry.firstId, entry.offset);
+    this.groups.set(name, [ch]);
+    return ch;
+  }
+
+  // ---- recorded values ----
+
+  /** Wall-clock milliseconds (Date.now), recorded and replayed. */
+  now(): number {
+    return this.thread.float(ValueKind.Now, live.dateNow);
+  }
+
+  /** A float in [0, 1), recorded and replayed. */
+  random(): number {
+    return this.thread.float(ValueKind.Random, live.random);
+  }
+
+  /** `n` random bytes, recorded and replayed. */
+  randomBytes(n: number): Uint8Array {
+    return this.thread.bytes(ValueKind.RandomBytes, () => live.randomBytes(n));
+  }
+
+  // ---- internals ----
+
+  private group<T>(
+    kind: EntryKind, name: string, count: number | undefined, slotsPer: () => number, param: number,
+    init: ((a: Int32Array, s: number) => void) | null, make: (id: number, s: number) => T,
+  ): T[] {
+    const hit = this.groups.get(name);
+    if (hit && (count === undefined || count === hit.length)) return hit as T[];
+    const per = slotsPer();
+    const entry = this.entryFor(kind, name, count, per, param, init);
+    const out: T[] = [];
+    for (let i = 0; i < entry.count; i++) out.push(make(entry.firstId + i, entry.offset + i * entry.type));
+    this.groups.set(name, out);
+    return out;
+  }
+
+  /** Creates the named group (main thread, with a count) or looks it up. */
+  private entryFor(kind: EntryKind, name: string, count: number | undefined, slotsPer: number, param: number,
+    init: ((a: Int32Array, s: number) => void) | null): Entry {
+    if (count === undefined || !this.isMain) {
+      const entry = this.arena.lookup(name, kind);
+      if (count !== undefined && count !== entry.count) throw usage(`"${name}" has ${entry.count} objects, not ${count}`);
+      return entry;
+    }
+    if (!Number.isInteger(count) || count <= 0) throw usage(`"${name}" needs a positive integer count`);
+    const firstId = this.arena.takeIds(count, `"${name}"`);
+    const offset = this.arena.alloc(count * slotsPer, `"${name}"`);
+    if (init) for (let i = 0; i < count; i++) init(this.arena.a, offset + i * slotsPer);
+    return this.arena.register({ kind, name, offset, count, type: slotsPer, firstId, param });
+  }
+}

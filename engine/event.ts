@@ -1,0 +1,129 @@
+// The event model: one nondeterministic observation by one logical thread. In rings, in replay
+// streams and in the log, an event is two 32-bit words, optionally followed by a payload:
+//
+//   head = kind << 24 | object        (object: 24-bit sync-object id, value kind, or thread id)
+//   arg  = version | result | payload byte length
+//
+// In a ring the payload follows inline, padded to whole words; in a log chunk it moves to the
+// chunk's `data` bytes. An *ordered* event carries (object, version): replay runs it only when the
+// object's version word equals `arg`, and the drain never ships (object, v) before (object, v-1).
+
+export const enum Kind {
+  Lock = 1,
+  TryOk = 2,
+  TryFail = 3,
+  ReadLock = 4,
+  WriteLock = 5,
+  SemAcquire = 6,
+  Barrier = 7,
+  Send = 8,
+  Recv = 9,
+  PollOk = 10,
+  PollEmpty = 11,
+  Close = 12,
+  WaitResult = 13,
+  AtomicAdd = 20,
+  AtomicSub = 21,
+  AtomicAnd = 22,
+  AtomicOr = 23,
+  AtomicXor = 24,
+  AtomicExchange = 25,
+  AtomicCompareExchange = 26,
+  AtomicLoad = 27,
+  AtomicStore = 28,
+  Value = 40,
+  Input = 41,
+  Output = 42,
+  Spawn = 50,
+  Exit = 51,
+  Error = 52,
+  End = 60,
+}
+
+export const kindNames: Record<number, string> = {
+  [Kind.Lock]: 'lock',
+  [Kind.TryOk]: 'try-acquire(ok)',
+  [Kind.TryFail]: 'try-acquire(failed)',
+  [Kind.ReadLock]: 'read-lock',
+  [Kind.WriteLock]: 'write-lock',
+  [Kind.SemAcquire]: 'semaphore-acquire',
+  [Kind.Barrier]: 'barrier-wait',
+  [Kind.Send]: 'channel-send',
+  [Kind.Recv]: 'channel-receive',
+  [Kind.PollOk]: 'channel-poll(got)',
+  [Kind.PollEmpty]: 'channel-poll(empty)',
+  [Kind.Close]: 'channel-close',
+  [Kind.WaitResult]: 'condition-wait',
+  [Kind.AtomicAdd]: 'atomic-add',
+  [Kind.AtomicSub]: 'atomic-sub',
+  [Kind.AtomicAnd]: 'atomic-and',
+  [Kind.AtomicOr]: 'atomic-or',
+  [Kind.AtomicXor]: 'atomic-xor',
+  [Kind.AtomicExchange]: 'atomic-exchange',
+  [Kind.AtomicCompareExchange]: 'atomic-compareExchange',
+  [Kind.AtomicLoad]: 'atomic-load',
+  [Kind.AtomicStore]: 'atomic-store',
+  [Kind.Value]: 'value',
+  [Kind.Input]: 'input',
+  [Kind.Output]: 'output',
+  [Kind.Spawn]: 'spawn',
+  [Kind.Exit]: 'exit',
+  [Kind.Error]: 'error',
+  [Kind.End]: 'end',
+};
+
+/** Value kinds: the object field of a Value event. */
+export const enum ValueKind {
+  Now = 0,
+  Random = 1,
+  RandomBytes = 2,
+  DateNow = 3,
+  PerfNow = 4,
+  Uuid = 5,
+}
+
+export const valueKindNames = ['now', 'random', 'randomBytes', 'Date.now', 'performance.now', 'randomUUID'];
+
+export const OBJECT_BITS = 24;
+export const OBJECT_MASK = (1 << OBJECT_BITS) - 1;
+
+export function head(kind: Kind, object: number): number {
+  return ((kind << OBJECT_BITS) | object) | 0;
+}
+
+export function kindOf(head: number): number {
+  return head >>> OBJECT_BITS;
+}
+
+export function objectOf(head: number): number {
+  return head & OBJECT_MASK;
+}
+
+/** An ordered event takes a version of its object; replay waits for that version. */
+export function isOrdered(kind: number): boolean {
+  return (kind >= Kind.Lock && kind <= Kind.Close && kind !== Kind.TryFail && kind !== Kind.PollEmpty) ||
+    (kind >= Kind.AtomicAdd && kind <= Kind.AtomicStore);
+}
+
+/** A payload event's arg is the byte length of the payload that follows it. */
+export function hasPayload(kind: number): boolean {
+  return kind === Kind.Value || kind === Kind.Input || kind === Kind.Output || kind === Kind.Error || kind === Kind.End;
+}
+
+export function payloadWords(bytes: number): number {
+  return (bytes + 3) >>> 2;
+}
+
+/** Human description of an event, used in divergence reports and by inspect. */
+export function describe(headWord: number, arg: number): string {
+  const kind = kindOf(headWord);
+  const object = objectOf(headWord);
+  const name = kindNames[kind] ?? `kind#${kind}`;
+  if (kind === Kind.Value) return `${name}(${valueKindNames[object] ?? object})`;
+  if (kind === Kind.Spawn) return `${name}(thread ${object})`;
+  if (kind === Kind.Exit) return `${name}(code ${arg})`;
+  if (kind === Kind.Error || kind === Kind.End) return name;
+  if (kind === Kind.WaitResult) return `${name}(object ${object}, ${arg === 0 ? 'notified' : 'timed-out'})`;
+  if (isOrdered(kind)) return `${name}(object ${object}, version ${arg >>> 0})`;
+  return `${name}(object ${object})`;
+}

@@ -1,0 +1,34 @@
+// A mutex on one Int32 word, after Ulrich Drepper, "Futexes Are Tricky" (2011), mutex3, with a
+// short spin before parking because with more threads than cores a parked waiter costs a context
+// switch, and unbounded spinning starves the holder.
+//
+// Encoding: 0 unlocked, 1 locked with no waiters, 2 locked with possible waiters.
+
+const SPIN_MAX = 64;
+
+export function lockWord(a: Int32Array, i: number): void {
+  if (Atomics.compareExchange(a, i, 0, 1) === 0) return;
+  lockWordSlow(a, i);
+}
+
+function lockWordSlow(a: Int32Array, i: number): void {
+  for (let spin = 0; spin < SPIN_MAX; spin++) {
+    if (Atomics.load(a, i) === 0 && Atomics.compareExchange(a, i, 0, 1) === 0) return;
+  }
+  let c = Atomics.exchange(a, i, 2);
+  while (c !== 0) {
+    Atomics.wait(a, i, 2);
+    c = Atomics.exchange(a, i, 2);
+  }
+}
+
+export function tryLockWord(a: Int32Array, i: number): boolean {
+  return Atomics.compareExchange(a, i, 0, 1) === 0;
+}
+
+export function unlockWord(a: Int32Array, i: number): void {
+  if (Atomics.sub(a, i, 1) !== 1) {
+    Atomics.store(a, i, 0);
+    Atomics.notify(a, i, 1);
+  }
+}

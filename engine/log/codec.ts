@@ -1,0 +1,141 @@
+// Encoding of the log's tables with FlatBuffers (schema.fbs; generated code in generated/).
+// Plain objects in, plain objects out, so nothing outside this file touches FlatBuffers.
+
+import * as flatbuffers from 'flatbuffers';
+import { Chunk } from './generated/lockstep/log/chunk.js';
+import { Frame } from './generated/lockstep/log/frame.js';
+import { Header } from './generated/lockstep/log/header.js';
+import { Trailer } from './generated/lockstep/log/trailer.js';
+
+export interface HeaderData {
+  formatVersion: number;
+  programPath: string;
+  programHash: string;
+  args: string[];
+  threadsMax: number;
+  seed: bigint;
+  nodeVersion: string;
+  options: string;
+}
+
+export interface ChunkData {
+  thread: number;
+  firstIndex: number;
+  /** Two words per event (event.ts). */
+  events: Int32Array;
+  data: Uint8Array;
+}
+
+export interface TrailerData {
+  threadCount: number;
+  eventCount: number;
+  digest: string;
+}
+
+export interface FrameData {
+  seq: number;
+  chunks: ChunkData[];
+  trailer: TrailerData | null;
+}
+
+export function encodeHeader(h: HeaderData): Uint8Array {
+  const b = new flatbuffers.Builder(256);
+  const path = b.createString(h.programPath);
+  const hash = b.createString(h.programHash);
+  const args = Header.createArgsVector(b, h.args.map((s) => b.createString(s)));
+  const node = b.createString(h.nodeVersion);
+  const options = b.createString(h.options);
+  Header.startHeader(b);
+  Header.addFormatVersion(b, h.formatVersion);
+  Header.addProgramPath(b, path);
+  Header.addProgramHash(b, hash);
+  Header.addArgs(b, args);
+  Header.addThreadsMax(b, h.threadsMax);
+  Header.addSeed(b, h.seed);
+  Header.addNodeVersion(b, node);
+  Header.addOptions(b, options);
+  b.finish(Header.endHeader(b));
+  return b.asUint8Array().slice();
+}
+
+export function decodeHeader(bytes: Uint8Array): HeaderData {
+  const h = Header.getRootAsHeader(new flatbuffers.ByteBuffer(bytes));
+  const args: string[] = [];
+  for (let i = 0; i < h.argsLength(); i++) args.push(h.args(i) ?? '');
+  return {
+    formatVersion: h.formatVersion(),
+    programPath: h.programPath() ?? '',
+    programHash: h.programHash() ?? '',
+    args,
+    threadsMax: h.threadsMax(),
+    seed: h.seed(),
+    nodeVersion: h.nodeVersion() ?? '',
+    options: h.options() ?? '{}',
+  };
+}
+
+export function encodeFrame(f: FrameData): Uint8Array {
+  let size = 64;
+  for (const c of f.chunks) size += c.events.length * 4 + c.data.length + 64;
+  const b = new flatbuffers.Builder(size);
+  const chunks = f.chunks.map((c) => {
+    const events = uintVector(b, c.events);
+    const data = Chunk.createDataVector(b, c.data);
+    Chunk.startChunk(b);
+    Chunk.addThread(b, c.thread);
+    Chunk.addFirstIndex(b, BigInt(c.firstIndex));
+    Chunk.addEvents(b, events);
+    Chunk.addData(b, data);
+    return Chunk.endChunk(b);
+  });
+  const chunkVector = Frame.createChunksVector(b, chunks);
+  let trailer = 0;
+  if (f.trailer) {
+    const digest = b.createString(f.trailer.digest);
+    Trailer.startTrailer(b);
+    Trailer.addThreadCount(b, f.trailer.threadCount);
+    Trailer.addEventCount(b, BigInt(f.trailer.eventCount));
+    Trailer.addDigest(b, digest);
+    trailer = Trailer.endTrailer(b);
+  }
+  Frame.startFrame(b);
+  Frame.addSeq(b, BigInt(f.seq));
+  Frame.addChunks(b, chunkVector);
+  if (f.trailer) Frame.addTrailer(b, trailer);
+  b.finish(Frame.endFrame(b));
+  return b.asUint8Array().slice();
+}
+
+/** A [uint] vector written in one copy rather than one builder call per element. */
+function uintVector(b: flatbuffers.Builder, words: Int32Array): flatbuffers.Offset {
+  b.startVector(4, words.length, 4);
+  // The builder fills its buffer from the end; `space` is private in the typings, public in JS.
+  const inner = b as unknown as { space: number; bb: flatbuffers.ByteBuffer };
+  const space = inner.space - words.length * 4;
+  inner.bb.bytes().set(new Uint8Array(words.buffer, words.byteOffset, words.length * 4), space);
+  inner.space = space;
+  inner.bb.setPosition(space);
+  return b.endVector();
+}
+
+/** Decodes a frame; `bytes` must be 4-byte aligned (frame.ts copies payloads). */
+export function decodeFrame(bytes: Uint8Array): FrameData {
+  const f = Frame.getRootAsFrame(new flatbuffers.ByteBuffer(bytes));
+  const chunks: ChunkData[] = [];
+  for (let i = 0; i < f.chunksLength(); i++) {
+    const c = f.chunks(i)!;
+    const events = c.eventsArray();
+    chunks.push({
+      thread: c.thread(),
+      firstIndex: Number(c.firstIndex()),
+      events: events ? new Int32Array(events.buffer, events.byteOffset, events.length) : new Int32Array(0),
+      data: c.dataArray() ?? new Uint8Array(0),
+    });
+  }
+  const t = f.trailer();
+  return {
+    seq: Number(f.seq()),
+    chunks,
+    trailer: t ? { threadCount: t.threadCount(), eventCount: Number(t.eventCount()), digest: t.digest() ?? '' } : null,
+  };
+}

@@ -1,0 +1,14 @@
+// The log file: MAGIC (8 bytes), FORMAT_VERSION (u32 LE), then frames (frame.ts). The first frame
+// holds a Header table, every later one a Frame table (schema.fbs). Bump FORMAT_VERSION on every
+// change to schema.fbs or to the framing.
+
+export const MAGIC = new TextEncoder().encode('LOCKSTEP');
+export const FORMAT_VERSION = 1;
+export const PREAMBLE_BYTES = MAGIC.length + 4;
+
+export function preamble(): Uint8Array {
+  const out = new Uint8Array(PREAMBLE_BYTES);
+  out.set(MAGIC, 0);
+  new DataView(out.buffer).setUint32(MAGIC.length, FORMAT_VERSION, true);
+  return out;
+}

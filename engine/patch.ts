@@ -1,0 +1,65 @@
+// Replaces the ambient sources of nondeterminism inside a recorded or replayed thread with
+// recorded ones: Math.random, Date (the whole constructor, because `new Date()` does not call
+// Date.now), performance.now, crypto.getRandomValues (global webcrypto; node:crypto's is a
+// read-only getter and is left alone) and randomUUID (webcrypto and node:crypto).
+// Returns a function that puts the originals back.
+
+import nodeCrypto from 'node:crypto';
+import { syncBuiltinESMExports } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { ValueKind } from './event.js';
+import { live } from './api.js';
+import type { Thread } from './thread.js';
+
+export function patchGlobals(t: Thread): () => void {
+  const OriginalDate = Date;
+  const originalRandom = Math.random;
+  const originalPerfNow = performance.now;
+  const web = globalThis.crypto;
+  const originalGetRandomValues = web.getRandomValues;
+  const originalRandomUUID = web.randomUUID;
+  const originalNodeRandomUUID = nodeCrypto.randomUUID;
+
+  const dateNow = (): number => t.float(ValueKind.DateNow, live.dateNow);
+  function PatchedDate(this: unknown, ...args: unknown[]): unknown {
+    if (!new.target) return new OriginalDate(dateNow()).toString();
+    return args.length === 0 ? new OriginalDate(dateNow()) : new (OriginalDate as DateConstructor)(...(args as [number]));
+  }
+  Object.setPrototypeOf(PatchedDate, OriginalDate);
+  PatchedDate.prototype = OriginalDate.prototype;
+  PatchedDate.now = dateNow;
+  PatchedDate.parse = OriginalDate.parse;
+  PatchedDate.UTC = OriginalDate.UTC;
+
+  const getRandomValues = <T extends ArrayBufferView | null>(array: T): T => {
+    if (!array) return array;
+    const view = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+    view.set(t.bytes(ValueKind.RandomBytes, () => {
+      originalGetRandomValues.call(web, view);
+      return view.slice();
+    }));
+    return array;
+  };
+  const randomUUID = (): `${string}-${string}-${string}-${string}-${string}` => {
+    const bytes = t.bytes(ValueKind.Uuid, () => new TextEncoder().encode(live.randomUUID()));
+    return new TextDecoder().decode(bytes) as `${string}-${string}-${string}-${string}-${string}`;
+  };
+
+  globalThis.Date = PatchedDate as unknown as DateConstructor;
+  Math.random = () => t.float(ValueKind.Random, originalRandom);
+  performance.now = () => t.float(ValueKind.PerfNow, live.perfNow);
+  web.getRandomValues = getRandomValues;
+  web.randomUUID = randomUUID;
+  nodeCrypto.randomUUID = randomUUID as typeof nodeCrypto.randomUUID;
+  syncBuiltinESMExports();
+
+  return () => {
+    globalThis.Date = OriginalDate;
+    Math.random = originalRandom;
+    performance.now = originalPerfNow;
+    web.getRandomValues = originalGetRandomValues;
+    web.randomUUID = originalRandomUUID;
+    nodeCrypto.randomUUID = originalNodeRandomUUID;
+    syncBuiltinESMExports();
+  };
+}

@@ -1,0 +1,354 @@
+// The main thread's side of a run: start() makes the arena, opens the log (record) or reads it
+// (replay), starts the drain, spawns logical threads, feeds inputs, and finish() seals the run
+// with its digest. The same program runs unchanged in modes off, record and replay.
+
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serialize, deserialize } from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import { Arena } from './arena.js';
+import { LockstepThread } from './api.js';
+import { LockstepError, digestMismatch, limitExceeded, revive, usage, wrongProgram } from './errors.js';
+import { Kind } from './event.js';
+import { FORMAT_VERSION } from './log/format.js';
+import { resolveLimits, type Limits } from './limits.js';
+import { patchGlobals } from './patch.js';
+import { C_ABORT, C_DOORBELL, C_FINISH, T_RING, T_RING_WORDS, T_STATE } from './symbols.js';
+import { Mode, Thread, modeNames, type ModeName } from './thread.js';
+import { digestArena } from './digest.js';
+import type { Channel } from './sync/channel.js';
+import { RING_HEADER_SLOTS, RingWriter } from '../recorder/ring.js';
+import { LogWriter } from '../recorder/log_writer.js';
+import type { DrainInit, DrainReport } from '../recorder/drain.js';
+import { readLog, type Log } from '../replayer/log_reader.js';
+import { StreamReader, type StreamInit } from '../replayer/stream.js';
+import type { WorkerInit } from '../workers/bootstrap.js';
+
+export interface StartOptions {
+  /** 'off' (default), 'record' or 'replay'; else $LOCKSTEP_MODE. */
+  mode?: ModeName;
+  /** The log file to write or read; else $LOCKSTEP_LOG. */
+  log?: string;
+  /** The run's seed (record); replay takes it from the log. Default: random. */
+  seed?: number | bigint;
+  /** The program's entry file, for the log's program identity. Default: process.argv[1]. */
+  program?: string;
+  /** The program's arguments, kept in the log. Default: process.argv.slice(2). */
+  args?: string[];
+  /** Patch Math.random, Date, performance.now and crypto in recorded threads (default true). */
+  patchGlobals?: boolean;
+  /** Replay even if the running program's entry file differs from the recorded one. */
+  allowProgramChange?: boolean;
+  limits?: Partial<Limits>;
+}
+
+export interface SpawnOptions {
+  /** How many threads to start from this entry (default 1). */
+  count?: number;
+  /** Structured-clonable data each thread gets as `attach().data`. */
+  data?: unknown;
+}
+
+export interface ThreadExit {
+  thread: number;
+  ok: boolean;
+  error?: Error;
+}
+
+export interface Spawned {
+  ids: number[];
+  workers: Worker[];
+  /** Settles when every thread of this spawn has exited; rejects if the run failed (divergence…). */
+  exited: Promise<ThreadExit[]>;
+}
+
+export interface RunResult {
+  mode: ModeName;
+  digest: string;
+  /** Replay: the digest the recording ended with (equal to `digest`, or finish() throws). */
+  recordedDigest?: string;
+  threads: number;
+  /** Events recorded or replayed, all threads together. */
+  events: number;
+  log?: string;
+  logBytes?: number;
+}
+
+/** The header options that shape the arena; replay must use the recorded ones. */
+interface RecordedOptions {
+  limits: Limits;
+  patchGlobals: boolean;
+}
+
+export class Session extends LockstepThread {
+  private readonly exits: Promise<ThreadExit>[] = [];
+  private readonly workers = new Map<number, Worker>();
+  private failure: Error | null = null;
+  private failed!: (e: Error) => void;
+  private readonly failedPromise = new Promise<never>((_, reject) => (this.failed = reject));
+  private finished = false;
+
+  constructor(
+    arena: Arena,
+    thread: Thread,
+    seed: bigint,
+    readonly logPath: string | undefined,
+    private readonly drain: { worker: Worker; report: Promise<DrainReport> } | null,
+    private readonly log: Log | null,
+    private readonly restore: () => void,
+    private readonly patch: boolean,
+  ) {
+    super(arena, thread, seed, true);
+    this.failedPromise.catch(() => {});
+    drain?.report.catch((e) => this.fail(e));
+  }
+
+  /** Starts `count` logical threads running `entry` (a worker module: path or file URL). */
+  spawn(entry: string | URL, options: SpawnOptions = {}): Spawned {
+    const count = options.count ?? 1;
+    if (!Number.isInteger(count) || count <= 0) throw usage('spawn count must be a positive integer');
+    const href = entry instanceof URL ? entry.href : new URL(resolve(entry), 'file:').href;
+    const ids: number[] = [];
+    const workers: Worker[] = [];
+    const exits: Promise<ThreadExit>[] = [];
+    for (let k = 0; k < count; k++) {
+      const id = this.addThread();
+      if (this.thread.mode === Mode.Record) this.thread.rec(Kind.Spawn, id, 0);
+      else if (this.thread.mode === Mode.Replay) this.thread.expect(Kind.Spawn, id);
+      const init: WorkerInit = {
+        arena: this.arena.buffer,
+        limits: this.arena.limits,
+        id,
+        mode: this.thread.mode,
+        ring: this.ringOf(id),
+        stream: this.streamOf(id),
+        seed: this.seed.toString(),
+        patch: this.patch,
+        entry: href,
+        data: options.data,
+        index: k,
+      };
+      const worker = new Worker(new URL('../workers/bootstrap.js', import.meta.url), { workerData: { lockstep: init } });
+      ids.push(id);
+      workers.push(worker);
+      this.workers.set(id, worker);
+      exits.push(this.watch(id, worker));
+    }
+    this.exits.push(...exits);
+    const exited = Promise.race([Promise.all(exits), this.failedPromise]);
+    exited.catch(() => {});
+    return { ids, workers, exited };
+  }
+
+  /**
+   * Reads one external input with `read` and sends it into `channel`. Record logs the value at
+   * this point of the main thread; replay takes it from the log and never calls `read`.
+   */
+  async input<T>(channel: Channel<T>, read: () => T | Promise<T>): Promise<T> {
+    const t = this.thread;
+    let value: T;
+    if (t.mode === Mode.Replay) {
+      value = deserialize(t.expectPayload(Kind.Input, channel.id)) as T;
+    } else {
+      value = await read();
+      if (t.mode === Mode.Record) {
+        const bytes = serialize(value);
+        const max = this.arena.limits.payloadBytesMax;
+        if (bytes.length > max) throw limitExceeded('payloadBytesMax', bytes.length, max, 'one input');
+        t.recPayload(Kind.Input, channel.id, bytes);
+      }
+    }
+    channel.send(value);
+    return value;
+  }
+
+  /** Waits for every thread, computes the digest, and seals the log (record) or checks it (replay). */
+  async finish(): Promise<RunResult> {
+    if (this.finished) throw usage('finish() was already called');
+    this.finished = true;
+    try {
+      await Promise.race([Promise.all(this.exits), this.failedPromise]);
+      if (this.failure) throw this.failure;
+      const digestBytes = digestArena(this.arena);
+      const digest = Buffer.from(digestBytes).toString('hex');
+      const threads = this.arena.threadCount;
+      const mode = modeNames[this.thread.mode]!;
+      if (this.thread.mode === Mode.Record) {
+        this.thread.recPayload(Kind.End, 0, digestBytes);
+        const report = await this.stopDrain();
+        return { mode, digest, threads, events: report.events, log: this.logPath, logBytes: statSync(this.logPath!).size };
+      }
+      if (this.thread.mode === Mode.Replay) {
+        const recorded = Buffer.from(this.thread.expectPayload(Kind.End, 0)).toString('hex');
+        if (!this.thread.stream!.exhausted) this.thread.diverge('more main-thread events', 'finish()');
+        if (recorded !== digest) throw digestMismatch(recorded, digest);
+        return { mode, digest, recordedDigest: recorded, threads, events: this.log!.trailer.eventCount, log: this.logPath, logBytes: this.log!.bytes };
+      }
+      return { mode, digest, threads, events: 0 };
+    } catch (e) {
+      this.fail(e as Error);
+      throw e;
+    } finally {
+      this.restore();
+      if (this.drain) this.drain.worker.terminate().catch(() => {});
+    }
+  }
+
+  /** Stops the run after a failure: every waiting thread is woken and every worker ended. */
+  private fail(e: Error): void {
+    if (this.failure) return;
+    this.failure = e;
+    Atomics.store(this.arena.a, C_ABORT, 1);
+    this.failed(e);
+    for (const w of this.workers.values()) w.terminate().catch(() => {});
+  }
+
+  private async stopDrain(): Promise<DrainReport> {
+    const a = this.arena.a;
+    Atomics.store(a, C_FINISH, 1);
+    Atomics.add(a, C_DOORBELL, 1);
+    Atomics.notify(a, C_DOORBELL);
+    this.drain!.worker.ref();
+    return await Promise.race([this.drain!.report, this.failedPromise]);
+  }
+
+  private addThread(): number {
+    const a = this.arena.a;
+    const id = this.arena.threadCount;
+    const limits = this.arena.limits;
+    if (id >= limits.threadsMax) throw limitExceeded('threadsMax', id + 1, limits.threadsMax, 'spawning a thread');
+    const slot = this.arena.threadSlot(id);
+    a[slot + T_STATE] = 1;
+    // The ring is written into the thread table before the thread count publishes it to the drain.
+    if (this.thread.mode === Mode.Record) {
+      const words = limits.ringBytes / 4;
+      a[slot + T_RING] = this.arena.alloc(RING_HEADER_SLOTS + words, `thread ${id}'s ring`);
+      a[slot + T_RING_WORDS] = words;
+    }
+    this.arena.takeThread();
+    return id;
+  }
+
+  private ringOf(id: number): { base: number; words: number } | null {
+    if (this.thread.mode !== Mode.Record) return null;
+    const slot = this.arena.threadSlot(id);
+    return { base: this.arena.a[slot + T_RING]!, words: this.arena.a[slot + T_RING_WORDS]! };
+  }
+
+  private streamOf(id: number): StreamInit | null {
+    if (!this.log) return null;
+    const s = this.log.streams.find((x) => x.thread === id);
+    return StreamReader.build(s?.events ?? new Int32Array(0), s?.data ?? new Uint8Array(0));
+  }
+
+  private watch(id: number, worker: Worker): Promise<ThreadExit> {
+    return new Promise((done) => {
+      let result: ThreadExit | null = null;
+      worker.on('message', (m: { type: string; error?: unknown; lockstep?: boolean }) => {
+        if (m.type === 'exit') result = { thread: id, ok: true };
+        if (m.type === 'failed') {
+          const error = revive(m.error);
+          if (m.lockstep) this.fail(error);
+          result = { thread: id, ok: false, error };
+        }
+      });
+      worker.on('error', (e) => {
+        result = { thread: id, ok: false, error: e };
+      });
+      worker.on('exit', (code) => {
+        this.workers.delete(id);
+        done(result ?? { thread: id, ok: code === 0, error: code === 0 ? undefined : new Error(`thread ${id} exited with code ${code}`) });
+      });
+    });
+  }
+}
+
+/** Starts a run on the main thread (logical thread 0). */
+export async function start(options: StartOptions = {}): Promise<Session> {
+  const modeName = (options.mode ?? process.env.LOCKSTEP_MODE ?? 'off') as ModeName;
+  const mode = modeNames.indexOf(modeName) as Mode;
+  if (mode < 0) throw usage(`unknown mode "${modeName}": use off, record or replay`);
+  const logPath = options.log ?? process.env.LOCKSTEP_LOG;
+  if (mode !== Mode.Off && !logPath) throw usage(`mode ${modeName} needs a log file: pass { log } or set LOCKSTEP_LOG`);
+  const program = resolve(options.program ?? process.env.LOCKSTEP_PROGRAM ?? process.argv[1] ?? 'eval');
+  const patch = options.patchGlobals ?? process.env.LOCKSTEP_PATCH !== '0';
+
+  let log: Log | null = null;
+  let limits: Limits;
+  let seed: bigint;
+  if (mode === Mode.Replay) {
+    log = readLog(logPath!);
+    const running = identify(program);
+    if (!options.allowProgramChange && process.env.LOCKSTEP_ALLOW_PROGRAM_CHANGE !== '1' && running.hash !== log.header.programHash) {
+      throw wrongProgram(logPath!, `${log.header.programPath} (sha256 ${log.header.programHash.slice(0, 12)})`,
+        `${program} (sha256 ${running.hash.slice(0, 12)})`);
+    }
+    const recorded = JSON.parse(log.header.options) as RecordedOptions;
+    limits = resolveLimits({ ...recorded.limits, stallMsMax: options.limits?.stallMsMax ?? recorded.limits.stallMsMax });
+    seed = log.header.seed;
+  } else {
+    limits = resolveLimits(options.limits);
+    seed = BigInt.asUintN(64, BigInt(options.seed ?? process.env.LOCKSTEP_SEED ?? Math.floor(Math.random() * 2 ** 52)));
+  }
+
+  const arena = Arena.create(limits);
+  const id = arena.takeThread();
+  const slot = arena.threadSlot(id);
+  arena.a[slot + T_STATE] = 1;
+  let ring: RingWriter | null = null;
+  let drain: { worker: Worker; report: Promise<DrainReport> } | null = null;
+  if (mode === Mode.Record) {
+    const identity = identify(program);
+    LogWriter.create(logPath!, {
+      formatVersion: FORMAT_VERSION,
+      programPath: program,
+      programHash: identity.hash,
+      args: options.args ?? process.argv.slice(2),
+      threadsMax: limits.threadsMax,
+      seed,
+      nodeVersion: process.version,
+      options: JSON.stringify({ limits, patchGlobals: patch } satisfies RecordedOptions),
+    });
+    const words = limits.ringBytes / 4;
+    const base = arena.alloc(RING_HEADER_SLOTS + words, 'the main thread\'s ring');
+    arena.a[slot + T_RING] = base;
+    arena.a[slot + T_RING_WORDS] = words;
+    ring = new RingWriter(arena.a, base, words, 0, limits.stallMsMax);
+    drain = startDrain({ arena: arena.buffer, limits, logPath: logPath! });
+  }
+  let stream: StreamReader | null = null;
+  if (log) {
+    const s = log.streams.find((x) => x.thread === 0);
+    stream = new StreamReader(StreamReader.build(s?.events ?? new Int32Array(0), s?.data ?? new Uint8Array(0)));
+  }
+  const thread = new Thread(0, mode, arena.a, ring, stream, limits.stallMsMax);
+  const restore = mode !== Mode.Off && patch ? patchGlobals(thread) : () => {};
+  return new Session(arena, thread, seed, logPath, drain, log, restore, patch);
+}
+
+function startDrain(init: DrainInit): { worker: Worker; report: Promise<DrainReport> } {
+  const worker = new Worker(new URL('../recorder/drain.js', import.meta.url), { workerData: { drain: init } });
+  worker.unref();
+  const report = new Promise<DrainReport>((resolveReport, reject) => {
+    worker.on('message', (m: { type: string; report?: DrainReport; error?: unknown }) => {
+      if (m.type === 'done') resolveReport(m.report!);
+      else reject(revive(m.error));
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => reject(new LockstepError('ERR_DRAIN_STALL', `the log drain exited early (code ${code})`)));
+  });
+  report.catch(() => {});
+  return { worker, report };
+}
+
+function identify(program: string): { hash: string } {
+  let content: Uint8Array;
+  try {
+    content = readFileSync(program.startsWith('file:') ? fileURLToPath(program) : program);
+  } catch {
+    content = new TextEncoder().encode(program);
+  }
+  return { hash: createHash('sha256').update(content).digest('hex') };
+}

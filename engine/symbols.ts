@@ -1,0 +1,74 @@
+// Layout of the shared arena: one SharedArrayBuffer, made by the main thread at start and never
+// grown, that holds the control block, the name directory, the thread table, every event ring,
+// every sync object and every registered region. Offsets are Int32 slot indices.
+//
+//   [0, CONTROL_SLOTS)                control block (below)
+//   [DIR_BASE, +namesMax*DIR_SLOTS)   directory: one entry per registered name
+//   [threadTable, +threadsMax*THREAD_SLOTS)  thread table: one entry per logical thread
+//   [heap, arenaBytes/4)              bump-allocated rings, sync objects and regions
+
+export const ARENA_MAGIC = 0x4c4b5354; // 'LKST'
+
+// Control block.
+export const C_MAGIC = 0;
+/** Non-zero once any thread failed in replay: every waiting thread stops. */
+export const C_ABORT = 1;
+/** Directory entries published so far (the main thread writes, others read). */
+export const C_NAMES = 2;
+/** Next free heap slot (main thread only). */
+export const C_TOP = 3;
+/** Next sync-object id (ids start at 1; 0 means "no object"). */
+export const C_OBJECTS = 4;
+/** Logical threads created so far, main thread included. */
+export const C_THREADS = 5;
+/** The drain sleeps on this word; a producer with a full ring rings it. */
+export const C_DOORBELL = 6;
+/** Set by the main thread when the run is finishing: the drain ships everything and stops. */
+export const C_FINISH = 7;
+export const CONTROL_SLOTS = 16;
+
+// Directory entry.
+export const DIR_BASE = CONTROL_SLOTS;
+export const D_KIND = 0;
+export const D_OFFSET = 1; // first slot of the first object or region
+export const D_COUNT = 2; // objects in the group, or region length in elements
+export const D_TYPE = 3; // element type of a region, or slots per object
+export const D_FIRST_ID = 4; // id of the first object in a group
+export const D_PARAM = 5; // kind-specific (initial count, parties, capacity)
+export const D_NAME_LEN = 6;
+export const D_NAME = 8; // name bytes start here
+export const NAME_BYTES_MAX = 64;
+export const DIR_SLOTS = D_NAME + NAME_BYTES_MAX / 4;
+
+// Thread table entry.
+export const T_RING = 0; // first slot of the thread's ring (record mode)
+export const T_RING_WORDS = 1;
+export const T_STATE = 2; // 0 unused, 1 running, 2 exited
+export const THREAD_SLOTS = 4;
+
+export const enum EntryKind {
+  Region = 1,
+  Mutex = 2,
+  Condition = 3,
+  Semaphore = 4,
+  Barrier = 5,
+  RwLock = 6,
+  Atomic = 7,
+  Channel = 8,
+}
+
+export const entryKindNames: Record<number, string> = {
+  1: 'region', 2: 'mutex', 3: 'condition', 4: 'semaphore', 5: 'barrier', 6: 'rwlock', 7: 'atomic', 8: 'channel',
+};
+
+export function threadTableBase(namesMax: number): number {
+  return DIR_BASE + namesMax * DIR_SLOTS;
+}
+
+export function heapBase(namesMax: number, threadsMax: number): number {
+  return align(threadTableBase(namesMax) + threadsMax * THREAD_SLOTS, 16);
+}
+
+export function align(slot: number, to: number): number {
+  return Math.ceil(slot / to) * to;
+}

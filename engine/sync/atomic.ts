@@ -1,0 +1,100 @@
+// An array of atomic Int32 cells. Each cell is its own sync object with its own version, so the
+// recorded order is per cell (no global counter). While recording, an operation and its version
+// bump happen under the cell's own tiny lock, one indivisible step; otherwise two threads could
+// apply their operations in one order and take versions in the other, and replay would diverge.
+// In replay the version itself grants exclusive access; in mode off the cell is a plain Atomics
+// word.
+//
+// Footprint per cell: AtomicArray.SLOTS_PER_CELL = 3.  0 value, 1 version, 2 guard (futex_lock).
+
+import { lockWord, unlockWord } from '../futex_lock.js';
+import { Kind } from '../event.js';
+import { Mode, type Thread } from '../thread.js';
+
+const VALUE = 0;
+const VERSION = 1;
+const GUARD = 2;
+
+type Op = (old: number, x: number, y: number) => number;
+
+const ops: Record<number, Op> = {
+  [Kind.AtomicAdd]: (old, x) => (old + x) | 0,
+  [Kind.AtomicSub]: (old, x) => (old - x) | 0,
+  [Kind.AtomicAnd]: (old, x) => old & x,
+  [Kind.AtomicOr]: (old, x) => old | x,
+  [Kind.AtomicXor]: (old, x) => old ^ x,
+  [Kind.AtomicExchange]: (_old, x) => x | 0,
+  [Kind.AtomicCompareExchange]: (old, x, y) => (old === (x | 0) ? y | 0 : old),
+  [Kind.AtomicLoad]: (old) => old,
+  [Kind.AtomicStore]: (_old, x) => x | 0,
+};
+
+export class AtomicArray {
+  static readonly SLOTS_PER_CELL = 3;
+  private readonly a: Int32Array;
+  private readonly mode: Mode;
+
+  constructor(private readonly t: Thread, readonly firstId: number, private readonly s: number, readonly length: number) {
+    this.a = t.a;
+    this.mode = t.mode;
+  }
+
+  /** Applies `kind` to cell `i`; returns the old value (the new one for store, as Atomics.store does). */
+  private apply(kind: Kind, i: number, x: number, y: number): number {
+    if (!(i >= 0 && i < this.length)) throw new RangeError(`atomic index ${i} out of range 0..${this.length - 1}`);
+    const a = this.a;
+    const c = this.s + i * AtomicArray.SLOTS_PER_CELL;
+    if (this.mode === Mode.Off) return offOp(a, c, kind, x, y);
+    const id = this.firstId + i;
+    const op = ops[kind]!;
+    if (this.mode === Mode.Record) {
+      lockWord(a, c + GUARD);
+      const old = a[c + VALUE]!;
+      Atomics.store(a, c + VALUE, op(old, x, y));
+      const version = a[c + VERSION]!;
+      a[c + VERSION] = (version + 1) | 0;
+      unlockWord(a, c + GUARD);
+      this.t.rec(kind, id, version);
+      return kind === Kind.AtomicStore ? x | 0 : old;
+    }
+    const version = this.t.expect(kind, id);
+    this.t.awaitVersion(c + VERSION, version, id);
+    const old = a[c + VALUE]!;
+    Atomics.store(a, c + VALUE, op(old, x, y));
+    this.t.publishVersion(c + VERSION, (version + 1) | 0);
+    return kind === Kind.AtomicStore ? x | 0 : old;
+  }
+
+  add(i: number, x: number): number { return this.apply(Kind.AtomicAdd, i, x, 0); }
+  sub(i: number, x: number): number { return this.apply(Kind.AtomicSub, i, x, 0); }
+  and(i: number, x: number): number { return this.apply(Kind.AtomicAnd, i, x, 0); }
+  or(i: number, x: number): number { return this.apply(Kind.AtomicOr, i, x, 0); }
+  xor(i: number, x: number): number { return this.apply(Kind.AtomicXor, i, x, 0); }
+  exchange(i: number, x: number): number { return this.apply(Kind.AtomicExchange, i, x, 0); }
+  compareExchange(i: number, expected: number, replacement: number): number {
+    return this.apply(Kind.AtomicCompareExchange, i, expected, replacement);
+  }
+  load(i: number): number { return this.apply(Kind.AtomicLoad, i, 0, 0); }
+  store(i: number, x: number): number { return this.apply(Kind.AtomicStore, i, x, 0); }
+
+  /** All cell values, for digests and display (not ordered: call when threads are quiet). */
+  snapshot(): Int32Array {
+    const out = new Int32Array(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = Atomics.load(this.a, this.s + i * AtomicArray.SLOTS_PER_CELL);
+    return out;
+  }
+}
+
+function offOp(a: Int32Array, c: number, kind: Kind, x: number, y: number): number {
+  switch (kind) {
+    case Kind.AtomicAdd: return Atomics.add(a, c, x);
+    case Kind.AtomicSub: return Atomics.sub(a, c, x);
+    case Kind.AtomicAnd: return Atomics.and(a, c, x);
+    case Kind.AtomicOr: return Atomics.or(a, c, x);
+    case Kind.AtomicXor: return Atomics.xor(a, c, x);
+    case Kind.AtomicExchange: return Atomics.exchange(a, c, x);
+    case Kind.AtomicCompareExchange: return Atomics.compareExchange(a, c, x, y);
+    case Kind.AtomicLoad: return Atomics.load(a, c);
+    default: return Atomics.store(a, c, x);
+  }
+}

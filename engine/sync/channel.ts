@@ -1,0 +1,113 @@
+// Bounded channel between threads carrying structured-clonable values (serialised with
+// node:v8). Send, receive, poll and close are all ordered on one version sequence, so replay
+// reproduces which value each receiver got. A value larger than the slot size is refused.
+//
+// Footprint: Channel.slots(capacity, bytesMax).  0 guard, 1 version, 2 seq (guarded.ts),
+// 3 head, 4 tail, 5 count, 6 closed, 7 capacity, 8 slot words; then `capacity` slots of
+// (1 length word + slot words).
+
+import { serialize, deserialize } from 'node:v8';
+import { Kind } from '../event.js';
+import { limitExceeded, usage } from '../errors.js';
+import type { Thread } from '../thread.js';
+import { GUARDED_SLOTS, ordered, orderedTry } from './guarded.js';
+
+const HEAD = GUARDED_SLOTS;
+const TAIL = GUARDED_SLOTS + 1;
+const COUNT = GUARDED_SLOTS + 2;
+const CLOSED = GUARDED_SLOTS + 3;
+const CAPACITY = GUARDED_SLOTS + 4;
+const SLOT_WORDS = GUARDED_SLOTS + 5;
+const HEADER = GUARDED_SLOTS + 6;
+
+export type PollResult<T> = { ok: true; value: T } | { ok: false; closed: boolean };
+
+export class Channel<T = unknown> {
+  private readonly a: Int32Array;
+  private readonly bytes: Uint8Array;
+
+  constructor(private readonly t: Thread, readonly id: number, private readonly s: number) {
+    this.a = t.a;
+    this.bytes = new Uint8Array(t.a.buffer);
+  }
+
+  static slots(capacity: number, bytesMax: number): number {
+    return HEADER + capacity * (1 + Math.ceil(bytesMax / 4));
+  }
+
+  static init(a: Int32Array, s: number, capacity: number, bytesMax: number): void {
+    a[s + CAPACITY] = capacity;
+    a[s + SLOT_WORDS] = Math.ceil(bytesMax / 4);
+  }
+
+  get capacity(): number {
+    return this.a[this.s + CAPACITY]!;
+  }
+
+  /** Sends `value`, waiting while the channel is full. */
+  send(value: T): void {
+    const a = this.a;
+    const s = this.s;
+    const payload = serialize(value);
+    const slotBytes = a[s + SLOT_WORDS]! * 4;
+    if (payload.length > slotBytes) throw limitExceeded('bytesMax', payload.length, slotBytes, `a value sent on channel ${this.id}`);
+    let closed = false;
+    ordered(this.t, Kind.Send, this.id, s, () => {
+      if (a[s + CLOSED] !== 0) {
+        closed = true;
+        return true;
+      }
+      if (a[s + COUNT]! >= a[s + CAPACITY]!) return false;
+      const slot = this.slotAt(a[s + TAIL]!);
+      a[slot] = payload.length;
+      this.bytes.set(payload, (slot + 1) * 4);
+      a[s + TAIL] = (a[s + TAIL]! + 1) % a[s + CAPACITY]!;
+      a[s + COUNT]!++;
+      return true;
+    });
+    if (closed) throw usage(`send on closed channel ${this.id}`);
+  }
+
+  /** Receives the next value, waiting while the channel is empty; undefined once closed and empty. */
+  receive(): T | undefined {
+    let out: T | undefined;
+    ordered(this.t, Kind.Recv, this.id, this.s, () => {
+      const got = this.takeHead();
+      if (got) out = got.value;
+      return got !== null || this.a[this.s + CLOSED] !== 0;
+    });
+    return out;
+  }
+
+  /** Takes a value if one is there, without waiting. */
+  poll(): PollResult<T> {
+    let out: { value: T } | null = null;
+    const ok = orderedTry(this.t, this.id, this.s, () => (out = this.takeHead()) !== null, Kind.PollOk, Kind.PollEmpty);
+    if (ok) return { ok: true, value: out!.value };
+    return { ok: false, closed: Atomics.load(this.a, this.s + CLOSED) !== 0 };
+  }
+
+  /** Closes the channel: receivers drain what is left, then get undefined. */
+  close(): void {
+    ordered(this.t, Kind.Close, this.id, this.s, () => {
+      this.a[this.s + CLOSED] = 1;
+      return true;
+    });
+  }
+
+  private slotAt(index: number): number {
+    return this.s + HEADER + index * (1 + this.a[this.s + SLOT_WORDS]!);
+  }
+
+  private takeHead(): { value: T } | null {
+    const a = this.a;
+    const s = this.s;
+    if (a[s + COUNT] === 0) return null;
+    const slot = this.slotAt(a[s + HEAD]!);
+    const length = a[slot]!;
+    const value = deserialize(this.bytes.slice((slot + 1) * 4, (slot + 1) * 4 + length)) as T;
+    a[s + HEAD] = (a[s + HEAD]! + 1) % a[s + CAPACITY]!;
+    a[s + COUNT]!--;
+    return { value };
+  }
+}

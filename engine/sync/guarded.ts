@@ -1,0 +1,94 @@
+// The shape shared by every sync object richer than a mutex (semaphore, barrier, read-write lock,
+// channel): a guard word (a futex_lock mutex) protecting the object's state, a version word, and
+// a sequence word that blocked threads park on. An ordered operation and its version bump happen
+// under the guard, as one indivisible step, so the recorded order is the order the state changed.
+//
+// Slots common to all guarded objects, at the object's first slot:
+//   0 guard (futex_lock encoding), 1 version, 2 seq (bumped and notified on every state change)
+
+import { lockWord, unlockWord } from '../futex_lock.js';
+import { Kind } from '../event.js';
+import { Mode, type Thread } from '../thread.js';
+
+export const G_GUARD = 0;
+export const G_VERSION = 1;
+export const G_SEQ = 2;
+export const GUARDED_SLOTS = 3;
+
+/**
+ * Runs `attempt` under the guard until it returns true, parking on the seq word in between.
+ * `attempt` must only change state when it returns true.
+ */
+function blockUntil(a: Int32Array, s: number, attempt: () => boolean, onSuccess: () => void): void {
+  for (;;) {
+    lockWord(a, s + G_GUARD);
+    if (attempt()) {
+      onSuccess();
+      Atomics.add(a, s + G_SEQ, 1);
+      unlockWord(a, s + G_GUARD);
+      Atomics.notify(a, s + G_SEQ);
+      return;
+    }
+    const seq = Atomics.load(a, s + G_SEQ);
+    unlockWord(a, s + G_GUARD);
+    Atomics.wait(a, s + G_SEQ, seq);
+  }
+}
+
+const nothing = (): void => {};
+
+/** A blocking ordered operation (acquire, arrive, send, receive…) in any mode. */
+export function ordered(t: Thread, kind: Kind, id: number, s: number, attempt: () => boolean): void {
+  const a = t.a;
+  if (t.mode === Mode.Off) {
+    blockUntil(a, s, attempt, nothing);
+  } else if (t.mode === Mode.Record) {
+    let version = 0;
+    blockUntil(a, s, attempt, () => {
+      version = a[s + G_VERSION]!;
+      a[s + G_VERSION] = (version + 1) | 0;
+    });
+    t.rec(kind, id, version);
+  } else {
+    const version = t.expect(kind, id);
+    t.awaitVersion(s + G_VERSION, version, id);
+    blockUntil(a, s, attempt, () => Atomics.store(a, s + G_VERSION, (version + 1) | 0));
+    Atomics.notify(a, s + G_VERSION);
+  }
+}
+
+/** A non-blocking ordered operation (tryAcquire, poll…): the outcome itself is recorded. */
+export function orderedTry(t: Thread, id: number, s: number, attempt: () => boolean, okKind = Kind.TryOk, failKind = Kind.TryFail): boolean {
+  const a = t.a;
+  if (t.mode === Mode.Replay) {
+    const r = t.expectEither(okKind, failKind, id);
+    if (!r.ok) return false;
+    t.awaitVersion(s + G_VERSION, r.arg, id);
+    blockUntil(a, s, attempt, () => Atomics.store(a, s + G_VERSION, (r.arg + 1) | 0));
+    Atomics.notify(a, s + G_VERSION);
+    return true;
+  }
+  lockWord(a, s + G_GUARD);
+  const ok = attempt();
+  const version = a[s + G_VERSION]!;
+  if (ok) {
+    a[s + G_VERSION] = (version + 1) | 0;
+    Atomics.add(a, s + G_SEQ, 1);
+  }
+  unlockWord(a, s + G_GUARD);
+  if (ok) Atomics.notify(a, s + G_SEQ);
+  if (t.mode === Mode.Record) {
+    if (ok) t.rec(okKind, id, version);
+    else t.rec(failKind, id, 0);
+  }
+  return ok;
+}
+
+/** An unordered state change (release, unlock, notify): it is deterministic given the ordered ones. */
+export function update(a: Int32Array, s: number, change: () => void): void {
+  lockWord(a, s + G_GUARD);
+  change();
+  Atomics.add(a, s + G_SEQ, 1);
+  unlockWord(a, s + G_GUARD);
+  Atomics.notify(a, s + G_SEQ);
+}

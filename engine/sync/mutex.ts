@@ -1,0 +1,74 @@
+// Mutex: a futex_lock word plus a version word. In record mode every acquisition takes the next
+// version under the lock; in replay a thread waits for its recorded version before it locks, so
+// threads acquire in the recorded order while running in parallel between acquisitions.
+//
+// Footprint: Mutex.SLOTS = 2.  0: lock word (0 unlocked, 1 locked, 2 locked with waiters), 1: version.
+
+import { lockWord, tryLockWord, unlockWord } from '../futex_lock.js';
+import { Kind } from '../event.js';
+import { Mode, type Thread } from '../thread.js';
+
+export class Mutex {
+  static readonly SLOTS = 2;
+  private readonly a: Int32Array;
+  private readonly mode: Mode;
+
+  constructor(private readonly t: Thread, readonly id: number, private readonly s: number) {
+    this.a = t.a;
+    this.mode = t.mode;
+  }
+
+  lock(): void {
+    const a = this.a;
+    const s = this.s;
+    if (this.mode === Mode.Off) {
+      lockWord(a, s);
+    } else if (this.mode === Mode.Record) {
+      lockWord(a, s);
+      const version = a[s + 1]!;
+      a[s + 1] = (version + 1) | 0;
+      this.t.rec(Kind.Lock, this.id, version);
+    } else {
+      const version = this.t.expect(Kind.Lock, this.id);
+      this.t.awaitVersion(s + 1, version, this.id);
+      lockWord(a, s);
+      this.t.publishVersion(s + 1, (version + 1) | 0);
+    }
+  }
+
+  unlock(): void {
+    unlockWord(this.a, this.s);
+  }
+
+  tryLock(): boolean {
+    const a = this.a;
+    const s = this.s;
+    if (this.mode === Mode.Off) return tryLockWord(a, s);
+    if (this.mode === Mode.Record) {
+      if (!tryLockWord(a, s)) {
+        this.t.rec(Kind.TryFail, this.id, 0);
+        return false;
+      }
+      const version = a[s + 1]!;
+      a[s + 1] = (version + 1) | 0;
+      this.t.rec(Kind.TryOk, this.id, version);
+      return true;
+    }
+    const r = this.t.expectEither(Kind.TryOk, Kind.TryFail, this.id);
+    if (!r.ok) return false;
+    this.t.awaitVersion(s + 1, r.arg, this.id);
+    lockWord(a, s);
+    this.t.publishVersion(s + 1, (r.arg + 1) | 0);
+    return true;
+  }
+
+  /** Runs `fn` holding the lock. */
+  with<T>(fn: () => T): T {
+    this.lock();
+    try {
+      return fn();
+    } finally {
+      this.unlock();
+    }
+  }
+}

@@ -1,0 +1,49 @@
+// Counting semaphore. acquire is ordered (the recorded order is the order permits were taken);
+// release is not: given the acquire order, every thread's releases happen at the same points of
+// its own program, so replay reproduces them without help.
+//
+// Footprint: Semaphore.SLOTS = 4.  0 guard, 1 version, 2 seq (guarded.ts), 3 permits.
+
+import { Kind } from '../event.js';
+import type { Thread } from '../thread.js';
+import { GUARDED_SLOTS, ordered, orderedTry, update } from './guarded.js';
+
+const PERMITS = GUARDED_SLOTS;
+
+export class Semaphore {
+  static readonly SLOTS = GUARDED_SLOTS + 1;
+  private readonly take: () => boolean;
+
+  constructor(private readonly t: Thread, readonly id: number, private readonly s: number) {
+    const a = t.a;
+    this.take = () => {
+      if (a[s + PERMITS]! <= 0) return false;
+      a[s + PERMITS]!--;
+      return true;
+    };
+  }
+
+  static init(a: Int32Array, s: number, permits: number): void {
+    a[s + PERMITS] = permits;
+  }
+
+  acquire(): void {
+    ordered(this.t, Kind.SemAcquire, this.id, this.s, this.take);
+  }
+
+  tryAcquire(): boolean {
+    return orderedTry(this.t, this.id, this.s, this.take);
+  }
+
+  release(permits = 1): void {
+    const a = this.t.a;
+    update(a, this.s, () => {
+      a[this.s + PERMITS] = a[this.s + PERMITS]! + permits;
+    });
+  }
+
+  /** Permits available now (a racy snapshot, for display only). */
+  get available(): number {
+    return Atomics.load(this.t.a, this.s + PERMITS);
+  }
+}

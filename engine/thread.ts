@@ -1,0 +1,138 @@
+// The per-thread runtime every sync object calls into: the thread's mode, its event ring (record)
+// or its recorded stream (replay), its event index, and the replay rule "wait for your version".
+
+import { C_ABORT } from './symbols.js';
+import { Kind, ValueKind, describe, head, kindNames } from './event.js';
+import { aborted, divergence, replayStall } from './errors.js';
+import type { RingWriter } from '../recorder/ring.js';
+import type { StreamReader } from '../replayer/stream.js';
+
+export const enum Mode {
+  Off = 0,
+  Record = 1,
+  Replay = 2,
+}
+
+export type ModeName = 'off' | 'record' | 'replay';
+export const modeNames: ModeName[] = ['off', 'record', 'replay'];
+
+const SPIN_MAX = 128;
+const WAIT_SLICE_MS = 20;
+
+export class Thread {
+  /** Events this thread has recorded or replayed: the next event's index. */
+  index = 0;
+  private readonly f64 = new Float64Array(1);
+  private readonly f64Bytes = new Uint8Array(this.f64.buffer);
+
+  constructor(
+    readonly id: number,
+    readonly mode: Mode,
+    readonly a: Int32Array,
+    readonly ring: RingWriter | null,
+    readonly stream: StreamReader | null,
+    readonly stallMsMax: number,
+  ) {}
+
+  // ---- record ----
+
+  rec(kind: Kind, object: number, arg: number): void {
+    this.ring!.push(head(kind, object), arg);
+    this.index++;
+  }
+
+  recPayload(kind: Kind, object: number, payload: Uint8Array): void {
+    this.ring!.pushPayload(head(kind, object), payload);
+    this.index++;
+  }
+
+  // ---- replay ----
+
+  /** Takes the next recorded event, which must be `kind` on `object`; returns its arg. */
+  expect(kind: Kind, object: number): number {
+    const s = this.stream!;
+    const p = s.pos;
+    if (p >= s.events.length) this.diverge('the end of this thread\'s log', attempted(kind, object));
+    const h = s.events[p]!;
+    const arg = s.events[p + 1]!;
+    if (h !== head(kind, object)) this.diverge(describe(h, arg), attempted(kind, object));
+    s.pos = p + 2;
+    this.index++;
+    return arg;
+  }
+
+  /** Takes the next event, which must be one of two kinds on `object`; returns which one matched. */
+  expectEither(ok: Kind, fail: Kind, object: number): { ok: boolean; arg: number } {
+    const s = this.stream!;
+    const p = s.pos;
+    const h = p < s.events.length ? s.events[p]! : -1;
+    if (h === head(ok, object)) return { ok: true, arg: this.expect(ok, object) };
+    if (h === head(fail, object)) return { ok: false, arg: this.expect(fail, object) };
+    if (h === -1) this.diverge('the end of this thread\'s log', attempted(ok, object));
+    return this.diverge(describe(h, s.events[p + 1]!), attempted(ok, object));
+  }
+
+  expectPayload(kind: Kind, object: number): Uint8Array {
+    const length = this.expect(kind, object);
+    return this.stream!.takePayload(length);
+  }
+
+  /** Replay: waits until the version word at `slot` reaches `version` (spin briefly, then park). */
+  awaitVersion(slot: number, version: number, object: number): void {
+    const a = this.a;
+    for (let spin = 0; spin < SPIN_MAX; spin++) {
+      if (Atomics.load(a, slot) === version) return;
+    }
+    let waitedMs = 0;
+    for (;;) {
+      const current = Atomics.load(a, slot);
+      if (current === version) return;
+      if (Atomics.wait(a, slot, current, WAIT_SLICE_MS) === 'timed-out') {
+        waitedMs += WAIT_SLICE_MS;
+        if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.id);
+        if (waitedMs >= this.stallMsMax) {
+          throw replayStall(this.id, `object ${object} to reach version ${version >>> 0} (it is at ${current >>> 0})`, waitedMs);
+        }
+      }
+    }
+  }
+
+  /** Replay: hands the object to whichever thread recorded the next version. */
+  publishVersion(slot: number, version: number): void {
+    Atomics.store(this.a, slot, version);
+    Atomics.notify(this.a, slot);
+  }
+
+  // ---- values: the same call records or replays ----
+
+  float(kind: ValueKind, live: () => number): number {
+    if (this.mode === Mode.Off) return live();
+    if (this.mode === Mode.Record) {
+      const x = live();
+      this.f64[0] = x;
+      this.recPayload(Kind.Value, kind, this.f64Bytes);
+      return x;
+    }
+    const bytes = this.expectPayload(Kind.Value, kind);
+    if (bytes.length !== 8) this.diverge(`a ${bytes.length}-byte value`, 'an 8-byte value');
+    return new Float64Array(bytes.buffer, bytes.byteOffset, 1)[0]!;
+  }
+
+  bytes(kind: ValueKind, live: () => Uint8Array): Uint8Array {
+    if (this.mode === Mode.Off) return live();
+    if (this.mode === Mode.Record) {
+      const b = live();
+      this.recPayload(Kind.Value, kind, b);
+      return b;
+    }
+    return this.expectPayload(Kind.Value, kind);
+  }
+
+  diverge(expected: string, actual: string): never {
+    throw divergence({ thread: this.id, index: this.index, expected, actual });
+  }
+}
+
+function attempted(kind: Kind, object: number): string {
+  return `${kindNames[kind]}(object ${object})`;
+}

@@ -1,0 +1,153 @@
+// The drain: its own worker thread (so a main thread blocked in Atomics.wait never stalls
+// recording). It moves events from every thread's ring into frames in causal order
+// (causal_order.ts) and appends them to the log. It sleeps on the arena's doorbell word when
+// there is nothing to do, writes a frame when it holds frameEventsMax events or has held events
+// for flushMs, and on C_FINISH ships everything, writes the trailer and reports its totals.
+
+import { workerData, parentPort } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { Arena } from '../engine/arena.js';
+import { assert } from '../engine/assert.js';
+import { Kind, hasPayload, kindOf, payloadWords } from '../engine/event.js';
+import type { Limits } from '../engine/limits.js';
+import { C_DOORBELL, C_FINISH, T_RING, T_RING_WORDS } from '../engine/symbols.js';
+import { serializeError } from '../engine/errors.js';
+import { CausalOrder } from './causal_order.js';
+import { RingReader } from './ring.js';
+import { LogWriter } from './log_writer.js';
+import type { ChunkData } from '../engine/log/codec.js';
+
+export interface DrainInit {
+  arena: SharedArrayBuffer;
+  limits: Limits;
+  logPath: string;
+}
+
+export interface DrainReport {
+  events: number;
+  bytes: number;
+  frames: number;
+  threads: number;
+  digest: string;
+}
+
+const IDLE_WAIT_MS = 2;
+
+class Drain {
+  private readonly arena: Arena;
+  private readonly order: CausalOrder;
+  private readonly readers: RingReader[] = [];
+  private readonly shipped: number[] = [];
+  private readonly counted = { events: 0 };
+  private pending: ChunkData[] = [];
+  private pendingEvents = 0;
+  private pendingSince = 0;
+  private events = 0;
+  private digest = '';
+
+  constructor(init: DrainInit, private readonly writer: LogWriter) {
+    this.arena = new Arena(init.arena, init.limits);
+    this.order = new CausalOrder(init.limits.objectsMax);
+  }
+
+  run(): DrainReport {
+    const a = this.arena.a;
+    const limits = this.arena.limits;
+    for (;;) {
+      const bell = Atomics.load(a, C_DOORBELL);
+      const finishing = Atomics.load(a, C_FINISH) !== 0;
+      const moved = this.pass();
+      if (this.pendingEvents >= limits.frameEventsMax) this.flush();
+      if (moved) continue;
+      if (finishing) break;
+      if (this.pendingEvents > 0 && performance.now() - this.pendingSince >= limits.flushMs) this.flush();
+      Atomics.wait(a, C_DOORBELL, bell, IDLE_WAIT_MS);
+    }
+    for (const [thread, r] of this.readers.entries()) {
+      assert(r.head === r.tail(), `drain: thread ${thread}'s ring is empty at finish (causal order blocked?)`);
+    }
+    this.flush(true);
+    this.writer.close();
+    return { events: this.events, bytes: this.writer.bytes, frames: this.writer.frames, threads: this.readers.length, digest: this.digest };
+  }
+
+  /** One round over all rings, repeated while any ring yields events; true if anything moved. */
+  private pass(): boolean {
+    this.attachNewThreads();
+    let movedAny = false;
+    for (let moved = true; moved;) {
+      moved = false;
+      for (let t = 0; t < this.readers.length; t++) {
+        const r = this.readers[t]!;
+        const end = this.order.readyPrefix(r, r.head, r.tail(), this.counted);
+        if (end === r.head) continue;
+        this.take(t, r, end, this.counted.events);
+        r.release(end);
+        moved = movedAny = true;
+      }
+    }
+    return movedAny;
+  }
+
+  private attachNewThreads(): void {
+    const a = this.arena.a;
+    for (let t = this.readers.length; t < this.arena.threadCount; t++) {
+      const slot = this.arena.threadSlot(t);
+      this.readers.push(new RingReader(a, a[slot + T_RING]!, a[slot + T_RING_WORDS]!));
+      this.shipped.push(0);
+    }
+  }
+
+  /** Copies ring positions [r.head, end) into a chunk: event words apart from payload bytes. */
+  private take(thread: number, r: RingReader, end: number, count: number): void {
+    const events = new Int32Array(count * 2);
+    const payloads: Uint8Array[] = [];
+    let dataBytes = 0;
+    let e = 0;
+    for (let p = r.head; p !== end;) {
+      const h = r.word(p);
+      const arg = r.word(p + 1);
+      events[e++] = h;
+      events[e++] = arg;
+      p = (p + 2) | 0;
+      if (hasPayload(kindOf(h))) {
+        const words = new Int32Array(payloadWords(arg));
+        for (let w = 0; w < words.length; w++) words[w] = r.word(p + w);
+        const bytes = new Uint8Array(words.buffer, 0, arg);
+        payloads.push(bytes);
+        dataBytes += arg;
+        p = (p + words.length) | 0;
+        if (kindOf(h) === Kind.End) this.digest = Buffer.from(bytes).toString('hex');
+      }
+    }
+    const data = new Uint8Array(dataBytes);
+    let d = 0;
+    for (const b of payloads) {
+      data.set(b, d);
+      d += b.length;
+    }
+    if (this.pendingEvents === 0) this.pendingSince = performance.now();
+    this.pending.push({ thread, firstIndex: this.shipped[thread]!, events, data });
+    this.shipped[thread]! += count;
+    this.pendingEvents += count;
+    this.events += count;
+  }
+
+  private flush(final = false): void {
+    if (this.pending.length === 0 && !final) return;
+    const trailer = final ? { threadCount: this.readers.length, eventCount: this.events, digest: this.digest } : null;
+    this.writer.writeFrame(this.pending, trailer);
+    this.pending = [];
+    this.pendingEvents = 0;
+  }
+}
+
+if (parentPort && workerData?.drain) {
+  const init = workerData.drain as DrainInit;
+  try {
+    const writer = LogWriter.append(init.logPath);
+    parentPort.postMessage({ type: 'done', report: new Drain(init, writer).run() });
+  } catch (e) {
+    parentPort.postMessage({ type: 'error', error: serializeError(e) });
+  }
+}

@@ -1,0 +1,42 @@
+// Appends the log's preamble, header and frames to a file, synchronously (the drain is its own
+// thread, so blocking writes cost the recorded program nothing).
+
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { encodeFrame, encodeHeader, type ChunkData, type HeaderData, type TrailerData } from '../engine/log/codec.js';
+import { frame } from '../engine/log/frame.js';
+import { preamble } from '../engine/log/format.js';
+
+export class LogWriter {
+  bytes = 0;
+  frames = 0;
+
+  private constructor(private readonly fd: number) {}
+
+  /** Creates (or truncates) the file and writes the preamble and the header frame. */
+  static create(path: string, header: HeaderData): LogWriter {
+    const w = new LogWriter(openSync(path, 'w'));
+    w.write(preamble());
+    w.write(frame(encodeHeader(header)));
+    w.close();
+    return w;
+  }
+
+  static append(path: string): LogWriter {
+    return new LogWriter(openSync(path, 'a'));
+  }
+
+  writeFrame(chunks: ChunkData[], trailer: TrailerData | null): void {
+    this.write(frame(encodeFrame({ seq: this.frames, chunks, trailer })));
+    this.frames++;
+  }
+
+  close(): void {
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+  }
+
+  private write(bytes: Uint8Array): void {
+    for (let off = 0; off < bytes.length;) off += writeSync(this.fd, bytes, off);
+    this.bytes += bytes.length;
+  }
+}

@@ -1,0 +1,123 @@
+// One logical thread's event ring: single producer (the thread), single consumer (the drain),
+// in the shared arena. No lock, no shared counter: the producer owns `tail`, the drain owns `head`.
+//
+// Layout (Int32 slots from `base`):
+//   0 head     words consumed by the drain (wrapping int32 counter)
+//   1 tail     words published by the producer (wrapping int32 counter)
+//   2 waiting  1 while the producer waits for space
+//   3 unused
+//   4..        `words` data words, a power of two; position p lives at base + 4 + (p & (words-1))
+//
+// Events are written as event.ts describes: two words, then the payload padded to whole words.
+
+import { C_ABORT, C_DOORBELL } from '../engine/symbols.js';
+import { aborted, drainStall, limitExceeded } from '../engine/errors.js';
+
+export const RING_HEAD = 0;
+export const RING_TAIL = 1;
+export const RING_WAITING = 2;
+export const RING_HEADER_SLOTS = 4;
+
+const WAIT_SLICE_MS = 20;
+
+export class RingWriter {
+  private tail: number;
+  private headSeen: number;
+  private readonly data: number;
+  private readonly mask: number;
+  private readonly bytes: Uint8Array;
+
+  constructor(
+    private readonly a: Int32Array,
+    private readonly base: number,
+    private readonly words: number,
+    private readonly thread: number,
+    private readonly stallMsMax: number,
+  ) {
+    this.tail = Atomics.load(a, base + RING_TAIL);
+    this.headSeen = Atomics.load(a, base + RING_HEAD);
+    this.data = base + RING_HEADER_SLOTS;
+    this.mask = words - 1;
+    this.bytes = new Uint8Array(4);
+  }
+
+  push(head: number, arg: number): void {
+    const t = this.tail;
+    if (((t - this.headSeen) | 0) > this.words - 2) this.reserve(2);
+    const a = this.a;
+    a[this.data + (t & this.mask)] = head;
+    a[this.data + ((t + 1) & this.mask)] = arg;
+    this.tail = (t + 2) | 0;
+    Atomics.store(a, this.base + RING_TAIL, this.tail);
+  }
+
+  /** Pushes an event whose payload follows it; `arg` is the payload's byte length. */
+  pushPayload(head: number, payload: Uint8Array): void {
+    const n = 2 + ((payload.length + 3) >>> 2);
+    if (n > this.words) throw limitExceeded('ringBytes', n * 4, this.words * 4, 'one event payload');
+    const t = this.tail;
+    if (((t - this.headSeen) | 0) > this.words - n) this.reserve(n);
+    const a = this.a;
+    const d = this.data;
+    const m = this.mask;
+    a[d + (t & m)] = head;
+    a[d + ((t + 1) & m)] = payload.length;
+    const word = new Int32Array(this.bytes.buffer);
+    for (let i = 0, w = 2; i < payload.length; i += 4, w++) {
+      this.bytes.fill(0);
+      this.bytes.set(payload.subarray(i, i + 4));
+      a[d + ((t + w) & m)] = word[0]!;
+    }
+    this.tail = (t + n) | 0;
+    Atomics.store(a, this.base + RING_TAIL, this.tail);
+  }
+
+  /** Waits until `n` words are free: the ring is bounded, so a thread that outruns the drain waits. */
+  private reserve(n: number): void {
+    const a = this.a;
+    let waitedMs = 0;
+    for (;;) {
+      this.headSeen = Atomics.load(a, this.base + RING_HEAD);
+      if (((this.tail - this.headSeen) | 0) <= this.words - n) return;
+      Atomics.store(a, this.base + RING_WAITING, 1);
+      Atomics.add(a, C_DOORBELL, 1);
+      Atomics.notify(a, C_DOORBELL);
+      if (Atomics.wait(a, this.base + RING_HEAD, this.headSeen, WAIT_SLICE_MS) === 'timed-out') {
+        waitedMs += WAIT_SLICE_MS;
+        if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.thread);
+        if (waitedMs >= this.stallMsMax) throw drainStall(this.thread, waitedMs);
+      }
+    }
+  }
+}
+
+/** The drain's side of a ring. */
+export class RingReader {
+  readonly data: number;
+  readonly mask: number;
+  head: number;
+
+  constructor(private readonly a: Int32Array, private readonly base: number, readonly words: number) {
+    this.data = base + RING_HEADER_SLOTS;
+    this.mask = words - 1;
+    this.head = Atomics.load(a, base + RING_HEAD);
+  }
+
+  tail(): number {
+    return Atomics.load(this.a, this.base + RING_TAIL);
+  }
+
+  word(p: number): number {
+    return this.a[this.data + (p & this.mask)]!;
+  }
+
+  /** Frees everything before `p` and wakes the producer if it waits for space. */
+  release(p: number): void {
+    this.head = p;
+    Atomics.store(this.a, this.base + RING_HEAD, p);
+    if (Atomics.load(this.a, this.base + RING_WAITING) !== 0) {
+      Atomics.store(this.a, this.base + RING_WAITING, 0);
+      Atomics.notify(this.a, this.base + RING_HEAD);
+    }
+  }
+}

@@ -1,0 +1,40 @@
+// One logical thread's recorded event stream, as the replaying thread reads it: event words
+// (two per event, as event.ts describes) and the payload bytes of its value/input/end events.
+// The arrays live in a SharedArrayBuffer made by the main thread from the log.
+
+export interface StreamInit {
+  buffer: SharedArrayBuffer;
+  eventWords: number;
+  dataBytes: number;
+}
+
+export class StreamReader {
+  readonly events: Int32Array;
+  readonly data: Uint8Array;
+  /** Next event word. */
+  pos = 0;
+  /** Next payload byte. */
+  dataPos = 0;
+
+  constructor(init: StreamInit) {
+    this.events = new Int32Array(init.buffer, 0, init.eventWords);
+    this.data = new Uint8Array(init.buffer, init.eventWords * 4, init.dataBytes);
+  }
+
+  static build(events: Int32Array, data: Uint8Array): StreamInit {
+    const buffer = new SharedArrayBuffer(events.length * 4 + data.length);
+    new Int32Array(buffer, 0, events.length).set(events);
+    new Uint8Array(buffer, events.length * 4, data.length).set(data);
+    return { buffer, eventWords: events.length, dataBytes: data.length };
+  }
+
+  get exhausted(): boolean {
+    return this.pos >= this.events.length;
+  }
+
+  takePayload(length: number): Uint8Array {
+    const bytes = this.data.slice(this.dataPos, this.dataPos + length);
+    this.dataPos += length;
+    return bytes;
+  }
+}
