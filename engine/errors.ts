@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'ERR_ABORTED'
   | 'ERR_USAGE'
   | 'ERR_UNKNOWN_OBJECT'
-  | 'ERR_THREAD_FAILED';
+  | 'ERR_THREAD_FAILED'
+  | 'ERR_UNTIL_REACHED';
 
 export class LockstepError extends Error {
   readonly code: ErrorCode;
@@ -148,6 +149,15 @@ export function aborted(thread: number): LockstepError {
     'ERR_ABORTED',
     `thread ${thread} stopped because another thread failed; see that thread's error.`,
     { thread },
+  );
+}
+
+export function untilReached(thread: number, index: number, next: string): LockstepError {
+  return new LockstepError(
+    'ERR_UNTIL_REACHED',
+    `replay stopped where asked: thread ${thread} at event ${index}, before ${next}. Attach a debugger ` +
+      `(node --inspect) to inspect the program at this point.`,
+    { thread, index, next },
   );
 }
 

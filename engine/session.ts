@@ -42,6 +42,8 @@ export interface StartOptions {
   /** Replay even if the running program's entry file differs from the recorded one. */
   allowProgramChange?: boolean;
   limits?: Partial<Limits>;
+  /** Replay: stop the run (ERR_UNTIL_REACHED) when `thread` reaches event `index`; else $LOCKSTEP_UNTIL ("thread:index"). */
+  until?: { thread: number; index: number };
 }
 
 export interface SpawnOptions {
@@ -99,6 +101,7 @@ export class Session extends LockstepThread {
     private readonly log: Log | null,
     private readonly restore: () => void,
     private readonly patch: boolean,
+    private readonly until: { thread: number; index: number } | null,
   ) {
     super(arena, thread, seed, true);
     this.failedPromise.catch(() => {});
@@ -129,6 +132,7 @@ export class Session extends LockstepThread {
         entry: href,
         data: options.data,
         index: k,
+        until: this.until?.thread === id ? this.until.index : -1,
       };
       const worker = new Worker(new URL('../workers/bootstrap.js', import.meta.url), { workerData: { lockstep: init } });
       ids.push(id);
@@ -324,8 +328,18 @@ export async function start(options: StartOptions = {}): Promise<Session> {
     stream = new StreamReader(StreamReader.build(s?.events ?? new Int32Array(0), s?.data ?? new Uint8Array(0)));
   }
   const thread = new Thread(0, mode, arena.a, ring, stream, limits.stallMsMax);
+  const until = mode === Mode.Replay ? parseUntil(options.until, process.env.LOCKSTEP_UNTIL) : null;
+  if (until?.thread === 0) thread.untilIndex = until.index;
   const restore = mode !== Mode.Off && patch ? patchGlobals(thread) : () => {};
-  return new Session(arena, thread, seed, logPath, drain, log, restore, patch);
+  return new Session(arena, thread, seed, logPath, drain, log, restore, patch, until);
+}
+
+function parseUntil(given: { thread: number; index: number } | undefined, env: string | undefined): { thread: number; index: number } | null {
+  if (given) return given;
+  if (!env) return null;
+  const m = /^(\d+):(\d+)$/.exec(env);
+  if (!m) throw usage(`LOCKSTEP_UNTIL must look like <thread>:<event>, e.g. 2:150; got "${env}"`);
+  return { thread: Number(m[1]), index: Number(m[2]) };
 }
 
 function startDrain(init: DrainInit): { worker: Worker; report: Promise<DrainReport> } {

@@ -3,7 +3,7 @@
 
 import { C_ABORT } from './symbols.js';
 import { Kind, ValueKind, describe, head, kindNames } from './event.js';
-import { aborted, divergence, replayStall } from './errors.js';
+import { aborted, divergence, replayStall, untilReached } from './errors.js';
 import type { RingWriter } from '../recorder/ring.js';
 import type { StreamReader } from '../replayer/stream.js';
 
@@ -24,6 +24,9 @@ export class Thread {
   index = 0;
   private readonly f64 = new Float64Array(1);
   private readonly f64Bytes = new Uint8Array(this.f64.buffer);
+
+  /** Replay stops (fail-stop, with a `debugger` statement first) when this thread reaches this event. */
+  untilIndex = -1;
 
   constructor(
     readonly id: number,
@@ -52,6 +55,7 @@ export class Thread {
   expect(kind: Kind, object: number): number {
     const s = this.stream!;
     const p = s.pos;
+    if (this.index === this.untilIndex) this.stopHere();
     if (p >= s.events.length) this.diverge('the end of this thread\'s log', attempted(kind, object));
     const h = s.events[p]!;
     const arg = s.events[p + 1]!;
@@ -126,6 +130,15 @@ export class Thread {
       return b;
     }
     return this.expectPayload(Kind.Value, kind);
+  }
+
+  /** The --until point: the program's state up to here is exactly the recorded one. */
+  private stopHere(): never {
+    const s = this.stream!;
+    const next = s.pos < s.events.length ? describe(s.events[s.pos]!, s.events[s.pos + 1]!) : 'the end of the log';
+    // A debugger attached to this thread (node --inspect) pauses here, before the event runs.
+    debugger;
+    throw untilReached(this.id, this.index, next);
   }
 
   diverge(expected: string, actual: string): never {

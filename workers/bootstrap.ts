@@ -26,6 +26,7 @@ export interface WorkerInit {
   entry: string;
   data: unknown;
   index: number;
+  until: number;
 }
 
 async function main(init: WorkerInit): Promise<void> {
@@ -33,10 +34,13 @@ async function main(init: WorkerInit): Promise<void> {
   const ring = init.ring ? new RingWriter(arena.a, init.ring.base, init.ring.words, init.id, init.limits.stallMsMax) : null;
   const stream = init.stream ? new StreamReader(init.stream) : null;
   const thread = new Thread(init.id, init.mode, arena.a, ring, stream, init.limits.stallMsMax);
+  thread.untilIndex = init.until;
   const context = new WorkerThread(arena, thread, BigInt(init.seed), init.data, init.index);
   (globalThis as Record<symbol, unknown>)[CONTEXT] = context;
   if (init.mode !== Mode.Off && init.patch) patchGlobals(thread);
   try {
+    // TypeScript worker entries load through tsx (Node 20 cannot start a Worker on a .ts file).
+    if (/\.[cm]?ts$/.test(init.entry)) (await import('tsx/esm/api')).register();
     const mod = (await import(init.entry)) as { default?: unknown };
     if (typeof mod.default === 'function') await (mod.default as (t: WorkerThread) => unknown)(context);
   } catch (e) {
