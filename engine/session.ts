@@ -3,7 +3,7 @@
 // with its digest. The same program runs unchanged in modes off, record and replay.
 
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serialize, deserialize } from 'node:v8';
@@ -173,6 +173,17 @@ export class Session extends LockstepThread {
     if (this.finished) throw usage('finish() was already called');
     this.finished = true;
     try {
+      const result = await this.seal();
+      writeResultFile({ ok: true, ...result });
+      return result;
+    } catch (e) {
+      writeResultFile(failureOf(e));
+      throw e;
+    }
+  }
+
+  private async seal(): Promise<RunResult> {
+    try {
       await Promise.race([Promise.all(this.exits), this.failedPromise]);
       if (this.failure) throw this.failure;
       const digestBytes = digestArena(this.arena);
@@ -269,8 +280,41 @@ export class Session extends LockstepThread {
   }
 }
 
+/**
+ * Where a CLI or harness wants the run's outcome as JSON ($LOCKSTEP_RESULT_FILE): written by
+ * finish(), or by start() when it refuses to start.
+ */
+let resultWritten = false;
+
+function writeResultFile(result: Record<string, unknown>): void {
+  const path = process.env.LOCKSTEP_RESULT_FILE;
+  if (path && !resultWritten) writeFileSync(path, JSON.stringify(result) + '\n');
+  resultWritten = true;
+}
+
+/** A run that dies without reaching finish() (an uncaught divergence, say) still reports why. */
+function reportUncaught(): void {
+  if (!process.env.LOCKSTEP_RESULT_FILE) return;
+  process.on('uncaughtExceptionMonitor', (e) => writeResultFile(failureOf(e)));
+}
+
+function failureOf(e: unknown): Record<string, unknown> {
+  if (e instanceof LockstepError) return { ok: false, code: e.code, message: e.message, details: e.details };
+  return { ok: false, code: 'ERR_PROGRAM', message: e instanceof Error ? e.message : String(e) };
+}
+
 /** Starts a run on the main thread (logical thread 0). */
 export async function start(options: StartOptions = {}): Promise<Session> {
+  try {
+    return await startSession(options);
+  } catch (e) {
+    writeResultFile(failureOf(e));
+    throw e;
+  }
+}
+
+async function startSession(options: StartOptions): Promise<Session> {
+  reportUncaught();
   const modeName = (options.mode ?? process.env.LOCKSTEP_MODE ?? 'off') as ModeName;
   const mode = modeNames.indexOf(modeName) as Mode;
   if (mode < 0) throw usage(`unknown mode "${modeName}": use off, record or replay`);
