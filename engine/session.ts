@@ -10,8 +10,8 @@ import { serialize, deserialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { Arena } from './arena.js';
 import { LockstepThread } from './api.js';
-import { LockstepError, digestMismatch, limitExceeded, revive, usage, wrongProgram } from './errors.js';
-import { Kind } from './event.js';
+import { LockstepError, digestMismatch, divergence, limitExceeded, revive, usage, wrongProgram } from './errors.js';
+import { Kind, describe, kindOf } from './event.js';
 import { FORMAT_VERSION } from './log/format.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { patchGlobals } from './patch.js';
@@ -184,6 +184,9 @@ export class Session extends LockstepThread {
 
   private async seal(): Promise<RunResult> {
     try {
+      // Replay: finish() must meet the recorded end now, not after the threads, which may be
+      // waiting for something (a spawn, say) this run skipped.
+      if (this.thread.mode === Mode.Replay) this.thread.peekExpect(Kind.End, 0, 'finish()');
       await Promise.race([Promise.all(this.exits), this.failedPromise]);
       if (this.failure) throw this.failure;
       const digestBytes = digestArena(this.arena);
@@ -214,10 +217,29 @@ export class Session extends LockstepThread {
   /** Stops the run after a failure: every waiting thread is woken and every worker ended. */
   private fail(e: Error): void {
     if (this.failure) return;
+    e = this.explainStall(e);
     this.failure = e;
     Atomics.store(this.arena.a, C_ABORT, 1);
     this.failed(e);
     for (const w of this.workers.values()) w.terminate().catch(() => {});
+  }
+
+  /**
+   * A replay stall while the main thread still owes a recorded spawn is a divergence of the main
+   * thread: it went on waiting where the recording started another thread.
+   */
+  private explainStall(e: Error): Error {
+    if (!(e instanceof LockstepError) || e.code !== 'ERR_REPLAY_STALL' || this.thread.mode !== Mode.Replay) return e;
+    const s = this.thread.stream!;
+    if (s.pos < s.events.length && kindOf(s.events[s.pos]!) === Kind.Spawn) {
+      return divergence({
+        thread: 0,
+        index: this.thread.index,
+        expected: describe(s.events[s.pos]!, s.events[s.pos + 1]!),
+        actual: `no further spawn while the other threads waited for it (${e.message})`,
+      });
+    }
+    return e;
   }
 
   private async stopDrain(): Promise<DrainReport> {

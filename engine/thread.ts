@@ -76,6 +76,14 @@ export class Thread {
     return this.diverge(describe(h, s.events[p + 1]!), attempted(ok, object));
   }
 
+  /** Checks that the next event is `kind` on `object` without taking it. */
+  peekExpect(kind: Kind, object: number, actual: string): void {
+    const s = this.stream!;
+    if (s.pos >= s.events.length) this.diverge('the end of this thread\'s log', actual);
+    const h = s.events[s.pos]!;
+    if (h !== head(kind, object)) this.diverge(describe(h, s.events[s.pos + 1]!), actual);
+  }
+
   expectPayload(kind: Kind, object: number): Uint8Array {
     const length = this.expect(kind, object);
     return this.stream!.takePayload(length);

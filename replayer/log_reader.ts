@@ -41,7 +41,8 @@ export function readLog(path: string, frameBytesMax: number = limitsDefault.fram
 }
 
 export function parseLog(bytes: Uint8Array, path: string, frameBytesMax: number = limitsDefault.frameBytesMax): Log {
-  if (bytes.length < MAGIC.length || !MAGIC.every((b, i) => bytes[i] === b)) throw notALog(path);
+  const magicSeen = Math.min(bytes.length, MAGIC.length);
+  if (!MAGIC.subarray(0, magicSeen).every((b, i) => bytes[i] === b)) throw notALog(path);
   if (bytes.length < PREAMBLE_BYTES) throw logTruncated(path, bytes.length, 'the preamble is cut short');
   const version = new DataView(bytes.buffer, bytes.byteOffset).getUint32(MAGIC.length, true);
   if (version !== FORMAT_VERSION) throw logVersion(path, version, FORMAT_VERSION);
