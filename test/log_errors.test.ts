@@ -1,0 +1,127 @@
+// Bad logs: flipped bits, truncation at many offsets, a wrong format version, a wrong program,
+// a file that is not a log, and a log whose framing is valid but whose content lies. Each gives
+// its typed error (never a hang, never a bare crash).
+
+import { strict as assert } from 'node:assert';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { LockstepError, readLog } from '../engine/index.js';
+import { PREAMBLE_BYTES } from '../engine/log/format.js';
+import { frame, scanFrame } from '../engine/log/frame.js';
+import { decodeFrame, encodeFrame } from '../engine/log/codec.js';
+import { Kind, kindOf } from '../engine/event.js';
+import { runWorkload, tempLog } from './harness.js';
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof LockstepError, `expected a LockstepError, got ${(e as Error)?.stack ?? e}`);
+    assert.ok(!e.message.includes('\n'), 'one-line message');
+    return e.code;
+  }
+  return 'OK';
+}
+
+describe('bad logs', function () {
+  const w = { kind: 'mutex', threads: 3, ops: 200 };
+  const log = tempLog('good');
+  let good: Uint8Array;
+  before(async function () {
+    await runWorkload('record', log, w);
+    good = new Uint8Array(readFileSync(log)); // a plain copy: Buffer.slice would alias it
+  });
+
+  it('the good log reads', function () {
+    assert.equal(codeOf(() => readLog(log)), 'OK');
+  });
+
+  it('truncation at every offset is ERR_LOG_TRUNCATED', function () {
+    const bad = tempLog('truncated');
+    const step = Math.max(1, Math.floor(good.length / 400));
+    for (let n = 0; n < good.length; n += n < 64 ? 1 : step) {
+      writeFileSync(bad, good.subarray(0, n));
+      assert.equal(codeOf(() => readLog(bad)), 'ERR_LOG_TRUNCATED', `truncated to ${n} of ${good.length} bytes`);
+    }
+  });
+
+  it('a flipped bit anywhere gives a typed error', function () {
+    const bad = tempLog('flipped');
+    const step = Math.max(1, Math.floor(good.length / 500));
+    for (let at = 0; at < good.length; at += at < 64 ? 1 : step) {
+      const copy = good.slice();
+      copy[at]! ^= 1 << (at % 8);
+      writeFileSync(bad, copy);
+      const code = codeOf(() => readLog(bad));
+      const expected = at < 8 ? ['ERR_NOT_A_LOG'] : at < PREAMBLE_BYTES ? ['ERR_LOG_VERSION'] : ['ERR_LOG_CORRUPT', 'ERR_LOG_TRUNCATED'];
+      assert.ok(expected.includes(code), `bit flipped at byte ${at}: got ${code}, expected ${expected.join(' or ')}`);
+    }
+  });
+
+  it('an unknown format version is ERR_LOG_VERSION', function () {
+    const bad = tempLog('version');
+    const copy = good.slice();
+    new DataView(copy.buffer).setUint32(8, 99, true);
+    writeFileSync(bad, copy);
+    assert.equal(codeOf(() => readLog(bad)), 'ERR_LOG_VERSION');
+  });
+
+  it('a file that is not a log is ERR_NOT_A_LOG', function () {
+    const bad = tempLog('text');
+    writeFileSync(bad, 'hello, this is not a lockstep log\n');
+    assert.equal(codeOf(() => readLog(bad)), 'ERR_NOT_A_LOG');
+  });
+
+  it('a missing file is a usage error', function () {
+    assert.equal(codeOf(() => readLog('/nonexistent/run.lsl')), 'ERR_USAGE');
+  });
+
+  it('replaying with another program is ERR_WRONG_PROGRAM', async function () {
+    await assert.rejects(
+      runWorkload('replay', log, w, { program: new URL(import.meta.url).pathname }),
+      (e: LockstepError) => e.code === 'ERR_WRONG_PROGRAM' && /recorded from/.test(e.message),
+    );
+  });
+
+  it('replaying a corrupt log fails at start with its typed error', async function () {
+    const bad = tempLog('corrupt-replay');
+    const copy = good.slice();
+    copy[copy.length - 20]! ^= 0xff;
+    writeFileSync(bad, copy);
+    await assert.rejects(runWorkload('replay', bad, w), (e: LockstepError) => e.code === 'ERR_LOG_CORRUPT');
+  });
+
+  it('a log with valid framing but impossible versions stops with ERR_REPLAY_STALL, not a hang', async function () {
+    // Re-encode the log with thread 1's first lock pointing at a version nobody produces.
+    const out: Uint8Array[] = [good.subarray(0, PREAMBLE_BYTES)];
+    let offset = PREAMBLE_BYTES;
+    let first = true;
+    let patched = false;
+    for (;;) {
+      const r = scanFrame(good, offset, 1 << 26);
+      if (r.kind !== 'frame') break;
+      if (first) out.push(good.subarray(offset, r.next));
+      else {
+        const f = decodeFrame(r.payload);
+        for (const c of f.chunks) {
+          if (c.thread !== 1 || patched) continue;
+          const events = new Int32Array(c.events);
+          for (let p = 0; p < events.length && !patched; p += 2) {
+            if (kindOf(events[p]!) === Kind.Lock) {
+              events[p + 1] = events[p + 1]! + 100_000;
+              patched = true;
+            }
+          }
+          c.events = events;
+        }
+        out.push(frame(encodeFrame(f)));
+      }
+      first = false;
+      offset = r.next;
+    }
+    assert.ok(patched);
+    const bad = tempLog('lying');
+    writeFileSync(bad, Buffer.concat(out));
+    await assert.rejects(runWorkload('replay', bad, w, { limits: { stallMsMax: 1000 } }),
+      (e: LockstepError) => e.code === 'ERR_REPLAY_STALL' && /replay stalled: thread \d+ waited/.test(e.message));
+  });
+});
