@@ -22,10 +22,12 @@ export interface Ratio {
 }
 
 export interface Report {
-  machine: { cpu: string; cores: number; node: string; platform: string; date: string };
+  machine: { cpu: string; cores: number; node: string; platform: string; date: string; loadAverage: { before: number; after: number } };
   settings: Record<string, unknown>;
   rows: Row[];
   ratios: Ratio[];
+  /** How the figures were taken, one sentence or two each. */
+  notes: string[];
   [more: string]: unknown;
 }
 
@@ -42,7 +44,8 @@ export function markdown(r: Report): string {
   const out: string[] = [
     '# lockstep mutex benchmark',
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.platform}; run ${m.date}.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.platform}; run ${m.date}; ` +
+      `1-minute load average ${m.loadAverage.before.toFixed(2)} before, ${m.loadAverage.after.toFixed(2)} after.`,
     '',
     `Settings: ${JSON.stringify(r.settings)}`,
     '',
@@ -58,7 +61,7 @@ export function markdown(r: Report): string {
     const met = x.met === null ? '–' : x.met ? 'yes' : `**no** (+${((x.value / x.target! - 1) * 100).toFixed(0)}%)`;
     out.push(`| ${x.name} | ${x.value.toFixed(2)} | ${target} | ${met} | ${x.note} |`);
   }
-  out.push('');
+  out.push('', ...r.notes.map((n) => `- ${n}`), '');
   return out.join('\n');
 }
 
