@@ -63,7 +63,8 @@ export function generate(seed: number): Program {
 }
 
 async function run(mode: 'record' | 'replay', log: string, p: Program): Promise<{ digest: string; results: number[] }> {
-  const session = await start({ mode, log, program: PROGRAM, args: [], limits: { stallMsMax: 20_000 } });
+  const stallMsMax = Number(process.env.FUZZ_STALL_MS ?? 20_000);
+  const session = await start({ mode, log, program: PROGRAM, args: [], limits: { stallMsMax } });
   session.shared('cells', Int32Array, p.mutexes);
   session.shared('rdata', Int32Array, p.rwlocks);
   const results = session.shared('results', Int32Array, p.threads + 1);
@@ -88,7 +89,10 @@ describe('schedule fuzzer', function () {
       const p = generate(seed);
       const log = tempLog(`fuzz-${seed}`);
       const recorded = await run('record', log, p);
-      const replayed = await run('replay', log, p);
+      const replayed = await run('replay', log, p).catch((e: Error) => {
+        e.message += ` (seed ${seed}, log kept at ${log})`;
+        throw e;
+      });
       assert.deepEqual(replayed.results, recorded.results, `per-thread observations (seed ${seed})`);
       assert.equal(replayed.digest, recorded.digest, `digest (seed ${seed})`);
     });
