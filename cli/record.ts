@@ -1,0 +1,126 @@
+// `lockstep record [-o run.lsl] [--seed N] [--] <program> [args…]`: runs the program in record
+// mode and reports where the log went and what it holds. The summary is read back from the log
+// itself, not from the program's output, so it works for any program and proves the log is
+// complete and readable.
+
+import { existsSync } from 'node:fs';
+import { basename, extname, resolve } from 'node:path';
+import { Command } from 'commander';
+import type { Log } from '../replayer/log_reader.js';
+import { programFailed, toCliError, usageError } from './errors.js';
+import { ExitCode } from './exit_codes.js';
+import { bytes, fields, num } from './format.js';
+import { failureError } from './outcome.js';
+import { programPath, runProgram } from './run_program.js';
+import { readLog } from '../replayer/log_reader.js';
+
+/** How many default names (`main-0.lsl`, `main-1.lsl`…) are tried before giving up. */
+const DEFAULT_NAMES_MAX = 10_000;
+
+interface RecordOptions {
+  output?: string;
+  seed?: string;
+  patch: boolean;
+  inspect?: string | true;
+  verbose?: boolean;
+}
+
+export function recordCommand(): Command {
+  return new Command('record')
+    .description('run a program in record mode and write its log')
+    .argument('<program>', 'the program\'s entry file (.js, .mjs, .cjs, or .ts through tsx)')
+    .argument('[args...]', 'arguments for the program (put -- before them if they start with -)')
+    .option('-o, --output <file>', 'where to write the log (default: <program>-<n>.lsl here, never overwriting)')
+    .option('--seed <n>', 'the run\'s seed, an integer from 0 to 2^64-1 (default: random)')
+    .option('--no-patch', 'do not patch Math.random, Date, performance.now and crypto in recorded threads')
+    .option('--inspect [host:port]', 'run the program under the Node inspector')
+    .option('--verbose', 'print stacks and details with errors')
+    .passThroughOptions()
+    .addHelpText('after', `
+The program runs unchanged: lockstep's start() picks up record mode from the environment, and
+session.finish() seals the log. Options after <program> are the program's own.
+
+Example:
+  lockstep record -o bank.lsl --seed 7 -- dist/examples/bank/main.js`)
+    .action(async (program: string, args: string[], options: RecordOptions) => {
+      process.exitCode = await record(program, args, options);
+    });
+}
+
+async function record(given: string, args: string[], options: RecordOptions): Promise<number> {
+  const program = programPath(given, '');
+  if (options.seed !== undefined && !isSeed(options.seed)) {
+    throw usageError(`--seed must be an integer from 0 to 2^64-1, got "${options.seed}"`);
+  }
+  const log = resolve(options.output ?? defaultLogName(program));
+
+  const outcome = await runProgram({
+    mode: 'record',
+    program,
+    args,
+    log,
+    seed: options.seed,
+    patch: options.patch,
+    inspect: inspectFlag(options.inspect),
+    verbose: options.verbose === true,
+  });
+
+  let written: Log | null = null;
+  let unreadable: Error | null = null;
+  if (existsSync(log)) {
+    try {
+      written = readLog(log);
+    } catch (e) {
+      unreadable = toCliError(e);
+    }
+  }
+  // A program that fails after session.finish() still leaves a complete log: show it, because
+  // recording a failing run is the point of recording.
+  if (written) process.stdout.write(summary(written));
+  if (outcome.failure) {
+    const e = failureError(outcome, `recording ${given}`);
+    if (written) e.message += ` (the log ${log} is complete and can be replayed)`;
+    else if (unreadable) e.message += ` (the log ${log} is incomplete: the program did not reach session.finish())`;
+    throw e;
+  }
+  if (!written) {
+    if (unreadable) throw programFailed(`recording ${given}: the program exited without finishing its lockstep session (${unreadable.message})`);
+    throw programFailed(`recording ${given}: no log was written; does the program call lockstep's start()?`);
+  }
+  if (outcome.result?.ok && outcome.result.digest && outcome.result.digest !== written.trailer.digest) {
+    throw toCliError(new Error(`the program reported digest ${outcome.result.digest} but its log ends with ${written.trailer.digest}`));
+  }
+  return ExitCode.Ok;
+}
+
+function summary(log: Log): string {
+  const args = log.header.args.length > 0 ? ` ${log.header.args.map((a) => JSON.stringify(a)).join(' ')}` : '';
+  return `recorded ${log.path}\n${fields([
+    ['program', `${log.header.programPath}${args}`],
+    ['seed', log.header.seed.toString()],
+    ['threads', log.trailer.threadCount],
+    ['events', log.trailer.eventCount],
+    ['bytes', `${num(log.bytes)} (${bytes(log.bytes)})`],
+    ['digest', log.trailer.digest],
+  ])}\n`;
+}
+
+/** `main-0.lsl`, `main-1.lsl`, … in the current directory: the first name not taken. */
+function defaultLogName(program: string): string {
+  const stem = basename(program, extname(program));
+  for (let n = 0; n < DEFAULT_NAMES_MAX; n++) {
+    const name = `${stem}-${n}.lsl`;
+    if (!existsSync(name)) return name;
+  }
+  throw usageError(`${stem}-0.lsl … ${stem}-${DEFAULT_NAMES_MAX - 1}.lsl all exist here; pass -o <file>`);
+}
+
+function isSeed(text: string): boolean {
+  return /^\d+$/.test(text) && BigInt(text) < 1n << 64n;
+}
+
+/** `--inspect` alone, or `--inspect=host:port`, as node takes it. */
+export function inspectFlag(given: string | true | undefined): string | undefined {
+  if (given === undefined) return undefined;
+  return given === true ? '--inspect' : `--inspect=${given}`;
+}
