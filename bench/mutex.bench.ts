@@ -11,13 +11,15 @@
 // How each figure is taken:
 // - Uncontended, hand-written and off: benchmark.js (mean, its ±%, its samples for min–max).
 // - Uncontended, all four: fixed-count timed loops of BENCH_UNCONTENDED_OPS lock/unlock pairs,
-//   ROUNDS rounds interleaved (hand, off, record, replay, record with big rings, hand, …); median, min–max. Record and
-//   replay need fixed counts: a replay must run exactly the operations its recording logged, and
-//   benchmark.js runs a count of its own choosing. Each round's replay replays that round's
-//   recording. The ratios use these loops, so all four are measured the same way.
+//   ROUNDS rounds interleaved (hand, off, record, replay, big-ring record, hand, …); median,
+//   min–max. Record and replay need fixed counts: a replay must run exactly the operations its
+//   recording logged, and benchmark.js runs a count of its own choosing. Each round's replay
+//   replays that round's recording. The ratios use these loops, so all four are measured alike.
 // - Contended: two workers take one mutex BENCH_CONTENDED_OPS times each; each worker times its
 //   loop with process.hrtime after a start line both reach, and a run lasts from the first start
 //   to the last end. ROUNDS rounds interleaved as above; median, min–max.
+// - A fifth, diagnostic variant records with 16 MiB rings that never fill, to separate the cost of
+//   waiting for the drain from the rest of record's cost. No target applies to it.
 // Record and replay sessions run with patchGlobals: false (the timings must not become recorded
 // events) and a 16 MiB arena; every other limit is the default, ring and drain included.
 
@@ -33,8 +35,6 @@ import { CTL_BYTES, HAND_DATA_SLOT, elapsedNs, type HandData, type PingPongData 
 import { median, summarise, type Summary } from './stats.js';
 import { writeReport, type Ratio, type Report, type Row } from './report.js';
 
-// 'recordBigRing' is a diagnostic, not a target: record with rings large enough that no thread
-// ever waits for the drain, to show how much of record's cost is those waits.
 type Variant = 'hand' | 'off' | 'record' | 'replay' | 'recordBigRing';
 const VARIANTS: Variant[] = ['hand', 'off', 'record', 'replay', 'recordBigRing'];
 const VARIANT_LABEL: Record<Variant, string> = {
@@ -45,10 +45,10 @@ const VARIANT_LABEL: Record<Variant, string> = {
   recordBigRing: 'lockstep record, 16 MiB rings (diagnostic)',
 };
 
-const UNCONTENDED_OPS = knob('BENCH_UNCONTENDED_OPS', 1_000_000);
-const CONTENDED_OPS = knob('BENCH_CONTENDED_OPS', 200_000);
-const ROUNDS = knob('BENCH_ROUNDS', 7);
-const MAX_TIME_S = knob('BENCH_MAX_TIME_S', 2);
+const UNCONTENDED_OPS = knob('BENCH_UNCONTENDED_OPS', 1_000_000, true);
+const CONTENDED_OPS = knob('BENCH_CONTENDED_OPS', 200_000, true);
+const ROUNDS = knob('BENCH_ROUNDS', 7, true);
+const MAX_TIME_S = knob('BENCH_MAX_TIME_S', 2, false);
 const PARTIES = 2;
 /** Lock/unlock pairs each uncontended sample runs untimed before its timed loop. */
 const UNCONTENDED_WARM_OPS = 100_000;
@@ -61,11 +61,13 @@ const LIMITS = { arenaBytes: 16 << 20 };
 const BIG_RING_LIMITS = { arenaBytes: 64 << 20, ringBytes: 16 << 20 };
 const tmp = mkdtempSync(join(os.tmpdir(), 'lockstep-bench-'));
 
-function knob(name: string, fallback: number): number {
+function knob(name: string, fallback: number, integer: boolean): number {
   const raw = process.env[name];
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!(n > 0)) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  if (!(n > 0) || (integer && !Number.isInteger(n))) {
+    throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
+  }
   return n;
 }
 
