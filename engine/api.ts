@@ -3,13 +3,14 @@
 // a worker gets it from attach(). Objects are created (with their sizes) only on the main thread,
 // on its deterministic path, so names map to the same ids and offsets in record and replay.
 
-import { randomBytes as liveRandomBytes, randomUUID as liveRandomUUID } from 'node:crypto';
+import { createHash, randomBytes as liveRandomBytes, randomUUID as liveRandomUUID } from 'node:crypto';
+import { serialize } from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import { Arena, elementTypes, type ElementType, type Entry } from './arena.js';
 import { usage } from './errors.js';
-import { ValueKind } from './event.js';
-import { EntryKind } from './symbols.js';
-import { modeNames, type ModeName, type Thread } from './thread.js';
+import { Kind, ValueKind } from './event.js';
+import { EntryKind, T_OUTPUTS, T_OUTPUT_DIGEST } from './symbols.js';
+import { Mode, modeNames, type ModeName, type Thread } from './thread.js';
 import { AtomicArray } from './sync/atomic.js';
 import { Barrier } from './sync/barrier.js';
 import { Channel } from './sync/channel.js';
@@ -34,9 +35,22 @@ export const live = {
   randomUUID: liveRandomUUID,
 };
 
+/** One output: its id (thread, sequence) is the same in every run, so receivers can drop duplicates. */
+export interface Output {
+  id: string;
+  thread: number;
+  seq: number;
+  channel: string;
+  value: unknown;
+}
+
 export class LockstepThread {
   private readonly groups = new Map<string, unknown[]>();
   private readonly regions = new Map<string, unknown>();
+  private outputSeq = 0;
+  private outputDigest = new Uint8Array(32);
+  /** Where this thread's outputs go (the main thread calls its sinks; a worker posts to main). */
+  protected deliver: (o: Output) => void = () => {};
 
   constructor(
     readonly arena: Arena,
@@ -169,6 +183,31 @@ export class LockstepThread {
   /** `n` random bytes, recorded and replayed. */
   randomBytes(n: number): Uint8Array {
     return this.thread.bytes(ValueKind.RandomBytes, () => live.randomBytes(n));
+  }
+
+  // ---- outputs ----
+
+  /**
+   * Emits `value` on the named output channel. The output is an event: recorded, checked in
+   * replay (a different value is a divergence), part of the run digest, and delivered to the
+   * sinks attached with session.onOutput() with a deterministic id "thread:sequence".
+   */
+  output(channel: string, value: unknown): string {
+    const t = this.thread;
+    const seq = this.outputSeq++;
+    const id = `${t.id}:${seq}`;
+    const payload = serialize([channel, value]);
+    if (t.mode === Mode.Record) t.recPayload(Kind.Output, 0, payload);
+    else if (t.mode === Mode.Replay) {
+      const recorded = t.expectPayload(Kind.Output, 0);
+      if (Buffer.compare(recorded, payload) !== 0) t.diverge(`output ${id} as recorded`, `output ${id} on "${channel}" with another value`);
+    }
+    this.outputDigest = new Uint8Array(createHash('sha256').update(this.outputDigest).update(id).update(payload).digest());
+    const slot = this.arena.threadSlot(t.id);
+    this.arena.a.set(new Int32Array(this.outputDigest.buffer), slot + T_OUTPUT_DIGEST);
+    Atomics.store(this.arena.a, slot + T_OUTPUTS, seq + 1);
+    this.deliver({ id, thread: t.id, seq, channel, value });
+    return id;
   }
 
   // ---- internals ----

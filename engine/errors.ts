@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'ERR_USAGE'
   | 'ERR_UNKNOWN_OBJECT'
   | 'ERR_THREAD_FAILED'
-  | 'ERR_UNTIL_REACHED';
+  | 'ERR_UNTIL_REACHED'
+  | 'ERR_POOL_SIZE';
 
 export class LockstepError extends Error {
   readonly code: ErrorCode;

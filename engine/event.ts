@@ -37,6 +37,16 @@ export const enum Kind {
   Spawn = 50,
   Exit = 51,
   Error = 52,
+  /** Worker: starts pool task `arg`. */
+  TaskStart = 53,
+  /** Main: task `arg` goes to pool worker `object` (a logical thread id). */
+  TaskAssign = 54,
+  /** Main: observes task `arg` succeed (completion order). */
+  TaskDone = 55,
+  /** Main: observes task `arg` fail (object 0: it threw; 1: aborted before it started). */
+  TaskFailed = 56,
+  /** Main: creates pool `object` with `arg` workers. */
+  Pool = 57,
   End = 60,
 }
 
@@ -69,6 +79,11 @@ export const kindNames: Record<number, string> = {
   [Kind.Spawn]: 'spawn',
   [Kind.Exit]: 'exit',
   [Kind.Error]: 'error',
+  [Kind.TaskStart]: 'task-start',
+  [Kind.TaskAssign]: 'task-assign',
+  [Kind.TaskDone]: 'completion-order(ok)',
+  [Kind.TaskFailed]: 'completion-order(failed)',
+  [Kind.Pool]: 'pool',
   [Kind.End]: 'end',
 };
 
@@ -123,6 +138,10 @@ export function describe(headWord: number, arg: number): string {
   if (kind === Kind.Spawn) return `${name}(thread ${object})`;
   if (kind === Kind.Exit) return `${name}(code ${arg})`;
   if (kind === Kind.Error || kind === Kind.End) return name;
+  if (kind === Kind.TaskStart || kind === Kind.TaskDone) return `${name}(task ${arg})`;
+  if (kind === Kind.TaskFailed) return `${name}(task ${arg}, ${object === 1 ? 'aborted' : 'threw'})`;
+  if (kind === Kind.TaskAssign) return `${name}(task ${arg} → thread ${object})`;
+  if (kind === Kind.Pool) return `${name}(${object}, ${arg} workers)`;
   if (kind === Kind.WaitResult) return `${name}(object ${object}, ${arg === 0 ? 'notified' : 'timed-out'})`;
   if (isOrdered(kind)) return `${name}(object ${object}, version ${arg >>> 0})`;
   return `${name}(object ${object})`;

@@ -7,15 +7,15 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serialize, deserialize } from 'node:v8';
-import { Worker } from 'node:worker_threads';
+import { BroadcastChannel, Worker } from 'node:worker_threads';
 import { Arena } from './arena.js';
-import { LockstepThread } from './api.js';
+import { LockstepThread, live, type Output } from './api.js';
 import { LockstepError, digestMismatch, divergence, limitExceeded, revive, usage, wrongProgram } from './errors.js';
 import { Kind, describe, kindOf } from './event.js';
 import { FORMAT_VERSION } from './log/format.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { patchGlobals } from './patch.js';
-import { C_ABORT, C_DOORBELL, C_FINISH, T_RING, T_RING_WORDS, T_STATE } from './symbols.js';
+import { C_ABORT, C_DOORBELL, C_FINISH, T_OUTPUTS, T_OUTPUT_DIGEST, T_RING, T_RING_WORDS, T_STATE } from './symbols.js';
 import { Mode, Thread, modeNames, type ModeName } from './thread.js';
 import { digestArena } from './digest.js';
 import type { Channel } from './sync/channel.js';
@@ -24,7 +24,9 @@ import { LogWriter } from '../recorder/log_writer.js';
 import type { DrainInit, DrainReport } from '../recorder/drain.js';
 import { readLog, type Log } from '../replayer/log_reader.js';
 import { StreamReader, type StreamInit } from '../replayer/stream.js';
-import type { WorkerInit } from '../workers/bootstrap.js';
+import type { SpawnInit } from '../workers/bootstrap.js';
+import { outputChannelName, type WorkerInit } from '../workers/context.js';
+import { Pool, type PoolOptions } from '../workers/pool.js';
 
 export interface StartOptions {
   /** 'off' (default), 'record' or 'replay'; else $LOCKSTEP_MODE. */
@@ -84,13 +86,30 @@ interface RecordedOptions {
   patchGlobals: boolean;
 }
 
+/** A main-thread consumer waiting, in replay, for the recorded event it must take next. */
+interface Turn {
+  kind: Kind;
+  object: number;
+  go: () => void;
+}
+
 export class Session extends LockstepThread {
   private readonly exits: Promise<ThreadExit>[] = [];
   private readonly workers = new Map<number, Worker>();
+  private readonly pools: Pool[] = [];
   private failure: Error | null = null;
   private failed!: (e: Error) => void;
   private readonly failedPromise = new Promise<never>((_, reject) => (this.failed = reject));
   private finished = false;
+  private readonly sinks: ((o: Output) => void)[] = [];
+  private readonly delivered = new Map<number, number>();
+  private readonly outputs: BroadcastChannel;
+  private readonly turns: Turn[] = [];
+  private claimedAt = -1;
+  private pumping = false;
+  private stallTimer: NodeJS.Timeout | null = null;
+  /** Identifies this run among others in the same process (names the output channel). */
+  readonly runId = Buffer.from(live.randomBytes(8)).toString('hex');
 
   constructor(
     arena: Arena,
@@ -106,34 +125,46 @@ export class Session extends LockstepThread {
     super(arena, thread, seed, true);
     this.failedPromise.catch(() => {});
     drain?.report.catch((e) => this.fail(e));
+    this.deliver = (o) => this.emit(o);
+    this.outputs = new BroadcastChannel(outputChannelName(this.runId));
+    this.outputs.unref();
+    this.outputs.onmessage = (m) => this.emit((m as { data: Output }).data);
+    if (thread.mode === Mode.Replay) thread.onAdvance = () => this.pump();
+  }
+
+  /** Attaches an output sink: called once per output of any thread, with its deterministic id. */
+  onOutput(sink: (o: Output) => void): void {
+    this.sinks.push(sink);
+  }
+
+  /** A pool of `workers` logical threads running task functions from `entry` (piscina underneath). */
+  pool(entry: string | URL, options: PoolOptions = {}): Pool {
+    const pool = new Pool(this.pools.length, toHref(entry), options, {
+      thread: this.thread,
+      addWorker: (index) => this.workerInit(this.addThread(), options.data, index),
+      fail: (e) => this.fail(e),
+      pump: () => this.pump(),
+    });
+    this.pools.push(pool);
+    return pool;
+  }
+
+  private emit(o: Output): void {
+    this.delivered.set(o.thread, (this.delivered.get(o.thread) ?? 0) + 1);
+    for (const sink of this.sinks) sink(o);
   }
 
   /** Starts `count` logical threads running `entry` (a worker module: path or file URL). */
   spawn(entry: string | URL, options: SpawnOptions = {}): Spawned {
     const count = options.count ?? 1;
     if (!Number.isInteger(count) || count <= 0) throw usage('spawn count must be a positive integer');
-    const href = entry instanceof URL ? entry.href : new URL(resolve(entry), 'file:').href;
+    const href = toHref(entry);
     const ids: number[] = [];
     const workers: Worker[] = [];
     const exits: Promise<ThreadExit>[] = [];
     for (let k = 0; k < count; k++) {
       const id = this.addThread();
-      if (this.thread.mode === Mode.Record) this.thread.rec(Kind.Spawn, id, 0);
-      else if (this.thread.mode === Mode.Replay) this.thread.expect(Kind.Spawn, id);
-      const init: WorkerInit = {
-        arena: this.arena.buffer,
-        limits: this.arena.limits,
-        id,
-        mode: this.thread.mode,
-        ring: this.ringOf(id),
-        stream: this.streamOf(id),
-        seed: this.seed.toString(),
-        patch: this.patch,
-        entry: href,
-        data: options.data,
-        index: k,
-        until: this.until?.thread === id ? this.until.index : -1,
-      };
+      const init: SpawnInit = { ...this.workerInit(id, options.data, k), entry: href };
       const worker = new Worker(new URL('../workers/bootstrap.js', import.meta.url), { workerData: { lockstep: init } });
       ids.push(id);
       workers.push(worker);
@@ -154,6 +185,7 @@ export class Session extends LockstepThread {
     const t = this.thread;
     let value: T;
     if (t.mode === Mode.Replay) {
+      await this.turn(Kind.Input, channel.id);
       value = deserialize(t.expectPayload(Kind.Input, channel.id)) as T;
     } else {
       value = await read();
@@ -186,10 +218,12 @@ export class Session extends LockstepThread {
     try {
       // Replay: finish() must meet the recorded end now, not after the threads, which may be
       // waiting for something (a spawn, say) this run skipped.
+      await Promise.race([Promise.all(this.pools.map((p) => p.close())), this.failedPromise]);
       if (this.thread.mode === Mode.Replay) this.thread.peekExpect(Kind.End, 0, 'finish()');
       await Promise.race([Promise.all(this.exits), this.failedPromise]);
       if (this.failure) throw this.failure;
-      const digestBytes = digestArena(this.arena);
+      await this.outputsDelivered();
+      const digestBytes = digestArena(this.arena, this.outputDigests());
       const digest = Buffer.from(digestBytes).toString('hex');
       const threads = this.arena.threadCount;
       const mode = modeNames[this.thread.mode]!;
@@ -210,8 +244,89 @@ export class Session extends LockstepThread {
       throw e;
     } finally {
       this.restore();
+      this.outputs.close();
+      if (this.stallTimer) clearTimeout(this.stallTimer);
       if (this.drain) this.drain.worker.terminate().catch(() => {});
     }
+  }
+
+  /** Every thread's chained output digest, in thread order: outputs are part of the run digest. */
+  private outputDigests(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let t = 0; t < this.arena.threadCount; t++) {
+      const slot = this.arena.threadSlot(t) + T_OUTPUT_DIGEST;
+      out.push(new Uint8Array(this.arena.a.slice(slot, slot + 8).buffer));
+    }
+    return out;
+  }
+
+  /** Waits until the sinks have seen every output the threads emitted (they travel by message). */
+  private async outputsDelivered(): Promise<void> {
+    const started = live.perfNow();
+    for (;;) {
+      let missing = 0;
+      for (let t = 0; t < this.arena.threadCount; t++) {
+        missing += Atomics.load(this.arena.a, this.arena.threadSlot(t) + T_OUTPUTS) - (this.delivered.get(t) ?? 0);
+      }
+      if (missing === 0) return;
+      if (live.perfNow() - started > this.arena.limits.stallMsMax) {
+        throw new LockstepError('ERR_REPLAY_STALL', `${missing} outputs never reached the main thread's sinks`);
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+
+  /**
+   * Replay: resolves when the main thread's next recorded event is `kind` on `object`. Async
+   * consumers on the main thread (inputs, task completions) take their events in the recorded
+   * order this way, whatever order the event loop offers them in.
+   */
+  private turn(kind: Kind, object: number): Promise<void> {
+    return new Promise((go) => {
+      this.turns.push({ kind, object, go });
+      this.pump();
+    });
+  }
+
+  /** Replay: hands the main thread's next event to whichever async consumer owns it. */
+  private pump(): void {
+    if (this.pumping || this.thread.mode !== Mode.Replay) return;
+    this.pumping = true;
+    try {
+      for (;;) {
+        const next = this.thread.peek();
+        if (!next) break;
+        if (this.pools.some((p) => p.deliverNext(next))) continue;
+        if (this.claimedAt === this.thread.index) break;
+        const i = this.turns.findIndex((w) => w.kind === next.kind && w.object === next.object);
+        if (i < 0) break;
+        this.claimedAt = this.thread.index;
+        this.turns.splice(i, 1)[0]!.go();
+        break;
+      }
+    } finally {
+      this.pumping = false;
+    }
+    this.watchStall();
+  }
+
+  /** Replay: if async consumers wait and the main thread's log does not move, that is a divergence. */
+  private watchStall(): void {
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
+    const waiting = this.turns.length + this.pools.reduce((n, p) => n + p.pending, 0);
+    if (waiting === 0 || this.finished) return;
+    const at = this.thread.index;
+    this.stallTimer = setTimeout(() => {
+      if (this.thread.index !== at || this.failure) return;
+      this.fail(divergence({
+        thread: 0,
+        index: at,
+        expected: this.thread.describeNext(),
+        actual: `nothing for ${this.arena.limits.stallMsMax} ms while ${waiting} inputs or task results waited`,
+      }));
+    }, this.arena.limits.stallMsMax);
+    this.stallTimer.unref();
   }
 
   /** Stops the run after a failure: every waiting thread is woken and every worker ended. */
@@ -222,6 +337,7 @@ export class Session extends LockstepThread {
     Atomics.store(this.arena.a, C_ABORT, 1);
     this.failed(e);
     for (const w of this.workers.values()) w.terminate().catch(() => {});
+    for (const p of this.pools) p.destroy();
   }
 
   /**
@@ -265,7 +381,26 @@ export class Session extends LockstepThread {
       a[slot + T_RING_WORDS] = words;
     }
     this.arena.takeThread();
+    if (this.thread.mode === Mode.Record) this.thread.rec(Kind.Spawn, id, 0);
+    else if (this.thread.mode === Mode.Replay) this.thread.expect(Kind.Spawn, id);
     return id;
+  }
+
+  private workerInit(id: number, data: unknown, index: number): WorkerInit {
+    return {
+      arena: this.arena.buffer,
+      limits: this.arena.limits,
+      id,
+      mode: this.thread.mode,
+      ring: this.ringOf(id),
+      stream: this.streamOf(id),
+      seed: this.seed.toString(),
+      patch: this.patch,
+      run: this.runId,
+      data,
+      index,
+      until: this.until?.thread === id ? this.until.index : -1,
+    };
   }
 
   private ringOf(id: number): { base: number; words: number } | null {
@@ -421,6 +556,10 @@ function startDrain(init: DrainInit): { worker: Worker; report: Promise<DrainRep
   });
   report.catch(() => {});
   return { worker, report };
+}
+
+function toHref(entry: string | URL): string {
+  return entry instanceof URL ? entry.href : entry.startsWith('file:') ? entry : new URL(resolve(entry), 'file:').href;
 }
 
 function identify(program: string): { hash: string } {

@@ -2,7 +2,7 @@
 // or its recorded stream (replay), its event index, and the replay rule "wait for your version".
 
 import { C_ABORT } from './symbols.js';
-import { Kind, ValueKind, describe, head, kindNames } from './event.js';
+import { Kind, ValueKind, describe, head, kindNames, kindOf, objectOf } from './event.js';
 import { aborted, divergence, replayStall, untilReached } from './errors.js';
 import type { RingWriter } from '../recorder/ring.js';
 import type { StreamReader } from '../replayer/stream.js';
@@ -27,6 +27,8 @@ export class Thread {
 
   /** Replay stops (fail-stop, with a `debugger` statement first) when this thread reaches this event. */
   untilIndex = -1;
+  /** Replay, main thread: called after every event taken, to release async consumers (pool, input). */
+  onAdvance: (() => void) | null = null;
 
   constructor(
     readonly id: number,
@@ -62,7 +64,22 @@ export class Thread {
     if (h !== head(kind, object)) this.diverge(describe(h, arg), attempted(kind, object));
     s.pos = p + 2;
     this.index++;
+    if (this.onAdvance) this.onAdvance();
     return arg;
+  }
+
+  /** The next recorded event without taking it, or null at the end of the stream. */
+  peek(): { kind: number; object: number; arg: number } | null {
+    const s = this.stream!;
+    if (s.pos >= s.events.length) return null;
+    const h = s.events[s.pos]!;
+    return { kind: kindOf(h), object: objectOf(h), arg: s.events[s.pos + 1]! };
+  }
+
+  /** Describes the next recorded event, for divergence reports. */
+  describeNext(): string {
+    const s = this.stream!;
+    return s.pos < s.events.length ? describe(s.events[s.pos]!, s.events[s.pos + 1]!) : 'the end of this thread\'s log';
   }
 
   /** Takes the next event, which must be one of two kinds on `object`; returns which one matched. */

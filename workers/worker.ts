@@ -2,15 +2,16 @@
 // lockstep API, which bootstrap.ts set up before the user's module was imported.
 
 import type { Arena } from '../engine/arena.js';
-import { LockstepThread } from '../engine/api.js';
+import { LockstepThread, type Output } from '../engine/api.js';
 import { usage } from '../engine/errors.js';
 import type { Thread } from '../engine/thread.js';
 
 export const CONTEXT = Symbol.for('lockstep.thread');
 
 export class WorkerThread extends LockstepThread {
-  constructor(arena: Arena, thread: Thread, seed: bigint, readonly data: unknown, readonly index: number) {
+  constructor(arena: Arena, thread: Thread, seed: bigint, readonly data: unknown, readonly index: number, deliver: (o: Output) => void) {
     super(arena, thread, seed, false);
+    this.deliver = deliver;
   }
 }
 

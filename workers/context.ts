@@ -1,0 +1,72 @@
+// Builds a worker's lockstep runtime from what the main thread sent in workerData: the arena,
+// its ring (record) or recorded stream (replay), its logical id. Shared by plain spawned threads
+// (bootstrap.ts) and pool workers (pool_worker.ts).
+
+import { BroadcastChannel } from 'node:worker_threads';
+import { Arena } from '../engine/arena.js';
+import type { Output } from '../engine/api.js';
+import type { Limits } from '../engine/limits.js';
+import { patchGlobals } from '../engine/patch.js';
+import { Kind } from '../engine/event.js';
+import { Mode, Thread } from '../engine/thread.js';
+import { RingWriter } from '../recorder/ring.js';
+import { StreamReader, type StreamInit } from '../replayer/stream.js';
+import { CONTEXT, WorkerThread } from './worker.js';
+
+export interface WorkerInit {
+  arena: SharedArrayBuffer;
+  limits: Limits;
+  id: number;
+  mode: Mode;
+  ring: { base: number; words: number } | null;
+  stream: StreamInit | null;
+  seed: string;
+  patch: boolean;
+  /** The run's id: names the broadcast channel that carries outputs to the main thread. */
+  run: string;
+  data: unknown;
+  index: number;
+  until: number;
+}
+
+export function outputChannelName(run: string): string {
+  return `lockstep-outputs:${run}`;
+}
+
+export function attachThread(init: WorkerInit): WorkerThread {
+  const arena = new Arena(init.arena, init.limits);
+  const ring = init.ring ? new RingWriter(arena.a, init.ring.base, init.ring.words, init.id, init.limits.stallMsMax) : null;
+  const stream = init.stream ? new StreamReader(init.stream) : null;
+  const thread = new Thread(init.id, init.mode, arena.a, ring, stream, init.limits.stallMsMax);
+  thread.untilIndex = init.until;
+  const outputs = new BroadcastChannel(outputChannelName(init.run));
+  outputs.unref();
+  const context = new WorkerThread(arena, thread, BigInt(init.seed), init.data, init.index, (o: Output) => outputs.postMessage(o));
+  (globalThis as Record<symbol, unknown>)[CONTEXT] = context;
+  if (init.mode !== Mode.Off && init.patch) patchGlobals(thread);
+  return context;
+}
+
+/**
+ * The user's code threw: that is part of the program's behaviour. Record logs the message; replay
+ * checks that the same error happens at the same point (or throws a DivergenceError).
+ */
+export function recordFailure(thread: Thread, e: unknown): void {
+  const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  if (thread.mode === Mode.Record) {
+    thread.recPayload(Kind.Error, 0, new TextEncoder().encode(message));
+  } else if (thread.mode === Mode.Replay) {
+    const recorded = new TextDecoder().decode(thread.expectPayload(Kind.Error, 0));
+    if (recorded !== message) thread.diverge(`the error "${recorded}"`, `the error "${message}"`);
+  }
+}
+
+/** The thread's last event: record logs its exit code; replay checks it and that nothing is left. */
+export function recordExit(thread: Thread, code: number): void {
+  if (thread.mode === Mode.Record) thread.rec(Kind.Exit, 0, code);
+  else if (thread.mode === Mode.Replay) {
+    const recorded = thread.expect(Kind.Exit, 0);
+    if (recorded !== code) thread.diverge(`exit(code ${recorded})`, `exit(code ${code})`);
+    if (!thread.stream!.exhausted) thread.diverge(thread.describeNext(), 'the end of the thread');
+  }
+}

@@ -1,0 +1,283 @@
+// A worker pool whose scheduling is recorded and replayed, built on piscina: one single-thread
+// piscina per logical worker, so each pool worker is a fixed logical thread that piscina never
+// respawns or swaps behind our back, and a task runs on exactly the worker lockstep chose.
+//
+// Three things about a pool are nondeterministic, and each is an event on the main thread:
+// - which worker runs a task (task-assign(task, worker), chosen as the least busy worker when
+//   recording); each worker takes its tasks in assignment order, so per-worker order follows;
+// - the order in which the main thread observes task results (completion-order(task)): replay
+//   holds results that arrive early and delivers them in the recorded order;
+// - aborts: a task aborted before it started is a failed completion; replay never runs it.
+// Inside a task the worker has the whole lockstep API (pool_worker.ts).
+
+import { Piscina } from 'piscina';
+import { LockstepError, revive, usage } from '../engine/errors.js';
+import { Kind } from '../engine/event.js';
+import { Mode, type Thread } from '../engine/thread.js';
+import type { WorkerInit } from './context.js';
+
+export interface PoolOptions {
+  /** Logical worker threads (default 4). Fixed for the run: replay needs the recorded count. */
+  workers?: number;
+  /** Structured-clonable data each worker gets as `t.data`. */
+  data?: unknown;
+}
+
+export interface RunOptions {
+  /** Named export of the task module to run (default: the default export). */
+  name?: string;
+  /** Aborts the task if it has not started yet; a started task runs to completion. */
+  signal?: AbortSignal;
+}
+
+export interface Completion<R> {
+  /** Index of the payload in the list given to completions(). */
+  index: number;
+  ok: boolean;
+  value?: R;
+  error?: unknown;
+}
+
+/** What the session lends a pool. */
+export interface PoolHost {
+  thread: Thread;
+  addWorker(index: number): WorkerInit;
+  fail(e: Error): void;
+  pump(): void;
+}
+
+interface Outcome {
+  ok: boolean;
+  value?: unknown;
+  error?: unknown;
+}
+
+interface Task {
+  id: number;
+  worker: number;
+  message: { id: number; name: string; payload: unknown };
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  started: boolean;
+  arrived: Outcome | null;
+  listeners: ((o: Outcome) => void)[];
+}
+
+const handler = new URL('./pool_worker.js', import.meta.url).href;
+
+export class Pool {
+  private readonly piscinas: Piscina[] = [];
+  private readonly threadIds: number[] = [];
+  private readonly queues: Task[][] = [];
+  private readonly busy: boolean[] = [];
+  private readonly inflight: number[] = [];
+  private readonly tasks = new Map<number, Task>();
+  private readonly abortedInLog = new Set<number>();
+  private nextTask = 0;
+  private closing: Promise<void> | null = null;
+
+  constructor(readonly index: number, private readonly entry: string, options: PoolOptions, private readonly host: PoolHost) {
+    const workers = options.workers ?? 4;
+    if (!Number.isInteger(workers) || workers <= 0) throw usage('pool workers must be a positive integer');
+    const t = host.thread;
+    if (t.mode === Mode.Record) t.rec(Kind.Pool, index, workers);
+    else if (t.mode === Mode.Replay) {
+      const next = t.peek();
+      if (next?.kind === Kind.Pool && next.object === index && next.arg !== workers) {
+        throw new LockstepError('ERR_POOL_SIZE',
+          `the log was recorded with ${next.arg} pool workers, this run asks for ${workers}. Replay with ${next.arg} workers: ` +
+          'task placement and per-worker order are part of the recording.', { recorded: next.arg, requested: workers });
+      }
+      t.expect(Kind.Pool, index);
+      this.scanAborts();
+    }
+    for (let w = 0; w < workers; w++) {
+      const init = host.addWorker(w);
+      this.threadIds.push(init.id);
+      this.queues.push([]);
+      this.busy.push(false);
+      this.inflight.push(0);
+      this.piscinas.push(new Piscina({
+        filename: handler,
+        minThreads: 1,
+        maxThreads: 1,
+        idleTimeout: Number.MAX_SAFE_INTEGER,
+        concurrentTasksPerWorker: 1,
+        workerData: { lockstep: init, entry: this.entry },
+      }));
+    }
+  }
+
+  get workers(): number {
+    return this.piscinas.length;
+  }
+
+  /** Task results held back, in replay, until the log says the main thread saw them. */
+  get pending(): number {
+    let n = 0;
+    for (const task of this.tasks.values()) if (task.arrived) n++;
+    return n;
+  }
+
+  /** Runs `payload` through the task module's function on some worker; settles in recorded order. */
+  run<R = unknown>(payload: unknown, options: RunOptions = {}): Promise<R> {
+    return this.submit(payload, options).promise as Promise<R>;
+  }
+
+  /** Runs every payload; the results in payload order. */
+  map<R = unknown>(payloads: unknown[], options: RunOptions = {}): Promise<R[]> {
+    return Promise.all(payloads.map((p) => this.run<R>(p, options)));
+  }
+
+  /** Runs every payload and yields each completion in the order the main thread observes it. */
+  async *completions<R = unknown>(payloads: unknown[], options: RunOptions = {}): AsyncGenerator<Completion<R>> {
+    const ready: Completion<R>[] = [];
+    let wake: (() => void) | null = null;
+    payloads.forEach((p, index) => {
+      const { task, promise } = this.submit(p, options);
+      promise.catch(() => {});
+      task.listeners.push((o) => {
+        ready.push({ index, ok: o.ok, value: o.value as R, error: o.error });
+        wake?.();
+      });
+    });
+    for (let yielded = 0; yielded < payloads.length; yielded++) {
+      while (ready.length === 0) await new Promise<void>((r) => (wake = r));
+      wake = null;
+      yield ready.shift()!;
+    }
+  }
+
+  /** Waits for every task, checks each worker's end in replay, and stops the workers. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.tasks.values()].map((t) => new Promise((r) => t.listeners.push(r))));
+      const ends = await Promise.all(this.piscinas.map((p) => p.run({ close: true }) as Promise<{ lockstep?: unknown }>));
+      for (const end of ends) if (end?.lockstep) this.host.fail(revive(end.lockstep));
+      await Promise.all(this.piscinas.map((p) => p.destroy()));
+    })();
+    return this.closing;
+  }
+
+  /** Stops every worker at once (the run failed). */
+  destroy(): void {
+    for (const p of this.piscinas) p.destroy().catch(() => {});
+  }
+
+  private submit(payload: unknown, options: RunOptions): { task: Task; promise: Promise<unknown> } {
+    if (this.closing) throw usage('the pool is closed');
+    const t = this.host.thread;
+    const id = this.nextTask++;
+    let worker: number;
+    if (t.mode === Mode.Replay) {
+      const next = t.peek();
+      worker = next?.kind === Kind.TaskAssign ? this.threadIds.indexOf(next.object) : -1;
+      if (worker < 0 || next!.arg !== id) t.diverge(t.describeNext(), `task-assign(task ${id})`);
+      t.expect(Kind.TaskAssign, next!.object);
+    } else {
+      worker = this.leastBusy();
+      if (t.mode === Mode.Record) t.rec(Kind.TaskAssign, this.threadIds[worker]!, id);
+    }
+    let task!: Task;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      task = { id, worker, message: { id, name: options.name ?? 'default', payload }, resolve, reject, started: false, arrived: null, listeners: [] };
+    });
+    this.tasks.set(id, task);
+    this.inflight[worker]!++;
+    if (this.abortedInLog.has(id)) return { task, promise }; // replay: it never ran
+    this.queues[worker]!.push(task);
+    options.signal?.addEventListener('abort', () => this.abort(task), { once: true });
+    if (options.signal?.aborted) this.abort(task);
+    this.dispatch(worker);
+    return { task, promise };
+  }
+
+  private leastBusy(): number {
+    let best = 0;
+    for (let w = 1; w < this.inflight.length; w++) if (this.inflight[w]! < this.inflight[best]!) best = w;
+    return best;
+  }
+
+  /** Hands the worker its next queued task once it is free: one task at a time, in order. */
+  private dispatch(worker: number): void {
+    if (this.busy[worker] || this.queues[worker]!.length === 0) return;
+    const task = this.queues[worker]!.shift()!;
+    task.started = true;
+    this.busy[worker] = true;
+    (this.piscinas[worker]!.run(task.message) as Promise<Outcome & { lockstep?: unknown }>).then(
+      (out) => {
+        if (out.lockstep) {
+          this.host.fail(revive(out.lockstep));
+          return;
+        }
+        this.arrive(task, out);
+      },
+      (e) => this.host.fail(e instanceof Error ? e : new Error(String(e))),
+    ).finally(() => {
+      this.busy[worker] = false;
+      this.dispatch(worker);
+    });
+  }
+
+  /** A task aborted before it started is a failed completion; record logs it where it happened. */
+  private abort(task: Task): void {
+    if (this.host.thread.mode === Mode.Replay || task.started || task.arrived) return;
+    const queue = this.queues[task.worker]!;
+    queue.splice(queue.indexOf(task), 1);
+    if (this.host.thread.mode === Mode.Record) this.host.thread.rec(Kind.TaskFailed, 1, task.id);
+    this.settle(task, { ok: false, error: abortError(task.id) });
+  }
+
+  private arrive(task: Task, out: Outcome): void {
+    const t = this.host.thread;
+    if (t.mode === Mode.Replay) {
+      task.arrived = out;
+      this.host.pump();
+      return;
+    }
+    if (t.mode === Mode.Record) t.rec(out.ok ? Kind.TaskDone : Kind.TaskFailed, 0, task.id);
+    this.settle(task, out);
+  }
+
+  /** Replay: if the main thread's next event is the completion of one of our tasks, deliver it. */
+  deliverNext(next: { kind: number; object: number; arg: number }): boolean {
+    if (next.kind !== Kind.TaskDone && next.kind !== Kind.TaskFailed) return false;
+    const task = this.tasks.get(next.arg);
+    if (!task) return false;
+    const t = this.host.thread;
+    if (next.kind === Kind.TaskFailed && next.object === 1) {
+      t.expect(Kind.TaskFailed, 1);
+      this.settle(task, { ok: false, error: abortError(task.id) });
+      return true;
+    }
+    if (!task.arrived) return false;
+    if ((next.kind === Kind.TaskDone) !== task.arrived.ok) {
+      t.diverge(t.describeNext(), `completion-order(${task.arrived.ok ? 'ok' : 'failed'})(task ${task.id})`);
+    }
+    t.expect(next.kind, next.object);
+    this.settle(task, task.arrived);
+    return true;
+  }
+
+  private settle(task: Task, out: Outcome): void {
+    this.tasks.delete(task.id);
+    this.inflight[task.worker]!--;
+    if (out.ok) task.resolve(out.value);
+    else task.reject(out.error);
+    for (const listener of task.listeners) listener(out);
+  }
+
+  private scanAborts(): void {
+    const s = this.host.thread.stream!;
+    for (let p = s.pos; p < s.events.length; p += 2) {
+      const h = s.events[p]!;
+      if (h >>> 24 === Kind.TaskFailed && (h & 0xffffff) === 1) this.abortedInLog.add(s.events[p + 1]!);
+    }
+  }
+}
+
+function abortError(id: number): Error {
+  const e = new Error(`task ${id} was aborted before it started`);
+  e.name = 'AbortError';
+  return e;
+}

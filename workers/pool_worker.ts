@@ -1,0 +1,47 @@
+// The piscina handler of a lockstep pool worker. Loaded once per worker, it builds the worker's
+// lockstep runtime (context.ts); then every task logs task-start(task) before it runs, so replay
+// checks that each worker runs the tasks it ran when recording, in the same order. A task's own
+// error is a recorded outcome; a lockstep error (divergence…) is returned for the session to fail.
+
+import { workerData } from 'node:worker_threads';
+import { LockstepError, serializeError } from '../engine/errors.js';
+import { Kind } from '../engine/event.js';
+import { Mode } from '../engine/thread.js';
+import { attachThread, recordExit, recordFailure, type WorkerInit } from './context.js';
+
+const init = workerData as { lockstep: WorkerInit; entry: string };
+const context = attachThread(init.lockstep);
+const thread = context.thread;
+let module: Promise<Record<string, unknown>> | null = null;
+
+async function load(name: string): Promise<(payload: unknown, t: typeof context) => unknown> {
+  if (/\.[cm]?ts$/.test(init.entry)) (await import('tsx/esm/api')).register();
+  module ??= import(init.entry) as Promise<Record<string, unknown>>;
+  const fn = (await module)[name];
+  if (typeof fn !== 'function') throw new Error(`the pool's task module ${init.entry} has no function export "${name}"`);
+  return fn as (payload: unknown, t: typeof context) => unknown;
+}
+
+export default async function handle(task: { id: number; name: string; payload: unknown } | { close: true }): Promise<unknown> {
+  try {
+    if ('close' in task) {
+      recordExit(thread, 0);
+      return {};
+    }
+    if (thread.mode === Mode.Record) thread.rec(Kind.TaskStart, 0, task.id);
+    else if (thread.mode === Mode.Replay) {
+      const recorded = thread.expect(Kind.TaskStart, 0);
+      if (recorded !== task.id) thread.diverge(`task-start(task ${recorded})`, `task-start(task ${task.id})`);
+    }
+    const fn = await load(task.name);
+    try {
+      return { ok: true, value: await fn(task.payload, context) };
+    } catch (e) {
+      if (e instanceof LockstepError) throw e;
+      recordFailure(thread, e);
+      return { ok: false, error: e };
+    }
+  } catch (e) {
+    return { lockstep: serializeError(e instanceof LockstepError ? e : new LockstepError('ERR_THREAD_FAILED', String(e))) };
+  }
+}
