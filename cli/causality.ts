@@ -4,8 +4,11 @@
 // from this. It is pure: a Log in, plain arrays out; no files, no clock.
 //
 // The log holds no timestamps, only per-thread event order and per-object version order. The
-// happens-before relation of a run is exactly those two orders plus "a spawn happens before the
-// spawned thread's first event". A Lamport clock (Lamport, "Time, Clocks, and the Ordering of
+// happens-before relation of a run is those two orders plus "a spawn happens before the spawned
+// thread's first event" and "a pool task's assignment happens before the worker starts it".
+// (A task's completion, observed by the main thread, also follows the task's last event; the log
+// does not mark that event, so that edge is left out: clocks stay consistent, only less tight.)
+// A Lamport clock (Lamport, "Time, Clocks, and the Ordering of
 // Events in a Distributed System", 1978) turns that partial order into numbers: an event's clock
 // is one more than the largest clock among its causes, so a cause always has a smaller clock,
 // and events on different threads with the same clock are concurrent. Two recordings that agree
@@ -157,6 +160,19 @@ export function analyse(log: Log): Causality {
   const main = laneOf.get(0);
   if (main) startLane(main, 0);
 
+  // Pool tasks: TaskAssign(object = worker thread, arg = task) in the main thread, then
+  // TaskStart(arg = task) in that worker. A start waits for its assignment only if the log has
+  // one, so a log without assignments still gets clocks.
+  const assigned = new Set<string>();
+  for (const lane of lanes) {
+    for (let p = 0; p < lane.count; p++) {
+      const h = lane.events[2 * p]!;
+      if (kindOf(h) === Kind.TaskAssign) assigned.add(`${objectOf(h)}:${lane.events[2 * p + 1]!}`);
+    }
+  }
+  const assignClock = new Map<string, number>();
+  const taskParked = new Map<string, Lane>();
+
   let clockMax = 0;
   const run = (lane: Lane): void => {
     const ev = lane.events;
@@ -212,6 +228,24 @@ export function analyse(log: Log): Causality {
         const s = objectState(o).stats;
         s.inputs++;
         noteKind(s, k);
+      } else if (k === Kind.TaskAssign) {
+        const key = `${o}:${arg}`;
+        assignClock.set(key, c);
+        const woken = taskParked.get(key);
+        if (woken) {
+          taskParked.delete(key);
+          runnable.push(woken);
+        }
+      } else if (k === Kind.TaskStart) {
+        const key = `${lane.thread}:${arg}`;
+        if (assigned.has(key)) {
+          const at = assignClock.get(key);
+          if (at === undefined) {
+            taskParked.set(key, lane);
+            break;
+          }
+          if (at + 1 > c) c = at + 1;
+        }
       } else if (k === Kind.Spawn) {
         const child = laneOf.get(o);
         if (child) {
@@ -240,6 +274,9 @@ export function analyse(log: Log): Causality {
     const p = pos.get(lane)!;
     if (p < lane.count) {
       const h = lane.events[2 * p]!;
+      if (kindOf(h) === Kind.TaskStart) {
+        throw logInconsistent(log.path, `thread ${lane.thread} starts task ${lane.events[2 * p + 1]!} at event ${p}, but the main thread never reaches the task's assignment`);
+      }
       throw logInconsistent(
         log.path,
         `thread ${lane.thread} waits at event ${p} for version ${lane.events[2 * p + 1]! >>> 0} of object ${objectOf(h)}, ` +
