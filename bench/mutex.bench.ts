@@ -24,6 +24,7 @@
 // events) and a 16 MiB arena; every other limit is the default, ring and drain included.
 
 import Benchmark from 'benchmark';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -242,6 +243,16 @@ function bytesRatio(name: string, c: Collected, note: string): Ratio {
   return { name, value, target: 8, met: value <= 8, note };
 }
 
+/** The commit the run measured, with "+dirty" when the working tree differs from it. */
+function revision(): string {
+  const git = (...args: string[]): string => execFileSync('git', args, { cwd: dirname(PROGRAM), encoding: 'utf8' }).trim();
+  try {
+    return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no') ? '+dirty' : '');
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function main(): Promise<void> {
   const machine = {
     cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -249,6 +260,7 @@ async function main(): Promise<void> {
     node: process.version,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     date: new Date().toISOString(),
+    revision: revision(),
     /** The 1-minute load average before and after the run: other work on the machine shows here. */
     loadAverage: { before: os.loadavg()[0]!, after: 0 },
   };

@@ -22,7 +22,7 @@ export interface Ratio {
 }
 
 export interface Report {
-  machine: { cpu: string; cores: number; node: string; platform: string; date: string; loadAverage: { before: number; after: number } };
+  machine: { cpu: string; cores: number; node: string; platform: string; date: string; revision: string; loadAverage: { before: number; after: number } };
   settings: Record<string, unknown>;
   rows: Row[];
   ratios: Ratio[];
@@ -44,7 +44,7 @@ export function markdown(r: Report): string {
   const out: string[] = [
     '# lockstep mutex benchmark',
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.platform}; run ${m.date}; ` +
+    `Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.platform}; run ${m.date} on revision ${m.revision}; ` +
       `1-minute load average ${m.loadAverage.before.toFixed(2)} before, ${m.loadAverage.after.toFixed(2)} after.`,
     '',
     `Settings: ${JSON.stringify(r.settings)}`,
