@@ -1,12 +1,11 @@
 // Replaces the ambient sources of nondeterminism inside a recorded or replayed thread with
 // recorded ones: Math.random, Date (the whole constructor, because `new Date()` does not call
-// Date.now), performance.now, crypto.getRandomValues (global webcrypto; node:crypto's is a
+// Date.now), the global performance.now, crypto.getRandomValues (global webcrypto; node:crypto's is a
 // read-only getter and is left alone) and randomUUID (webcrypto and node:crypto).
 // Returns a function that puts the originals back.
 
 import nodeCrypto from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
-import { performance } from 'node:perf_hooks';
 import { ValueKind } from './event.js';
 import { live } from './api.js';
 import type { Thread } from './thread.js';
@@ -14,7 +13,6 @@ import type { Thread } from './thread.js';
 export function patchGlobals(t: Thread): () => void {
   const OriginalDate = Date;
   const originalRandom = Math.random;
-  const originalPerfNow = performance.now;
   const web = globalThis.crypto;
   const originalGetRandomValues = web.getRandomValues;
   const originalRandomUUID = web.randomUUID;
@@ -45,18 +43,34 @@ export function patchGlobals(t: Thread): () => void {
     return new TextDecoder().decode(bytes) as `${string}-${string}-${string}-${string}-${string}`;
   };
 
+  // The global `performance` becomes a view whose now() is recorded; the node:perf_hooks object
+  // itself is left alone, so libraries that import it (piscina times its tasks with it) do not
+  // leave timing-dependent events in the log.
+  const originalPerformance = globalThis.performance;
+  const recordedNow = (): number => t.float(ValueKind.PerfNow, live.perfNow);
+  const performanceView = new Proxy(originalPerformance, {
+    get(target, prop) {
+      if (prop === 'now') return recordedNow;
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+
   globalThis.Date = PatchedDate as unknown as DateConstructor;
   Math.random = () => t.float(ValueKind.Random, originalRandom);
-  performance.now = () => t.float(ValueKind.PerfNow, live.perfNow);
+  globalThis.performance = performanceView;
   web.getRandomValues = getRandomValues;
   web.randomUUID = randomUUID;
   nodeCrypto.randomUUID = randomUUID as typeof nodeCrypto.randomUUID;
   syncBuiltinESMExports();
 
+  let restored = false;
   return () => {
+    if (restored) return;
+    restored = true;
     globalThis.Date = OriginalDate;
     Math.random = originalRandom;
-    performance.now = originalPerfNow;
+    globalThis.performance = originalPerformance;
     web.getRandomValues = originalGetRandomValues;
     web.randomUUID = originalRandomUUID;
     nodeCrypto.randomUUID = originalNodeRandomUUID;

@@ -139,14 +139,24 @@ export class Session extends LockstepThread {
 
   /** A pool of `workers` logical threads running task functions from `entry` (piscina underneath). */
   pool(entry: string | URL, options: PoolOptions = {}): Pool {
-    const pool = new Pool(this.pools.length, toHref(entry), options, {
+    const pool = this.failOn(() => new Pool(this.pools.length, toHref(entry), options, {
       thread: this.thread,
       addWorker: (index) => this.workerInit(this.addThread(), options.data, index),
       fail: (e) => this.fail(e),
       pump: () => this.pump(),
-    });
+    }));
     this.pools.push(pool);
     return pool;
+  }
+
+  /** A lockstep error thrown on the main thread's path fails the whole run (fail-stop). */
+  private failOn<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof LockstepError) this.fail(e);
+      throw e;
+    }
   }
 
   private emit(o: Output): void {
@@ -163,7 +173,7 @@ export class Session extends LockstepThread {
     const workers: Worker[] = [];
     const exits: Promise<ThreadExit>[] = [];
     for (let k = 0; k < count; k++) {
-      const id = this.addThread();
+      const id = this.failOn(() => this.addThread());
       const init: SpawnInit = { ...this.workerInit(id, options.data, k), entry: href };
       const worker = new Worker(new URL('../workers/bootstrap.js', import.meta.url), { workerData: { lockstep: init } });
       ids.push(id);
@@ -334,6 +344,7 @@ export class Session extends LockstepThread {
     if (this.failure) return;
     e = this.explainStall(e);
     this.failure = e;
+    this.restore();
     Atomics.store(this.arena.a, C_ABORT, 1);
     this.failed(e);
     for (const w of this.workers.values()) w.terminate().catch(() => {});

@@ -103,6 +103,8 @@ export class Pool {
         maxThreads: 1,
         idleTimeout: Number.MAX_SAFE_INTEGER,
         concurrentTasksPerWorker: 1,
+        recordTiming: false,
+        workerHistogram: false,
         workerData: { lockstep: init, entry: this.entry },
       }));
     }
