@@ -32,12 +32,30 @@ export function payloadText(kind: number, object: number, bytes: Uint8Array): st
       } catch {
         return hex(bytes);
       }
+    case Kind.Output: {
+      const out = outputOf(bytes);
+      return out ? `${JSON.stringify(out.channel)}: ${out.value}` : hex(bytes);
+    }
     case Kind.Error:
       return JSON.stringify(clip(new TextDecoder().decode(bytes)));
     case Kind.End:
       return `digest ${Buffer.from(bytes).toString('hex')}`;
     default:
       return hex(bytes);
+  }
+}
+
+/**
+ * An output event's payload is the structured clone of [channel, value] (engine/api.ts output()).
+ * Returns null for bytes that are not that shape.
+ */
+export function outputOf(bytes: Uint8Array): { channel: string; value: string } | null {
+  try {
+    const decoded = deserialize(bytes) as unknown;
+    if (!Array.isArray(decoded) || decoded.length !== 2 || typeof decoded[0] !== 'string') return null;
+    return { channel: decoded[0], value: clip(inspect(decoded[1], { depth: 2, breakLength: Infinity, maxArrayLength: 8, maxStringLength: VALUE_TEXT_MAX })) };
+  } catch {
+    return null;
   }
 }
 

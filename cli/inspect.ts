@@ -102,12 +102,14 @@ function human(r: InspectReport, limit: number): string {
   ]));
 
   section('values', r.values.length > 0 ? table([['kind', 'count'], ...r.values.map((v) => [v.kind, v.count])]) : '  (none)');
-  for (const [title, list] of [['inputs', r.inputs], ['outputs', r.outputs]] as const) {
-    const shown = list.slice(0, limit);
-    section(`${title} (${num(list.length)})`, list.length === 0 ? '  (none)' :
-      table([['thread', 'event', title === 'inputs' ? 'channel' : 'id', 'bytes', 'value'], ...shown.map((x) => [x.thread, x.event, x.object, x.bytes, x.value])]) +
-        more(shown.length, list.length, title));
-  }
+  const inputs = r.inputs.slice(0, limit);
+  section(`inputs (${num(r.inputs.length)})`, r.inputs.length === 0 ? '  (none)' :
+    table([['thread', 'event', 'channel', 'bytes', 'value'], ...inputs.map((x) => [x.thread, x.event, `object ${x.channel}`, x.bytes, x.value])]) +
+      more(inputs.length, r.inputs.length, 'inputs'));
+  const outputs = r.outputs.slice(0, limit);
+  section(`outputs (${num(r.outputs.length)})`, r.outputs.length === 0 ? '  (none)' :
+    table([['id', 'thread', 'event', 'channel', 'bytes', 'value'], ...outputs.map((x) => [x.id, x.thread, x.event, x.channel ?? '?', x.bytes, x.value])]) +
+      more(outputs.length, r.outputs.length, 'outputs'));
 
   section('bytes per event kind', table([
     ['kind', 'events', 'event bytes', 'payload bytes', 'total', 'share'],

@@ -7,7 +7,7 @@
 import { Kind, hasPayload, isOrdered, kindNames, kindOf, objectOf, valueKindNames } from '../engine/event.js';
 import type { Log } from '../replayer/log_reader.js';
 import { objectType, payloadOf, type Causality } from './causality.js';
-import { payloadText } from './event_text.js';
+import { outputOf, payloadText } from './event_text.js';
 
 export const REPORT_FORMAT = 'lockstep-inspect/1';
 /** How many objects the contention summary names. */
@@ -48,11 +48,22 @@ export interface ObjectReport {
   inputs: number;
 }
 
-export interface IoReport {
+export interface InputReport {
   thread: number;
   event: number;
-  /** For an input, the channel it went into; for an output, the output id. */
-  object: number;
+  /** The channel (object id) the input went into. */
+  channel: number;
+  bytes: number;
+  value: string;
+}
+
+export interface OutputReport {
+  /** The output's deterministic id, "thread:sequence", the same in every run. */
+  id: string;
+  thread: number;
+  event: number;
+  /** The output channel's name; null if the payload could not be decoded. */
+  channel: string | null;
   bytes: number;
   value: string;
 }
@@ -89,8 +100,8 @@ export interface InspectReport {
     busiest: { object: number; type: string; acquisitions: number; handoffs: number; handoffRatio: number }[];
   };
   values: { kind: string; count: number }[];
-  inputs: IoReport[];
-  outputs: IoReport[];
+  inputs: InputReport[];
+  outputs: OutputReport[];
   eventKinds: KindReport[];
   /** File bytes that are not events or payloads: preamble, header, frame lengths and CRCs, FlatBuffers tables. */
   framingBytes: number;
@@ -105,8 +116,8 @@ export function buildReport(log: Log, c: Causality): InspectReport {
 
   const kinds = new Map<number, KindReport>();
   const values = new Map<number, number>();
-  const inputs: IoReport[] = [];
-  const outputs: IoReport[] = [];
+  const inputs: InputReport[] = [];
+  const outputs: OutputReport[] = [];
   const threads: ThreadReport[] = c.lanes.map((lane) => {
     const r: ThreadReport = {
       thread: lane.thread,
@@ -136,16 +147,22 @@ export function buildReport(log: Log, c: Causality): InspectReport {
       if (k === Kind.Value) {
         r.values++;
         values.set(o, (values.get(o) ?? 0) + 1);
-      } else if (k === Kind.Input || k === Kind.Output) {
+      } else if (k === Kind.Input) {
         const bytes = payloadOf(lane, p);
-        const io: IoReport = { thread: lane.thread, event: p, object: o, bytes: bytes.length, value: payloadText(k, o, bytes) };
-        if (k === Kind.Input) {
-          r.inputs++;
-          inputs.push(io);
-        } else {
-          r.outputs++;
-          outputs.push(io);
-        }
+        inputs.push({ thread: lane.thread, event: p, channel: o, bytes: bytes.length, value: payloadText(k, o, bytes) });
+        r.inputs++;
+      } else if (k === Kind.Output) {
+        const bytes = payloadOf(lane, p);
+        const decoded = outputOf(bytes);
+        outputs.push({
+          id: `${lane.thread}:${r.outputs}`,
+          thread: lane.thread,
+          event: p,
+          channel: decoded?.channel ?? null,
+          bytes: bytes.length,
+          value: decoded?.value ?? payloadText(k, o, bytes),
+        });
+        r.outputs++;
       } else if (k === Kind.Exit) {
         r.exitCode = arg;
       } else if (k === Kind.Error) {

@@ -476,6 +476,15 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
     zoomTo,
     highlight,
     redraw: draw,
+    /** Hand-off `i` in taking-clock order, for scripts and tests that want to look at one. */
+    handoff: (i: number) => ({
+      object: H.object[i],
+      version: H.version[i],
+      fromThread: H.fromThread[i],
+      fromClock: H.fromClock[i],
+      toThread: H.toThread[i],
+      toClock: H.toClock[i],
+    }),
   };
   draw();
 }
