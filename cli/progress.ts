@@ -60,7 +60,7 @@ export class StatusLine {
     this.shown = true;
     const seconds = ((Date.now() - this.startedAt) / 1000).toFixed(1);
     const line = `${this.label} ${SPINNER[this.frame++ % SPINNER.length]} ${seconds}s`;
-    const width = this.stream.columns ?? 80;
+    const width = this.stream.columns || 80;
     this.stream.write(`\r\x1b[K${line.slice(0, Math.max(10, width - 1))}`);
   }
 }

@@ -3,11 +3,11 @@
 // itself, not from the program's output, so it works for any program and proves the log is
 // complete and readable.
 
-import { existsSync } from 'node:fs';
-import { basename, extname, resolve } from 'node:path';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { Command } from 'commander';
 import type { Log } from '../replayer/log_reader.js';
-import { programFailed, toCliError, usageError } from './errors.js';
+import { outputFailed, programFailed, toCliError, usageError } from './errors.js';
 import { ExitCode } from './exit_codes.js';
 import { bytes, fields, num } from './format.js';
 import { failureError } from './outcome.js';
@@ -53,6 +53,7 @@ async function record(given: string, args: string[], options: RecordOptions): Pr
     throw usageError(`--seed must be an integer from 0 to 2^64-1, got "${options.seed}"`);
   }
   const log = resolve(options.output ?? defaultLogName(program));
+  checkWritable(log);
 
   const outcome = await runProgram({
     mode: 'record',
@@ -123,4 +124,15 @@ function isSeed(text: string): boolean {
 export function inspectFlag(given: string | true | undefined): string | undefined {
   if (given === undefined) return undefined;
   return given === true ? '--inspect' : `--inspect=${given}`;
+}
+
+/** The log's folder must exist and be writable: the program would otherwise fail at start(). */
+function checkWritable(log: string): void {
+  if (existsSync(log) && statSync(log).isDirectory()) throw outputFailed(log, 'it is a directory');
+  const folder = dirname(log);
+  try {
+    accessSync(folder, constants.W_OK);
+  } catch (e) {
+    throw outputFailed(log, (e as NodeJS.ErrnoException).code === 'ENOENT' ? `the folder ${folder} does not exist` : `the folder ${folder} is not writable`);
+  }
 }

@@ -71,6 +71,8 @@ describe('lockstep CLI', function () {
         [['replay', bankLog, '--until', '1:99999999'], /thread 1 has \d+ events \(0 to \d+\)/],
         [['replay', bankLog, '--program', join(dir, 'moved.js')], /program .*moved\.js does not exist/],
         [['inspect', bankLog, '--limit', '0'], /--limit/],
+        [['timeline', bankLog, '--events-max', '1000', '-o', join(dir, 'limited.html')], /has [\d,]+ events, more than the timeline's limit of 1,000; raise it with --events-max/],
+        [['record', '-o', join(dir, 'no-such-folder', 'x.lsl'), BANK], /cannot write .*x\.lsl: the folder .*no-such-folder does not exist/],
       ];
       for (const [args, message] of cases) {
         const r = await lockstep(args, BANK_ENV);
