@@ -6,13 +6,12 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { Command } from 'commander';
-import type { Log } from '../replayer/log_reader.js';
+import { readLog, type Log } from '../replayer/log_reader.js';
 import { outputFailed, programFailed, toCliError, usageError } from './errors.js';
 import { ExitCode } from './exit_codes.js';
 import { bytes, fields, num } from './format.js';
 import { failureError } from './outcome.js';
 import { programPath, runProgram } from './run_program.js';
-import { readLog } from '../replayer/log_reader.js';
 
 /** How many default names (`main-0.lsl`, `main-1.lsl`…) are tried before giving up. */
 const DEFAULT_NAMES_MAX = 10_000;

@@ -214,10 +214,13 @@ describe('lockstep CLI', function () {
     });
 
     it('replay --until stops at that event and exits 0', async function () {
-      const r = await lockstep(['replay', bankLog, '--until', '2:100'], BANK_ENV);
+      // Seed 2: thread 2 waits on the semaphore (event 0), then takes the mutex (event 1).
+      const log = join(dir, 'handoff-until.lsl');
+      assert.equal((await lockstep(['record', '-o', log, '--seed', '2', HANDOFF])).code, 0);
+      const r = await lockstep(['replay', log, '--until', '2:1']);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /^stopped at thread 2, event 100 \(before value\(random\)\), as asked$/m);
-      assert.doesNotMatch(r.stdout, /"mode":"replay"/, 'the program must not have finished');
+      assert.match(r.stdout, /^stopped at thread 2, event 1 \(before lock\(object \d+, version 1\)\), as asked$/m);
+      assert.doesNotMatch(r.stdout, /handoff finished/, 'the program must not have finished');
     });
 
     it('verify exits 0 and shows every compared field as the same', async function () {
@@ -231,22 +234,21 @@ describe('lockstep CLI', function () {
     });
 
     it('a program that does something else diverges: exit 1, one line naming the thread and event', async function () {
-      // Half the transfers: every teller stops where the log says it went on.
+      // Seed 2: thread 1 goes first and its event 1 is the output this replay skips.
+      const log = join(dir, 'handoff-diverge.lsl');
+      assert.equal((await lockstep(['record', '-o', log, '--seed', '2', HANDOFF])).code, 0);
       for (const command of ['replay', 'verify']) {
-        const r = await lockstep([command, bankLog], { BANK_TRANSFERS: '1000' });
+        const r = await lockstep([command, log], { HANDOFF_SKIP_OUTPUT: '1' });
         assert.equal(r.code, 1, r.stderr);
         const all = lines(r.stderr);
         assert.equal(all.length, 1, r.stderr);
-        assert.match(all[0]!, new RegExp(`^lockstep ${command}: ${command} of .*bank\\.lsl failed: replay diverged in thread [1-4] at event 5000: the log expects value\\(random\\)`));
+        assert.match(all[0]!, new RegExp(`^lockstep ${command}: ${command} of .*handoff-diverge\\.lsl failed: replay diverged in thread 1 at event 1: the log expects output`));
       }
-    });
-
-    it('--verbose adds the code, the details and the stack', async function () {
-      const r = await lockstep(['verify', bankLog, '--verbose'], { BANK_TRANSFERS: '1000' });
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, /^code: ERR_DIVERGENCE$/m);
-      assert.match(r.stderr, /^details: \{.*"index":5000/m);
-      assert.match(r.stderr, /^\s+at .*thread\.js/m);
+      const verbose = await lockstep(['verify', log, '--verbose'], { HANDOFF_SKIP_OUTPUT: '1' });
+      assert.equal(verbose.code, 1);
+      assert.match(verbose.stderr, /^code: ERR_DIVERGENCE$/m);
+      assert.match(verbose.stderr, /^details: \{.*"thread":1,"index":1/m);
+      assert.match(verbose.stderr, /^\s+at .*thread\.js/m, '--verbose shows the stack');
     });
 
     it('a changed program is refused unless --allow-program-change', async function () {
@@ -281,8 +283,10 @@ describe('lockstep CLI', function () {
       assert.equal(report.run.digest, log.trailer.digest);
       assert.deepEqual(report.threads.map((t) => t.thread), [0, 1, 2, 3, 4]);
       assert.equal(report.threads.reduce((n, t) => n + t.events, 0), log.trailer.eventCount);
+      const spawns = report.threads.slice(1).map((t) => t.spawnedBy!);
+      assert.ok(spawns.every((s) => s.thread === 0), 'the main thread spawns every teller');
+      assert.ok(spawns.every((s, i) => i === 0 || s.event > spawns[i - 1]!.event), 'in thread order');
       for (const t of report.threads.slice(1)) {
-        assert.deepEqual(t.spawnedBy, { thread: 0, event: t.thread - 1 });
         assert.equal(t.exitCode, 0);
         assert.equal(t.ordered, 2 * 2000, 'two account locks per transfer');
         assert.equal(t.values, 3 * 2000, 'three random values per transfer');
@@ -359,8 +363,9 @@ describe('lockstep CLI', function () {
       assert.match(r.stdout, new RegExp(`^log ${bankLog}$`, 'm'));
       assert.match(r.stdout, /^ {2}threads +5 \(limit 64\)$/m);
       assert.match(r.stdout, /^threads\n {2}thread +events +spawned by/m);
-      const teller = readLog(bankLog).streams.find((x) => x.thread === 1)!.events.length / 2;
-      assert.match(r.stdout, new RegExp(`^ +1 +${teller.toLocaleString('en-US')} +thread 0 @0 +4,000 `, 'm'));
+      const json = JSON.parse((await lockstep(['inspect', bankLog, '--json'])).stdout) as InspectReport;
+      const teller = json.threads[1]!;
+      assert.match(r.stdout, new RegExp(`^ +1 +${teller.events.toLocaleString('en-US')} +thread 0 @${teller.spawnedBy!.event} +4,000 `, 'm'));
       assert.match(r.stdout, /^objects \(64, busiest first\)$/m);
       assert.match(r.stdout, /… 61 more objects \(--limit or --json for all\)/);
       assert.match(r.stdout, /^contention\n {2}acquisitions +16,000$/m);

@@ -28,8 +28,8 @@ describe('lockstep diff', function () {
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stderr, '');
     assert.match(r.stdout, new RegExp(`^${log('bank-a')} and ${log('bank-b')} differ$`, 'm'));
-    // The tellers draw unseeded random numbers, so the very first thing a teller does differs.
-    assert.match(r.stdout, /^first difference: thread [1-4], event 0: the same event saw different data \(value\)$/m);
+    // The tellers draw unseeded random numbers, so a teller's first random value differs.
+    assert.match(r.stdout, /^first difference: thread [1-4], event \d+: the same event saw different data \(value\)$/m);
     assert.match(r.stdout, new RegExp(`^ {2}${log('bank-a')}: value\\(random\\) = 0\\.\\d+`, 'm'));
     assert.match(r.stdout, new RegExp(`^ {2}${log('bank-b')}: value\\(random\\) = 0\\.\\d+`, 'm'));
     assert.match(r.stdout, /^threads that differ: \d of 5$/m);
