@@ -5,10 +5,9 @@
 //
 // The log holds no timestamps, only per-thread event order and per-object version order. The
 // happens-before relation of a run is those two orders plus "a spawn happens before the spawned
-// thread's first event" and "a pool task's assignment happens before the worker starts it".
-// (A task's completion, observed by the main thread, also follows the task's last event; the log
-// does not mark that event, so that edge is left out: clocks stay consistent, only less tight.)
-// A Lamport clock (Lamport, "Time, Clocks, and the Ordering of
+// thread's first event", "a pool task's assignment happens before the worker starts it", and "a
+// task's last event happens before the main thread observes its completion" (a task's events run
+// from its task-start to the worker's next task-start or exit). A Lamport clock (Lamport, "Time, Clocks, and the Ordering of
 // Events in a Distributed System", 1978) turns that partial order into numbers: an event's clock
 // is one more than the largest clock among its causes, so a cause always has a smaller clock,
 // and events on different threads with the same clock are concurrent. Two recordings that agree
@@ -172,6 +171,9 @@ export function analyse(log: Log): Causality {
   }
   const assignClock = new Map<string, number>();
   const taskParked = new Map<string, Lane>();
+  const completion = taskCompletions(lanes);
+  const endClock = new Map<string, number>();
+  const doneParked = new Map<string, Lane>();
 
   let clockMax = 0;
   const run = (lane: Lane): void => {
@@ -246,6 +248,16 @@ export function analyse(log: Log): Causality {
           }
           if (at + 1 > c) c = at + 1;
         }
+      } else if (k === Kind.TaskDone || (k === Kind.TaskFailed && o === 0)) {
+        const key = completion.doneWaitsFor.get(lane)?.get(p);
+        if (key !== undefined) {
+          const at = endClock.get(key);
+          if (at === undefined) {
+            doneParked.set(key, lane);
+            break;
+          }
+          if (at + 1 > c) c = at + 1;
+        }
       } else if (k === Kind.Spawn) {
         const child = laneOf.get(o);
         if (child) {
@@ -255,6 +267,15 @@ export function analyse(log: Log): Causality {
       }
       lane.clocks[p] = c;
       clock = c;
+      const ended = completion.taskEnds.get(lane)?.get(p);
+      if (ended !== undefined) {
+        endClock.set(ended, c);
+        const woken = doneParked.get(ended);
+        if (woken) {
+          doneParked.delete(ended);
+          runnable.push(woken);
+        }
+      }
     }
     pos.set(lane, p);
     laneClock.set(lane, clock);
@@ -277,6 +298,9 @@ export function analyse(log: Log): Causality {
       if (kindOf(h) === Kind.TaskStart) {
         throw logInconsistent(log.path, `thread ${lane.thread} starts task ${lane.events[2 * p + 1]!} at event ${p}, but the main thread never reaches the task's assignment`);
       }
+      if (kindOf(h) === Kind.TaskDone || kindOf(h) === Kind.TaskFailed) {
+        throw logInconsistent(log.path, `thread ${lane.thread} sees task ${lane.events[2 * p + 1]!} complete at event ${p}, but the task never ends`);
+      }
       throw logInconsistent(
         log.path,
         `thread ${lane.thread} waits at event ${p} for version ${lane.events[2 * p + 1]! >>> 0} of object ${objectOf(h)}, ` +
@@ -296,6 +320,54 @@ export function analyse(log: Log): Causality {
   };
   const objectList = [...objects.values()].map((st) => st.stats).sort((x, y) => x.object - y.object);
   return { lanes, laneOf, handoffs, objects: objectList, clockMax };
+}
+
+/**
+ * Where each pool task ends, and which task end each completion waits for, both keyed
+ * "workerThread:task". A task's last event is the one before its worker's next task-start (or
+ * exit, or the end of the stream). A completion names only the task; its worker is the one the
+ * latest earlier assignment of that task id in the same thread named. A completion whose task
+ * never started (or is not in the log) waits for nothing.
+ */
+function taskCompletions(lanes: Lane[]): { taskEnds: Map<Lane, Map<number, string>>; doneWaitsFor: Map<Lane, Map<number, string>> } {
+  const taskEnds = new Map<Lane, Map<number, string>>();
+  const started = new Set<string>();
+  for (const lane of lanes) {
+    let open: string | null = null;
+    const ends = new Map<number, string>();
+    for (let p = 0; p < lane.count; p++) {
+      const h = lane.events[2 * p]!;
+      const k = kindOf(h);
+      if (k === Kind.TaskStart || k === Kind.Exit) {
+        if (open !== null) ends.set(p - 1, open);
+        open = null;
+      }
+      if (k === Kind.TaskStart) {
+        open = `${lane.thread}:${lane.events[2 * p + 1]!}`;
+        started.add(open);
+      }
+    }
+    if (open !== null) ends.set(lane.count - 1, open);
+    if (ends.size > 0) taskEnds.set(lane, ends);
+  }
+  const doneWaitsFor = new Map<Lane, Map<number, string>>();
+  for (const lane of lanes) {
+    const workerOf = new Map<number, number>();
+    const waits = new Map<number, string>();
+    for (let p = 0; p < lane.count; p++) {
+      const h = lane.events[2 * p]!;
+      const k = kindOf(h);
+      const task = lane.events[2 * p + 1]!;
+      if (k === Kind.TaskAssign) workerOf.set(task, objectOf(h));
+      if (k === Kind.TaskDone || (k === Kind.TaskFailed && objectOf(h) === 0)) {
+        const worker = workerOf.get(task);
+        const key = `${worker}:${task}`;
+        if (worker !== undefined && started.has(key)) waits.set(p, key);
+      }
+    }
+    if (waits.size > 0) doneWaitsFor.set(lane, waits);
+  }
+  return { taskEnds, doneWaitsFor };
 }
 
 function noteKind(s: ObjectStats, k: number): void {

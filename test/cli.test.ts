@@ -286,6 +286,10 @@ describe('lockstep CLI', function () {
       const spawns = report.threads.slice(1).map((t) => t.spawnedBy!);
       assert.ok(spawns.every((s) => s.thread === 0), 'the main thread spawns every teller');
       assert.ok(spawns.every((s, i) => i === 0 || s.event > spawns[i - 1]!.event), 'in thread order');
+      // The tellers are pool workers: the main thread observes each batch's completion after the
+      // batch's last event, so its end is causally after every teller's work.
+      assert.ok(report.threads.slice(1).every((t) => report.threads[0]!.lastClock > t.lastClock), 'completion edges order the main thread last');
+      assert.equal(report.run.clockMax, report.threads[0]!.lastClock);
       for (const t of report.threads.slice(1)) {
         assert.equal(t.exitCode, 0);
         assert.equal(t.ordered, 2 * 2000, 'two account locks per transfer');
