@@ -177,7 +177,10 @@ function failureOf(
   const parsed = parseStderr(stderr);
   if (parsed) return { ...parsed, source: 'stderr' };
   if (signal) return { code: 'ERR_PROGRAM', message: `the program was killed by ${signal}`, source: 'exit' };
-  return { code: 'ERR_PROGRAM', message: `the program exited with code ${exitCode}`, source: 'exit' };
+  // Node exits 13 when the entry module's top-level await can never settle: the program was
+  // waiting for something (a task, a thread) that will not come, and nothing else was left to run.
+  const why = exitCode === 13 ? ': its top-level await never settled (it was still waiting for something when the run stopped)' : '';
+  return { code: 'ERR_PROGRAM', message: `the program exited with code ${exitCode}${why}`, source: 'exit' };
 }
 
 /**
