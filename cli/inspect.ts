@@ -79,9 +79,10 @@ function human(r: InspectReport, limit: number): string {
   const objects = [...r.objects].sort((x, y) => y.acquisitions - x.acquisitions || x.object - y.object);
   const shownObjects = objects.slice(0, limit);
   section(`objects (${num(r.objects.length)}, busiest first)`, table([
-    ['object', 'type', 'acquisitions', 'hand-offs', 'hand-off rate', 'try failed', 'waits', 'threads (acquisitions)'],
+    ['object', 'name', 'type', 'acquisitions', 'hand-offs', 'hand-off rate', 'try failed', 'waits', 'threads (acquisitions)'],
     ...shownObjects.map((o) => [
       o.object,
+      o.name,
       o.type,
       o.acquisitions,
       o.handoffs,

@@ -5,7 +5,7 @@
 // Bump REPORT_FORMAT when a field changes meaning or disappears; adding a field is compatible.
 
 import { Kind, hasPayload, isOrdered, kindNames, kindOf, objectOf, valueKindNames } from '../engine/event.js';
-import type { Log } from '../replayer/log_reader.js';
+import { objectName, type Log } from '../replayer/log_reader.js';
 import { objectType, payloadOf, type Causality } from './causality.js';
 import { outputOf, payloadText } from './event_text.js';
 
@@ -36,6 +36,8 @@ export interface ThreadReport {
 
 export interface ObjectReport {
   object: number;
+  /** The registered name, e.g. "account[12]" (from the log's trailer). */
+  name: string;
   type: string;
   acquisitions: number;
   threads: { thread: number; count: number }[];
@@ -174,6 +176,7 @@ export function buildReport(log: Log, c: Causality): InspectReport {
 
   const objects: ObjectReport[] = c.objects.map((s) => ({
     object: s.object,
+    name: objectName(log, s.object),
     type: objectType(s.kinds),
     acquisitions: s.acquisitions,
     threads: [...s.byThread].sort((x, y) => x[0] - y[0]).map(([thread, count]) => ({ thread, count })),

@@ -7,7 +7,7 @@ import { limitExceeded, unknownObject, usage } from './errors.js';
 import type { Limits } from './limits.js';
 import {
   ARENA_MAGIC, C_MAGIC, C_NAMES, C_OBJECTS, C_THREADS, C_TOP, DIR_BASE, DIR_SLOTS, D_COUNT, D_FIRST_ID,
-  D_KIND, D_NAME, D_NAME_LEN, D_OFFSET, D_PARAM, D_TYPE, EntryKind, NAME_BYTES_MAX, THREAD_SLOTS,
+  D_KIND, D_NAME, D_NAME_LEN, D_OFFSET, D_PARAM, D_TYPE, EntryKind, NAME_BYTES_MAX, THREAD_SLOTS, T_RING, T_RING_WORDS, T_STATE,
   align, entryKindNames, heapBase, threadTableBase,
 } from './symbols.js';
 
@@ -154,11 +154,24 @@ export class Arena {
     return Atomics.load(this.a, C_THREADS);
   }
 
-  /** Takes the next logical thread id. Main thread only. */
-  takeThread(): number {
-    const id = this.a[C_THREADS]!;
+  /**
+   * Adds the next logical thread to the thread table (main thread only), with an event ring of
+   * `ringWords` words when recording (0: none). The ring is in the table before the thread count
+   * publishes the thread to the drain.
+   */
+  addThread(ringWords: number, ringHeaderSlots: number): { id: number; ring: { base: number; words: number } | null } {
+    const a = this.a;
+    const id = a[C_THREADS]!;
     if (id >= this.limits.threadsMax) throw limitExceeded('threadsMax', id + 1, this.limits.threadsMax, 'spawning a thread');
-    Atomics.store(this.a, C_THREADS, id + 1);
-    return id;
+    const slot = this.threadSlot(id);
+    a[slot + T_STATE] = 1;
+    let ring: { base: number; words: number } | null = null;
+    if (ringWords > 0) {
+      ring = { base: this.alloc(ringHeaderSlots + ringWords, `thread ${id}'s ring`), words: ringWords };
+      a[slot + T_RING] = ring.base;
+      a[slot + T_RING_WORDS] = ringWords;
+    }
+    Atomics.store(a, C_THREADS, id + 1);
+    return { id, ring };
   }
 }

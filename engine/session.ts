@@ -15,7 +15,7 @@ import { Kind, describe, kindOf } from './event.js';
 import { FORMAT_VERSION } from './log/format.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { patchGlobals } from './patch.js';
-import { C_ABORT, C_DOORBELL, C_FINISH, T_OUTPUTS, T_OUTPUT_DIGEST, T_RING, T_RING_WORDS, T_STATE } from './symbols.js';
+import { C_ABORT, C_DOORBELL, C_FINISH, T_OUTPUTS, T_OUTPUT_DIGEST, T_RING, T_RING_WORDS } from './symbols.js';
 import { Mode, Thread, modeNames, type ModeName } from './thread.js';
 import { digestArena } from './digest.js';
 import type { Channel } from './sync/channel.js';
@@ -348,7 +348,8 @@ export class Session extends LockstepThread {
     Atomics.store(this.arena.a, C_ABORT, 1);
     this.failed(e);
     for (const w of this.workers.values()) w.terminate().catch(() => {});
-    for (const p of this.pools) p.destroy();
+    for (const p of this.pools) p.destroy(e);
+    writeResultFile(failureOf(e));
   }
 
   /**
@@ -379,19 +380,7 @@ export class Session extends LockstepThread {
   }
 
   private addThread(): number {
-    const a = this.arena.a;
-    const id = this.arena.threadCount;
-    const limits = this.arena.limits;
-    if (id >= limits.threadsMax) throw limitExceeded('threadsMax', id + 1, limits.threadsMax, 'spawning a thread');
-    const slot = this.arena.threadSlot(id);
-    a[slot + T_STATE] = 1;
-    // The ring is written into the thread table before the thread count publishes it to the drain.
-    if (this.thread.mode === Mode.Record) {
-      const words = limits.ringBytes / 4;
-      a[slot + T_RING] = this.arena.alloc(RING_HEADER_SLOTS + words, `thread ${id}'s ring`);
-      a[slot + T_RING_WORDS] = words;
-    }
-    this.arena.takeThread();
+    const { id } = this.arena.addThread(ringWordsFor(this.thread.mode, this.arena.limits), RING_HEADER_SLOTS);
     if (this.thread.mode === Mode.Record) this.thread.rec(Kind.Spawn, id, 0);
     else if (this.thread.mode === Mode.Replay) this.thread.expect(Kind.Spawn, id);
     return id;
@@ -421,9 +410,7 @@ export class Session extends LockstepThread {
   }
 
   private streamOf(id: number): StreamInit | null {
-    if (!this.log) return null;
-    const s = this.log.streams.find((x) => x.thread === id);
-    return StreamReader.build(s?.events ?? new Int32Array(0), s?.data ?? new Uint8Array(0));
+    return this.log ? streamInit(this.log, id) : null;
   }
 
   private watch(id: number, worker: Worker): Promise<ThreadExit> {
@@ -510,40 +497,38 @@ async function startSession(options: StartOptions): Promise<Session> {
   }
 
   const arena = Arena.create(limits);
-  const id = arena.takeThread();
-  const slot = arena.threadSlot(id);
-  arena.a[slot + T_STATE] = 1;
-  let ring: RingWriter | null = null;
+  const main = arena.addThread(ringWordsFor(mode, limits), RING_HEADER_SLOTS);
   let drain: { worker: Worker; report: Promise<DrainReport> } | null = null;
   if (mode === Mode.Record) {
-    const identity = identify(program);
     LogWriter.create(logPath!, {
       formatVersion: FORMAT_VERSION,
       programPath: program,
-      programHash: identity.hash,
+      programHash: identify(program).hash,
       args: options.args ?? process.argv.slice(2),
       threadsMax: limits.threadsMax,
       seed,
       nodeVersion: process.version,
       options: JSON.stringify({ limits, patchGlobals: patch } satisfies RecordedOptions),
     });
-    const words = limits.ringBytes / 4;
-    const base = arena.alloc(RING_HEADER_SLOTS + words, 'the main thread\'s ring');
-    arena.a[slot + T_RING] = base;
-    arena.a[slot + T_RING_WORDS] = words;
-    ring = new RingWriter(arena.a, base, words, 0, limits.stallMsMax);
     drain = startDrain({ arena: arena.buffer, limits, logPath: logPath! });
   }
-  let stream: StreamReader | null = null;
-  if (log) {
-    const s = log.streams.find((x) => x.thread === 0);
-    stream = new StreamReader(StreamReader.build(s?.events ?? new Int32Array(0), s?.data ?? new Uint8Array(0)));
-  }
-  const thread = new Thread(0, mode, arena.a, ring, stream, limits.stallMsMax);
+  const ring = main.ring ? new RingWriter(arena.a, main.ring.base, main.ring.words, main.id, limits.stallMsMax) : null;
+  const stream = log ? new StreamReader(streamInit(log, main.id)) : null;
+  const thread = new Thread(main.id, mode, arena.a, ring, stream, limits.stallMsMax);
   const until = mode === Mode.Replay ? parseUntil(options.until, process.env.LOCKSTEP_UNTIL) : null;
   if (until?.thread === 0) thread.untilIndex = until.index;
   const restore = mode !== Mode.Off && patch ? patchGlobals(thread) : () => {};
   return new Session(arena, thread, seed, logPath, drain, log, restore, patch, until);
+}
+
+/** Rings exist only while recording. */
+function ringWordsFor(mode: Mode, limits: Limits): number {
+  return mode === Mode.Record ? limits.ringBytes / 4 : 0;
+}
+
+function streamInit(log: Log, thread: number): StreamInit {
+  const s = log.streams.find((x) => x.thread === thread);
+  return StreamReader.build(s?.events ?? new Int32Array(0), s?.data ?? new Uint8Array(0));
 }
 
 function parseUntil(given: { thread: number; index: number } | undefined, env: string | undefined): { thread: number; index: number } | null {

@@ -2,7 +2,7 @@
 // or its recorded stream (replay), its event index, and the replay rule "wait for your version".
 
 import { C_ABORT } from './symbols.js';
-import { Kind, ValueKind, describe, head, kindNames, kindOf, objectOf } from './event.js';
+import { Kind, ValueKind, describe, head, isOrdered, kindNames, kindOf, objectOf } from './event.js';
 import { aborted, divergence, replayStall, untilReached } from './errors.js';
 import type { RingWriter } from '../recorder/ring.js';
 import type { StreamReader } from '../replayer/stream.js';
@@ -171,6 +171,10 @@ export class Thread {
   }
 }
 
+/** What the program tried to do, for divergence reports (it has no version yet). */
 function attempted(kind: Kind, object: number): string {
-  return `${kindNames[kind]}(object ${object})`;
+  if (isOrdered(kind) || kind === Kind.TryFail || kind === Kind.PollEmpty || kind === Kind.WaitResult || kind === Kind.Input) {
+    return `${kindNames[kind]}(object ${object})`;
+  }
+  return describe(head(kind, object), 0).replace(/\(code 0\)|\(task 0\)/, '');
 }

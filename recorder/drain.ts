@@ -10,12 +10,12 @@ import { Arena } from '../engine/arena.js';
 import { assert } from '../engine/assert.js';
 import { Kind, hasPayload, kindOf, payloadWords } from '../engine/event.js';
 import type { Limits } from '../engine/limits.js';
-import { C_DOORBELL, C_FINISH, T_RING, T_RING_WORDS } from '../engine/symbols.js';
+import { C_DOORBELL, C_FINISH, T_RING, T_RING_WORDS, entryKindNames } from '../engine/symbols.js';
 import { serializeError } from '../engine/errors.js';
 import { CausalOrder } from './causal_order.js';
 import { RingReader } from './ring.js';
 import { LogWriter } from './log_writer.js';
-import type { ChunkData } from '../engine/log/codec.js';
+import type { ChunkData, NameData } from '../engine/log/codec.js';
 
 export interface DrainInit {
   arena: SharedArrayBuffer;
@@ -133,9 +133,18 @@ class Drain {
     this.events += count;
   }
 
+  private names(): NameData[] {
+    return this.arena.entries().map((e) => ({
+      name: e.name,
+      kind: entryKindNames[e.kind] ?? String(e.kind),
+      firstId: e.firstId,
+      count: e.count,
+    }));
+  }
+
   private flush(final = false): void {
     if (this.pending.length === 0 && !final) return;
-    const trailer = final ? { threadCount: this.readers.length, eventCount: this.events, digest: this.digest } : null;
+    const trailer = final ? { threadCount: this.readers.length, eventCount: this.events, digest: this.digest, names: this.names() } : null;
     this.writer.writeFrame(this.pending, trailer);
     this.pending = [];
     this.pendingEvents = 0;

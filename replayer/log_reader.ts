@@ -116,3 +116,12 @@ function joinStreams(chunks: ChunkData[], path: string): ThreadStream[] {
   }
   return streams;
 }
+
+/** The registered name of sync object `id` ("account[12]", or "m" for a group of one). */
+export function objectName(log: Log, id: number): string {
+  for (const n of log.trailer.names) {
+    if (n.firstId === 0 || id < n.firstId || id >= n.firstId + n.count) continue;
+    return n.count === 1 && n.kind !== 'atomic' ? n.name : `${n.name}[${id - n.firstId}]`;
+  }
+  return `object ${id}`;
+}

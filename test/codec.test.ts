@@ -21,12 +21,13 @@ const frameData: fc.Arbitrary<FrameData> = fc.record({
     threadCount: fc.nat({ max: 1000 }),
     eventCount: fc.nat({ max: 2 ** 50 }),
     digest: fc.stringMatching(/^[0-9a-f]{64}$/),
+    names: fc.array(fc.record({ name: fc.string(), kind: fc.string(), firstId: fc.nat(), count: fc.nat() }), { maxLength: 5 }),
   }), { nil: null }),
 });
 
 const plain = (f: FrameData): unknown => ({
   ...f,
-  trailer: f.trailer ? { ...f.trailer } : null,
+  trailer: f.trailer ? { ...f.trailer, names: f.trailer.names.map((n) => ({ ...n })) } : null,
   chunks: f.chunks.map((c) => ({ ...c, events: Array.from(c.events), data: Array.from(c.data) })),
 });
 

@@ -161,9 +161,10 @@ export class Pool {
     return this.closing;
   }
 
-  /** Stops every worker at once (the run failed). */
-  destroy(): void {
+  /** Stops every worker at once (the run failed): every unsettled task fails with `error`. */
+  destroy(error: Error): void {
     for (const p of this.piscinas) p.destroy().catch(() => {});
+    for (const task of [...this.tasks.values()]) this.settle(task, { ok: false, error });
   }
 
   private submit(payload: unknown, options: RunOptions): { task: Task; promise: Promise<unknown> } {

@@ -6,6 +6,7 @@ import { Chunk } from './generated/lockstep/log/chunk.js';
 import { Frame } from './generated/lockstep/log/frame.js';
 import { Header } from './generated/lockstep/log/header.js';
 import { Trailer } from './generated/lockstep/log/trailer.js';
+import { Name } from './generated/lockstep/log/name.js';
 
 export interface HeaderData {
   formatVersion: number;
@@ -26,10 +27,18 @@ export interface ChunkData {
   data: Uint8Array;
 }
 
+export interface NameData {
+  name: string;
+  kind: string;
+  firstId: number;
+  count: number;
+}
+
 export interface TrailerData {
   threadCount: number;
   eventCount: number;
   digest: string;
+  names: NameData[];
 }
 
 export interface FrameData {
@@ -92,7 +101,18 @@ export function encodeFrame(f: FrameData): Uint8Array {
   let trailer = 0;
   if (f.trailer) {
     const digest = b.createString(f.trailer.digest);
+    const names = Trailer.createNamesVector(b, f.trailer.names.map((n) => {
+      const name = b.createString(n.name);
+      const kind = b.createString(n.kind);
+      Name.startName(b);
+      Name.addName(b, name);
+      Name.addKind(b, kind);
+      Name.addFirstId(b, n.firstId);
+      Name.addCount(b, n.count);
+      return Name.endName(b);
+    }));
     Trailer.startTrailer(b);
+    Trailer.addNames(b, names);
     Trailer.addThreadCount(b, f.trailer.threadCount);
     Trailer.addEventCount(b, BigInt(f.trailer.eventCount));
     Trailer.addDigest(b, digest);
@@ -136,6 +156,15 @@ export function decodeFrame(bytes: Uint8Array): FrameData {
   return {
     seq: Number(f.seq()),
     chunks,
-    trailer: t ? { threadCount: t.threadCount(), eventCount: Number(t.eventCount()), digest: t.digest() ?? '' } : null,
+    trailer: t ? { threadCount: t.threadCount(), eventCount: Number(t.eventCount()), digest: t.digest() ?? '', names: namesOf(t) } : null,
   };
+}
+
+function namesOf(t: Trailer): NameData[] {
+  const out: NameData[] = [];
+  for (let i = 0; i < t.namesLength(); i++) {
+    const n = t.names(i)!;
+    out.push({ name: n.name() ?? '', kind: n.kind() ?? '', firstId: n.firstId(), count: n.count() });
+  }
+  return out;
 }

@@ -3,7 +3,9 @@
 // change to schema.fbs or to the framing.
 
 export const MAGIC = new TextEncoder().encode('LOCKSTEP');
-export const FORMAT_VERSION = 1;
+// 1: first release. 2: pool events (task-start/assign/completion-order, pool), outputs chained
+// into the digest, object names in the trailer.
+export const FORMAT_VERSION = 2;
 export const PREAMBLE_BYTES = MAGIC.length + 4;
 
 export function preamble(): Uint8Array {

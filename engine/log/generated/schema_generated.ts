@@ -3,4 +3,5 @@
 
 export { Chunk } from './lockstep/log/chunk.js';
 export { Frame } from './lockstep/log/frame.js';
+export { Name } from './lockstep/log/name.js';
 export { Trailer } from './lockstep/log/trailer.js';

@@ -3,6 +3,9 @@
 
 import * as flatbuffers from 'flatbuffers';
 
+import { Name } from '../../lockstep/log/name.js';
+
+
 export class Trailer {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -38,8 +41,18 @@ digest(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+names(index: number, obj?:Name):Name|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? (obj || new Name()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+namesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startTrailer(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(4);
 }
 
 static addThreadCount(builder:flatbuffers.Builder, threadCount:number) {
@@ -54,16 +67,33 @@ static addDigest(builder:flatbuffers.Builder, digestOffset:flatbuffers.Offset) {
   builder.addFieldOffset(2, digestOffset, 0);
 }
 
+static addNames(builder:flatbuffers.Builder, namesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, namesOffset, 0);
+}
+
+static createNamesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startNamesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
 static endTrailer(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createTrailer(builder:flatbuffers.Builder, threadCount:number, eventCount:bigint, digestOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createTrailer(builder:flatbuffers.Builder, threadCount:number, eventCount:bigint, digestOffset:flatbuffers.Offset, namesOffset:flatbuffers.Offset):flatbuffers.Offset {
   Trailer.startTrailer(builder);
   Trailer.addThreadCount(builder, threadCount);
   Trailer.addEventCount(builder, eventCount);
   Trailer.addDigest(builder, digestOffset);
+  Trailer.addNames(builder, namesOffset);
   return Trailer.endTrailer(builder);
 }
 }
