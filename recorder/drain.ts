@@ -16,6 +16,7 @@ import { CausalOrder } from './causal_order.js';
 import { RingReader } from './ring.js';
 import { LogWriter } from './log_writer.js';
 import type { ChunkData, NameData } from '../engine/log/codec.js';
+import { compact } from '../engine/log/compact.js';
 
 export interface DrainInit {
   arena: SharedArrayBuffer;
@@ -127,7 +128,7 @@ class Drain {
       d += b.length;
     }
     if (this.pendingEvents === 0) this.pendingSince = performance.now();
-    this.pending.push({ thread, firstIndex: this.shipped[thread]!, events, data });
+    this.pending.push({ thread, firstIndex: this.shipped[thread]!, events: compact(events), data });
     this.shipped[thread]! += count;
     this.pendingEvents += count;
     this.events += count;

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { MAGIC, FORMAT_VERSION, PREAMBLE_BYTES } from '../engine/log/format.js';
 import { scanFrame } from '../engine/log/frame.js';
+import { Expander } from '../engine/log/compact.js';
 import { decodeFrame, decodeHeader, type ChunkData, type HeaderData, type TrailerData } from '../engine/log/codec.js';
 import { LockstepError, logCorrupt, logTruncated, logVersion, notALog } from '../engine/errors.js';
 import { hasPayload, kindOf } from '../engine/event.js';
@@ -22,7 +23,7 @@ export interface Log {
   path: string;
   bytes: number;
   header: HeaderData;
-  /** Chunks in shipped (causal) order. */
+  /** Chunks in shipped (causal) order, two words per event (versions restored: compact.ts). */
   chunks: ChunkData[];
   streams: ThreadStream[];
   trailer: TrailerData;
@@ -52,6 +53,7 @@ export function parseLog(bytes: Uint8Array, path: string, frameBytesMax: number 
   let trailer: TrailerData | null = null;
   const chunks: ChunkData[] = [];
   let frames = 0;
+  const expander = new Expander();
   for (;;) {
     const r = scanFrame(bytes, offset, frameBytesMax);
     if (r.kind === 'end') break;
@@ -65,7 +67,11 @@ export function parseLog(bytes: Uint8Array, path: string, frameBytesMax: number 
       } else {
         const f = decodeFrame(r.payload);
         if (f.seq !== frames) throw logCorrupt(path, offset, `frame ${f.seq} where frame ${frames} was due`);
-        chunks.push(...f.chunks);
+        for (const c of f.chunks) {
+          const events = expander.expand(c.events);
+          if (!events) throw logCorrupt(path, offset, `thread ${c.thread}'s chunk ends inside an event`);
+          chunks.push({ ...c, events });
+        }
         trailer = f.trailer;
         frames++;
       }

@@ -69,3 +69,27 @@ describe('log codec', function () {
     }), { numRuns: 500 });
   });
 });
+
+describe('compact event encoding', function () {
+  it('compact → expand restores versions for events in shipping order', async function () {
+    const { compact, compactEventCount, Expander } = await import('../engine/log/compact.js');
+    const { Kind, head } = await import('../engine/event.js');
+    fc.assert(fc.property(fc.array(fc.tuple(fc.nat({ max: 3 }), fc.nat({ max: 4 }), fc.integer()), { maxLength: 300 }), (ops) => {
+      // A shipping-order stream: each object's versions count up from 0.
+      const versions = new Map<number, number>();
+      const words: number[] = [];
+      for (const [k, object, value] of ops) {
+        if (k === 0) words.push(head(Kind.Value, object), value);
+        else {
+          const v = versions.get(object) ?? 0;
+          versions.set(object, v + 1);
+          words.push(head(k === 1 ? Kind.Lock : k === 2 ? Kind.Recv : Kind.AtomicAdd, object + 1), v);
+        }
+      }
+      const events = Int32Array.from(words);
+      const small = compact(events);
+      assert.equal(compactEventCount(small), ops.length);
+      assert.deepEqual(Array.from(new Expander().expand(small)!), Array.from(events));
+    }), { numRuns: 300 });
+  });
+});

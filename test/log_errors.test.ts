@@ -7,8 +7,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { LockstepError, readLog } from '../engine/index.js';
 import { PREAMBLE_BYTES } from '../engine/log/format.js';
 import { frame, scanFrame } from '../engine/log/frame.js';
-import { decodeFrame, encodeFrame } from '../engine/log/codec.js';
+import { decodeFrame, encodeFrame, type ChunkData, type FrameData } from '../engine/log/codec.js';
 import { Kind, kindOf } from '../engine/event.js';
+import { compactEventCount } from '../engine/log/compact.js';
 import { runWorkload, tempLog } from './harness.js';
 
 function codeOf(fn: () => unknown): string {
@@ -90,38 +91,53 @@ describe('bad logs', function () {
     await assert.rejects(runWorkload('replay', bad, w), (e: LockstepError) => e.code === 'ERR_LOG_CORRUPT');
   });
 
-  it('a log with valid framing but impossible versions stops with ERR_REPLAY_STALL, not a hang', async function () {
-    // Re-encode the log with thread 1's first lock pointing at a version nobody produces.
+  /** Re-encodes the log after `lie` rewrites its chunks (compact form, shipping order). */
+  function rewrite(lie: (chunks: ChunkData[]) => void): string {
     const out: Uint8Array[] = [good.subarray(0, PREAMBLE_BYTES)];
+    const frames: FrameData[] = [];
     let offset = PREAMBLE_BYTES;
-    let first = true;
-    let patched = false;
-    for (;;) {
+    for (let first = true; ; first = false) {
       const r = scanFrame(good, offset, 1 << 26);
       if (r.kind !== 'frame') break;
       if (first) out.push(good.subarray(offset, r.next));
-      else {
-        const f = decodeFrame(r.payload);
-        for (const c of f.chunks) {
-          if (c.thread !== 1 || patched) continue;
-          const events = new Int32Array(c.events);
-          for (let p = 0; p < events.length && !patched; p += 2) {
-            if (kindOf(events[p]!) === Kind.Lock) {
-              events[p + 1] = events[p + 1]! + 100_000;
-              patched = true;
-            }
-          }
-          c.events = events;
-        }
-        out.push(frame(encodeFrame(f)));
-      }
-      first = false;
+      else frames.push(decodeFrame(r.payload));
       offset = r.next;
     }
-    assert.ok(patched);
+    const chunks = frames.flatMap((f) => f.chunks);
+    lie(chunks);
+    // Keep each thread's event numbering continuous, so the lie is in the content, not the framing.
+    const next = new Map<number, number>();
+    for (const c of chunks) {
+      c.firstIndex = next.get(c.thread) ?? 0;
+      next.set(c.thread, c.firstIndex + compactEventCount(c.events));
+    }
+    out.push(frame(encodeFrame({ seq: 0, chunks, trailer: frames.at(-1)!.trailer })));
     const bad = tempLog('lying');
     writeFileSync(bad, Buffer.concat(out));
-    await assert.rejects(runWorkload('replay', bad, w, { limits: { stallMsMax: 1000 } }),
-      (e: LockstepError) => e.code === 'ERR_REPLAY_STALL' && /replay stalled: thread \d+ waited/.test(e.message));
-  });
+    return bad;
+  }
+
+  const lies: [string, (chunks: ChunkData[]) => void][] = [
+    ['an extra lock in thread 1 shifts every later version', (chunks) => {
+      const c = chunks.find((x) => x.thread === 1)!;
+      c.events = Int32Array.from([c.events[0]!, ...c.events]);
+    }],
+    ["thread 2's exit code changed", (chunks) => {
+      const c = chunks.filter((x) => x.thread === 2).at(-1)!;
+      const p = Array.from(c.events).findIndex((h) => kindOf(h) === Kind.Exit);
+      c.events[p + 1] = 1;
+    }],
+    ['a lock turned into a semaphore acquire', (chunks) => {
+      const c = chunks.find((x) => x.thread === 2)!;
+      const p = Array.from(c.events).findIndex((h) => kindOf(h) === Kind.Lock);
+      c.events[p] = (Kind.SemAcquire << 24) | (c.events[p]! & 0xffffff);
+    }],
+  ];
+  for (const [what, lie] of lies) {
+    it(`a log whose framing is valid but whose content lies (${what}) stops with a typed error, not a hang`, async function () {
+      const bad = rewrite(lie);
+      await assert.rejects(runWorkload('replay', bad, w, { limits: { stallMsMax: 1000 } }),
+        (e: LockstepError) => ['ERR_REPLAY_STALL', 'ERR_DIVERGENCE', 'ERR_DIGEST_MISMATCH'].includes(e.code));
+    });
+  }
 });
