@@ -25,6 +25,8 @@ export const C_THREADS = 5;
 export const C_DOORBELL = 6;
 /** Set by the main thread when the run is finishing: the drain ships everything and stops. */
 export const C_FINISH = 7;
+/** Replaying threads parked on a version word right now: publishers skip Atomics.notify at 0. */
+export const C_VERSION_WAITERS = 8;
 export const CONTROL_SLOTS = 16;
 
 // Directory entry.

@@ -1,7 +1,7 @@
 // The per-thread runtime every sync object calls into: the thread's mode, its event ring (record)
 // or its recorded stream (replay), its event index, and the replay rule "wait for your version".
 
-import { C_ABORT } from './symbols.js';
+import { C_ABORT, C_VERSION_WAITERS } from './symbols.js';
 import { Kind, ValueKind, describe, head, isOrdered, kindNames, kindOf, objectOf } from './event.js';
 import { aborted, divergence, replayStall, untilReached } from './errors.js';
 import type { RingWriter } from '../recorder/ring.js';
@@ -114,9 +114,14 @@ export class Thread {
     }
     let waitedMs = 0;
     for (;;) {
+      // Announce the wait before checking the version once more: a publisher that stores the
+      // version and then sees no waiter is then sure this load sees its store (both are SC).
+      Atomics.add(a, C_VERSION_WAITERS, 1);
       const current = Atomics.load(a, slot);
+      const woke = current === version ? 'ok' : Atomics.wait(a, slot, current, WAIT_SLICE_MS);
+      Atomics.sub(a, C_VERSION_WAITERS, 1);
       if (current === version) return;
-      if (Atomics.wait(a, slot, current, WAIT_SLICE_MS) === 'timed-out') {
+      if (woke === 'timed-out') {
         waitedMs += WAIT_SLICE_MS;
         if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.id);
         if (waitedMs >= this.stallMsMax) {
@@ -129,7 +134,12 @@ export class Thread {
   /** Replay: hands the object to whichever thread recorded the next version. */
   publishVersion(slot: number, version: number): void {
     Atomics.store(this.a, slot, version);
-    Atomics.notify(this.a, slot);
+    this.wakeVersion(slot);
+  }
+
+  /** Wakes threads parked on a version word, if any thread is parked at all (notify costs ~50 ns). */
+  wakeVersion(slot: number): void {
+    if (Atomics.load(this.a, C_VERSION_WAITERS) !== 0) Atomics.notify(this.a, slot);
   }
 
   // ---- values: the same call records or replays ----

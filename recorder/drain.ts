@@ -8,7 +8,7 @@ import { workerData, parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Arena } from '../engine/arena.js';
 import { assert } from '../engine/assert.js';
-import { Kind, hasPayload, kindOf, payloadWords } from '../engine/event.js';
+import { Kind, hasPayload, isOrdered, kindOf, payloadWords } from '../engine/event.js';
 import type { Limits } from '../engine/limits.js';
 import { C_DOORBELL, C_FINISH, T_RING, T_RING_WORDS, entryKindNames } from '../engine/symbols.js';
 import { serializeError } from '../engine/errors.js';
@@ -16,7 +16,6 @@ import { CausalOrder } from './causal_order.js';
 import { RingReader } from './ring.js';
 import { LogWriter } from './log_writer.js';
 import type { ChunkData, NameData } from '../engine/log/codec.js';
-import { compact } from '../engine/log/compact.js';
 
 export interface DrainInit {
   arena: SharedArrayBuffer;
@@ -41,6 +40,10 @@ class Drain {
   private readonly shipped: number[] = [];
   private readonly counted = { events: 0 };
   private pending: ChunkData[] = [];
+  private words = new Int32Array(1 << 16);
+  private wordsUsed = 0;
+  private bytes = new Uint8Array(1 << 16);
+  private bytesUsed = 0;
   private pendingEvents = 0;
   private pendingSince = 0;
   private events = 0;
@@ -57,9 +60,7 @@ class Drain {
     for (;;) {
       const bell = Atomics.load(a, C_DOORBELL);
       const finishing = Atomics.load(a, C_FINISH) !== 0;
-      const moved = this.pass();
-      if (this.pendingEvents >= limits.frameEventsMax) this.flush();
-      if (moved) continue;
+      if (this.pass()) continue;
       if (finishing) break;
       if (this.pendingEvents > 0 && performance.now() - this.pendingSince >= limits.flushMs) this.flush();
       Atomics.wait(a, C_DOORBELL, bell, IDLE_WAIT_MS);
@@ -84,6 +85,7 @@ class Drain {
         if (end === r.head) continue;
         this.take(t, r, end, this.counted.events);
         r.release(end);
+        if (this.pendingEvents >= this.arena.limits.frameEventsMax) this.flush();
         moved = movedAny = true;
       }
     }
@@ -99,39 +101,61 @@ class Drain {
     }
   }
 
-  /** Copies ring positions [r.head, end) into a chunk: event words apart from payload bytes. */
+  /**
+   * Copies ring positions [r.head, end) into a chunk, in the log's compact form (compact.ts), with
+   * payload bytes apart. Chunks are views into two scratch buffers reused from frame to frame:
+   * a fresh typed array per chunk cost more than the rest of the drain together.
+   */
   private take(thread: number, r: RingReader, end: number, count: number): void {
-    const events = new Int32Array(count * 2);
-    const payloads: Uint8Array[] = [];
-    let dataBytes = 0;
-    let e = 0;
+    const wordsStart = this.wordsUsed;
+    const bytesStart = this.bytesUsed;
     for (let p = r.head; p !== end;) {
       const h = r.word(p);
+      const kind = kindOf(h);
       const arg = r.word(p + 1);
-      events[e++] = h;
-      events[e++] = arg;
       p = (p + 2) | 0;
-      if (hasPayload(kindOf(h))) {
-        const words = new Int32Array(payloadWords(arg));
-        for (let w = 0; w < words.length; w++) words[w] = r.word(p + w);
-        const bytes = new Uint8Array(words.buffer, 0, arg);
-        payloads.push(bytes);
-        dataBytes += arg;
-        p = (p + words.length) | 0;
-        if (kindOf(h) === Kind.End) this.digest = Buffer.from(bytes).toString('hex');
+      if (isOrdered(kind)) {
+        this.pushWord(h);
+        continue;
       }
-    }
-    const data = new Uint8Array(dataBytes);
-    let d = 0;
-    for (const b of payloads) {
-      data.set(b, d);
-      d += b.length;
+      this.pushWord(h);
+      this.pushWord(arg);
+      if (!hasPayload(kind)) continue;
+      const bytesAt = this.bytesUsed;
+      this.reserveBytes(payloadWords(arg) * 4);
+      const view = new DataView(this.bytes.buffer);
+      for (let w = 0, n = payloadWords(arg); w < n; w++) view.setInt32(bytesAt + w * 4, r.word(p + w), true);
+      this.bytesUsed = bytesAt + arg;
+      p = (p + payloadWords(arg)) | 0;
+      if (kind === Kind.End) this.digest = Buffer.from(this.bytes.subarray(bytesAt, bytesAt + arg)).toString('hex');
     }
     if (this.pendingEvents === 0) this.pendingSince = performance.now();
-    this.pending.push({ thread, firstIndex: this.shipped[thread]!, events: compact(events), data });
+    this.pending.push({
+      thread,
+      firstIndex: this.shipped[thread]!,
+      events: this.words.subarray(wordsStart, this.wordsUsed),
+      data: this.bytes.subarray(bytesStart, this.bytesUsed),
+    });
     this.shipped[thread]! += count;
     this.pendingEvents += count;
     this.events += count;
+  }
+
+  private pushWord(w: number): void {
+    if (this.wordsUsed === this.words.length) {
+      // Earlier chunks keep viewing the old buffer, which stays alive until the frame is written.
+      const bigger = new Int32Array(this.words.length * 2);
+      bigger.set(this.words);
+      this.words = bigger;
+    }
+    this.words[this.wordsUsed++] = w;
+  }
+
+  private reserveBytes(n: number): void {
+    if (this.bytesUsed + n <= this.bytes.length) return;
+    const bigger = new Uint8Array(Math.max(this.bytes.length * 2, this.bytesUsed + n));
+    bigger.set(this.bytes);
+    this.bytes = bigger;
   }
 
   private names(): NameData[] {
@@ -149,6 +173,8 @@ class Drain {
     this.writer.writeFrame(this.pending, trailer);
     this.pending = [];
     this.pendingEvents = 0;
+    this.wordsUsed = 0;
+    this.bytesUsed = 0;
   }
 }
 

@@ -2,13 +2,16 @@
 // thread, so blocking writes cost the recorded program nothing).
 
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { encodeFrame, encodeHeader, type ChunkData, type HeaderData, type TrailerData } from '../engine/log/codec.js';
-import { frame } from '../engine/log/frame.js';
+import * as flatbuffers from 'flatbuffers';
+import { encodeFrameInto, encodeHeader, type ChunkData, type HeaderData, type TrailerData } from '../engine/log/codec.js';
+import { frame, frameHeader } from '../engine/log/frame.js';
 import { preamble } from '../engine/log/format.js';
 
 export class LogWriter {
   bytes = 0;
   frames = 0;
+
+  private readonly builder = new flatbuffers.Builder(1 << 16);
 
   private constructor(private readonly fd: number) {}
 
@@ -26,7 +29,10 @@ export class LogWriter {
   }
 
   writeFrame(chunks: ChunkData[], trailer: TrailerData | null): void {
-    this.write(frame(encodeFrame({ seq: this.frames, chunks, trailer })));
+    // The builder is reused and its bytes written straight from it: no per-frame allocation.
+    const payload = encodeFrameInto(this.builder, { seq: this.frames, chunks, trailer });
+    this.write(frameHeader(payload));
+    this.write(payload);
     this.frames++;
   }
 

@@ -86,7 +86,12 @@ export function decodeHeader(bytes: Uint8Array): HeaderData {
 export function encodeFrame(f: FrameData): Uint8Array {
   let size = 64;
   for (const c of f.chunks) size += c.events.length * 4 + c.data.length + 64;
-  const b = new flatbuffers.Builder(size);
+  return encodeFrameInto(new flatbuffers.Builder(size), f).slice();
+}
+
+/** Encodes into `b` (cleared first); the result is a view of the builder, valid until its next use. */
+export function encodeFrameInto(b: flatbuffers.Builder, f: FrameData): Uint8Array {
+  b.clear();
   const chunks = f.chunks.map((c) => {
     const events = uintVector(b, c.events);
     const data = Chunk.createDataVector(b, c.data);
@@ -123,7 +128,7 @@ export function encodeFrame(f: FrameData): Uint8Array {
   Frame.addChunks(b, chunkVector);
   if (f.trailer) Frame.addTrailer(b, trailer);
   b.finish(Frame.endFrame(b));
-  return b.asUint8Array().slice();
+  return b.asUint8Array();
 }
 
 /** A [uint] vector written in one copy rather than one builder call per element. */

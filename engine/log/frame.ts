@@ -8,10 +8,17 @@ export const FRAME_HEADER_BYTES = 8;
 
 export function frame(payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
+  out.set(frameHeader(payload), 0);
+  out.set(payload, FRAME_HEADER_BYTES);
+  return out;
+}
+
+/** The 8 bytes that go before `payload` (for writers that write the payload from where it is). */
+export function frameHeader(payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(FRAME_HEADER_BYTES);
   const view = new DataView(out.buffer);
   view.setUint32(0, payload.length, true);
   view.setUint32(4, crc32(payload), true);
-  out.set(payload, FRAME_HEADER_BYTES);
   return out;
 }
 

@@ -53,7 +53,7 @@ export function ordered(t: Thread, kind: Kind, id: number, s: number, attempt: (
     const version = t.expect(kind, id);
     t.awaitVersion(s + G_VERSION, version, id);
     blockUntil(a, s, attempt, () => Atomics.store(a, s + G_VERSION, (version + 1) | 0));
-    Atomics.notify(a, s + G_VERSION);
+    t.wakeVersion(s + G_VERSION);
   }
 }
 
@@ -65,7 +65,7 @@ export function orderedTry(t: Thread, id: number, s: number, attempt: () => bool
     if (!r.ok) return false;
     t.awaitVersion(s + G_VERSION, r.arg, id);
     blockUntil(a, s, attempt, () => Atomics.store(a, s + G_VERSION, (r.arg + 1) | 0));
-    Atomics.notify(a, s + G_VERSION);
+    t.wakeVersion(s + G_VERSION);
     return true;
   }
   lockWord(a, s + G_GUARD);
