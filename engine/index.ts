@@ -2,7 +2,9 @@
 
 export { start, Session } from './session.js';
 export type { StartOptions, SpawnOptions, Spawned, ThreadExit, RunResult } from './session.js';
-export { LockstepThread, type ChannelOptions } from './api.js';
+export { LockstepThread, type ChannelOptions, type Output } from './api.js';
+export { fileSink, stdoutSink, streamSink } from './sinks.js';
+export { Pool, type PoolOptions, type RunOptions, type Completion } from '../workers/pool.js';
 export { LockstepError, DivergenceError, type ErrorCode } from './errors.js';
 export { Mutex } from './sync/mutex.js';
 export { Condition, type WaitResult } from './sync/condition.js';

@@ -130,6 +130,7 @@ export class Session extends LockstepThread {
     this.outputs.unref();
     this.outputs.onmessage = (m) => this.emit((m as { data: Output }).data);
     if (thread.mode === Mode.Replay) thread.onAdvance = () => this.pump();
+    thread.onFail = (e) => this.fail(e);
   }
 
   /** Attaches an output sink: called once per output of any thread, with its deterministic id. */

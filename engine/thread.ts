@@ -29,6 +29,8 @@ export class Thread {
   untilIndex = -1;
   /** Replay, main thread: called after every event taken, to release async consumers (pool, input). */
   onAdvance: (() => void) | null = null;
+  /** Main thread: told of a divergence, stall or stop raised on this thread, so the run fails as a whole. */
+  onFail: ((e: Error) => void) | null = null;
 
   constructor(
     readonly id: number,
@@ -125,7 +127,7 @@ export class Thread {
         waitedMs += WAIT_SLICE_MS;
         if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.id);
         if (waitedMs >= this.stallMsMax) {
-          throw replayStall(this.id, `object ${object} to reach version ${version >>> 0} (it is at ${current >>> 0})`, waitedMs);
+          throw this.failing(replayStall(this.id, `object ${object} to reach version ${version >>> 0} (it is at ${current >>> 0})`, waitedMs));
         }
       }
     }
@@ -173,11 +175,16 @@ export class Thread {
     const next = s.pos < s.events.length ? describe(s.events[s.pos]!, s.events[s.pos + 1]!) : 'the end of the log';
     // A debugger attached to this thread (node --inspect) pauses here, before the event runs.
     debugger;
-    throw untilReached(this.id, this.index, next);
+    throw this.failing(untilReached(this.id, this.index, next));
   }
 
   diverge(expected: string, actual: string): never {
-    throw divergence({ thread: this.id, index: this.index, expected, actual });
+    throw this.failing(divergence({ thread: this.id, index: this.index, expected, actual }));
+  }
+
+  private failing(e: Error): Error {
+    this.onFail?.(e);
+    return e;
   }
 }
 

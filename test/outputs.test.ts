@@ -1,0 +1,46 @@
+// Outputs: deterministic ids, part of the digest, checked in replay, delivered to sinks.
+
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { fileSink, start, type LockstepError } from '../engine/index.js';
+import { PROGRAM, tempLog } from './harness.js';
+
+const tasks = new URL('./fixtures/tasks.js', import.meta.url);
+
+async function run(mode: 'record' | 'replay', log: string, sinkFile: string, extra = 0) {
+  const s = await start({ mode, log, program: PROGRAM, args: [] });
+  s.shared('order', Int32Array, 1);
+  s.mutex('m');
+  s.onOutput(fileSink(sinkFile));
+  const seen: string[] = [];
+  s.onOutput((o) => seen.push(o.id));
+  s.output('main', { hello: 'world' });
+  const pool = s.pool(tasks, { workers: 2 });
+  await pool.map([{ n: 5, spin: 10 }, { n: 5, spin: 10 }, { n: 5, spin: 10 }]);
+  if (extra) s.output('main', { extra });
+  const result = await s.finish();
+  return { seen: seen.sort(), digest: result.digest };
+}
+
+describe('outputs', function () {
+  it('have deterministic ids, reach file sinks, and replay identically', async function () {
+    const log = tempLog('outputs');
+    const a = tempLog('sink-a');
+    const b = tempLog('sink-b');
+    const recorded = await run('record', log, a);
+    const replayed = await run('replay', log, b);
+    assert.deepEqual(replayed.seen, recorded.seen);
+    assert.ok(recorded.seen.includes('0:0'), 'the main thread\'s first output is 0:0');
+    assert.equal(recorded.seen.length, 4);
+    assert.equal(replayed.digest, recorded.digest);
+    const lines = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l).id).sort();
+    await new Promise((r) => setTimeout(r, 50)); // the file streams flush asynchronously
+    assert.deepEqual(lines(b), lines(a));
+  });
+
+  it('an output the recording did not have is a divergence', async function () {
+    const log = tempLog('outputs-extra');
+    await run('record', log, tempLog('sink-c'));
+    await assert.rejects(run('replay', log, tempLog('sink-d'), 1), (e: LockstepError) => e.code === 'ERR_DIVERGENCE');
+  });
+});
