@@ -15,7 +15,7 @@ import { envInt } from '../env.js';
 import type { Batch, BatchResult } from './teller.js';
 
 export const ACCOUNTS = 64;
-export const TELLERS = 4;
+export const TELLERS = envInt('BANK_TELLERS', 4, 1, 32);
 const BALANCE_START = 1_000;
 
 const transfers = envInt('BANK_TRANSFERS', 20_000);
