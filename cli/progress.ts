@@ -1,8 +1,10 @@
 // A one-line status on stderr while a program runs under the CLI: shown only when stderr is a
 // terminal and the run has already taken a while, so short runs and pipes/CI logs never see it.
-// It shows the run's size and the elapsed time: the engine does not yet say how far a replay
-// has got, so there is no fraction to draw a bar from. This file is a driver: it reads the
-// clock and writes to the terminal.
+// It shows the run's size and the elapsed time, and, when the run reports how far it has got
+// (a replay writes {events, total} to $LOCKSTEP_PROGRESS_FILE), a bar. This file is a driver: it
+// reads the clock and the progress file and writes to the terminal.
+
+import { readFileSync } from 'node:fs';
 
 const DELAY_MS = 1000;
 const REDRAW_MS = 200;
@@ -13,6 +15,9 @@ export class StatusLine {
   private shown = false;
   private frame = 0;
   private startedAt = 0;
+
+  /** Where the running program reports its progress, if it does. */
+  progressFile: string | null = null;
 
   constructor(
     private readonly stream: NodeJS.WriteStream,
@@ -52,6 +57,20 @@ export class StatusLine {
     this.shown = false;
   }
 
+  private bar(): string | null {
+    if (!this.progressFile) return null;
+    try {
+      const { events, total } = JSON.parse(readFileSync(this.progressFile, 'utf8')) as { events: number; total: number };
+      if (!(total > 0)) return null;
+      const done = Math.min(1, events / total);
+      const width = 20;
+      const filled = Math.round(done * width);
+      return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(done * 100).toFixed(0)}%`;
+    } catch {
+      return null; // not written yet, or caught mid-write: the next redraw reads it again
+    }
+  }
+
   private clear(): void {
     this.stream.write('\r\x1b[K');
   }
@@ -59,7 +78,7 @@ export class StatusLine {
   private draw(): void {
     this.shown = true;
     const seconds = ((Date.now() - this.startedAt) / 1000).toFixed(1);
-    const line = `${this.label} ${SPINNER[this.frame++ % SPINNER.length]} ${seconds}s`;
+    const line = `${this.label} ${this.bar() ?? SPINNER[this.frame++ % SPINNER.length]} ${seconds}s`;
     const width = this.stream.columns || 80;
     this.stream.write(`\r\x1b[K${line.slice(0, Math.max(10, width - 1))}`);
   }

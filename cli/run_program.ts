@@ -81,6 +81,7 @@ const STDERR_TAIL_BYTES = 64 << 10;
 const STEERING = [
   'LOCKSTEP_MODE', 'LOCKSTEP_LOG', 'LOCKSTEP_SEED', 'LOCKSTEP_PROGRAM', 'LOCKSTEP_ALLOW_PROGRAM_CHANGE',
   'LOCKSTEP_UNTIL', 'LOCKSTEP_PATCH', 'LOCKSTEP_RESULT_FILE', 'LOCKSTEP_CLI_FAILURE_FILE', 'LOCKSTEP_CLI_QUIET',
+  'LOCKSTEP_PROGRESS_FILE',
 ];
 
 /** Resolves and checks the program's entry file; a missing one is a usage error. */
@@ -111,6 +112,10 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
     if (run.patch === false) env.LOCKSTEP_PATCH = '0';
     if (run.until) env.LOCKSTEP_UNTIL = `${run.until.thread}:${run.until.index}`;
     if (run.allowProgramChange) env.LOCKSTEP_ALLOW_PROGRAM_CHANGE = '1';
+    if (run.status?.enabled && run.mode === 'replay') {
+      env.LOCKSTEP_PROGRESS_FILE = join(dir, 'progress.json');
+      run.status.progressFile = env.LOCKSTEP_PROGRESS_FILE;
+    }
 
     const nodeArgs: string[] = [];
     if (run.inspect) nodeArgs.push(run.inspect);

@@ -15,7 +15,7 @@ import { Kind, describe, kindOf } from './event.js';
 import { FORMAT_VERSION } from './log/format.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { patchGlobals } from './patch.js';
-import { C_ABORT, C_DOORBELL, C_FINISH, T_OUTPUTS, T_OUTPUT_DIGEST, T_RING, T_RING_WORDS } from './symbols.js';
+import { C_ABORT, C_DOORBELL, C_FINISH, T_OUTPUTS, T_OUTPUT_DIGEST, T_PROGRESS, T_RING, T_RING_WORDS } from './symbols.js';
 import { Mode, Thread, modeNames, type ModeName } from './thread.js';
 import { digestArena } from './digest.js';
 import type { Channel } from './sync/channel.js';
@@ -131,6 +131,21 @@ export class Session extends LockstepThread {
     this.outputs.onmessage = (m) => this.emit((m as { data: Output }).data);
     if (thread.mode === Mode.Replay) thread.onAdvance = () => this.pump();
     thread.onFail = (e) => this.fail(e);
+    thread.progressSlot = arena.threadSlot(thread.id) + T_PROGRESS;
+    const progressFile = process.env.LOCKSTEP_PROGRESS_FILE;
+    if (thread.mode === Mode.Replay && progressFile) {
+      // For the CLI's progress bar: the main thread's event loop reports while it is free.
+      const timer = setInterval(() => writeFileSync(progressFile, JSON.stringify(this.progress())), 200);
+      timer.unref();
+      this.failedPromise.catch(() => clearInterval(timer));
+    }
+  }
+
+  /** Replay: events replayed so far (all threads, updated every 256 per thread) out of the log's total. */
+  progress(): { events: number; total: number } {
+    let events = 0;
+    for (let t = 0; t < this.arena.threadCount; t++) events += Atomics.load(this.arena.a, this.arena.threadSlot(t) + T_PROGRESS);
+    return { events, total: this.log?.trailer.eventCount ?? 0 };
   }
 
   /** Attaches an output sink: called once per output of any thread, with its deterministic id. */
@@ -247,6 +262,7 @@ export class Session extends LockstepThread {
         const recorded = Buffer.from(this.thread.expectPayload(Kind.End, 0)).toString('hex');
         if (!this.thread.stream!.exhausted) this.thread.diverge('more main-thread events', 'finish()');
         if (recorded !== digest) throw digestMismatch(recorded, digest);
+        if (process.env.LOCKSTEP_PROGRESS_FILE) writeFileSync(process.env.LOCKSTEP_PROGRESS_FILE, JSON.stringify(this.progress()));
         return { mode, digest, recordedDigest: recorded, threads, events: this.log!.trailer.eventCount, log: this.logPath, logBytes: this.log!.bytes };
       }
       return { mode, digest, threads, events: 0 };

@@ -48,7 +48,8 @@ export const T_RING_WORDS = 1;
 export const T_STATE = 2; // 0 unused, 1 running, 2 exited
 export const T_OUTPUTS = 3; // outputs the thread has emitted
 export const T_OUTPUT_DIGEST = 4; // 8 slots: SHA-256 chained over the thread's outputs
-export const THREAD_SLOTS = 12;
+export const T_PROGRESS = 12; // replay: events this thread has replayed (updated every 256)
+export const THREAD_SLOTS = 16;
 
 export const enum EntryKind {
   Region = 1,

@@ -29,6 +29,8 @@ export class Thread {
   untilIndex = -1;
   /** Replay, main thread: called after every event taken, to release async consumers (pool, input). */
   onAdvance: (() => void) | null = null;
+  /** Replay: the thread-table slot where this thread reports how far it has got (-1: none). */
+  progressSlot = -1;
   /** Main thread: told of a divergence, stall or stop raised on this thread, so the run fails as a whole. */
   onFail: ((e: Error) => void) | null = null;
 
@@ -66,8 +68,13 @@ export class Thread {
     if (h !== head(kind, object)) this.diverge(describe(h, arg), attempted(kind, object));
     s.pos = p + 2;
     this.index++;
+    if ((this.index & 255) === 0 || s.pos === s.events.length) this.reportProgress();
     if (this.onAdvance) this.onAdvance();
     return arg;
+  }
+
+  private reportProgress(): void {
+    if (this.progressSlot >= 0) Atomics.store(this.a, this.progressSlot, this.index);
   }
 
   /** The next recorded event without taking it, or null at the end of the stream. */

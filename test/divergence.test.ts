@@ -65,3 +65,22 @@ describe('more threads than cores', function () {
     });
   }
 });
+
+describe('replay progress', function () {
+  it('reports every replayed event by the end ($LOCKSTEP_PROGRESS_FILE, for the CLI bar)', async function () {
+    const { readFileSync } = await import('node:fs');
+    const w = { kind: 'semaphore', threads: 3, ops: 700 };
+    const log = tempLog('progress');
+    const recorded = await runWorkload('record', log, w);
+    const file = tempLog('progress-json');
+    process.env.LOCKSTEP_PROGRESS_FILE = file;
+    try {
+      await runWorkload('replay', log, w);
+    } finally {
+      delete process.env.LOCKSTEP_PROGRESS_FILE;
+    }
+    const p = JSON.parse(readFileSync(file, 'utf8')) as { events: number; total: number };
+    assert.equal(p.total, recorded.result.events);
+    assert.equal(p.events, p.total, 'every recorded event, the end event included');
+  });
+});
