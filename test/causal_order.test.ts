@@ -5,16 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { CausalOrder } from '../recorder/causal_order.js';
 import { Kind, head, isOrdered, kindOf, objectOf, hasPayload, payloadWords } from '../engine/event.js';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './prng.js';
 
 describe('causal order (pure core)', function () {
   const base = Number(process.env.CAUSAL_SEED ?? Math.floor(Math.random() * 2 ** 31));

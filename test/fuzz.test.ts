@@ -5,17 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { start } from '../engine/index.js';
 import { PROGRAM, tempLog } from './harness.js';
-
-/** mulberry32: a small seeded PRNG, so a program is a pure function of its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './prng.js';
 
 interface Program {
   threads: number;
