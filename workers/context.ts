@@ -8,6 +8,7 @@ import type { Output } from '../engine/api.js';
 import type { Limits } from '../engine/limits.js';
 import { patchGlobals } from '../engine/patch.js';
 import { Kind } from '../engine/event.js';
+import { T_PROGRESS } from '../engine/symbols.js';
 import { Mode, Thread } from '../engine/thread.js';
 import { RingWriter } from '../recorder/ring.js';
 import { StreamReader, type StreamInit } from '../replayer/stream.js';
@@ -39,6 +40,7 @@ export function attachThread(init: WorkerInit): WorkerThread {
   const stream = init.stream ? new StreamReader(init.stream) : null;
   const thread = new Thread(init.id, init.mode, arena.a, ring, stream, init.limits.stallMsMax);
   thread.untilIndex = init.until;
+  thread.progressSlot = arena.threadSlot(init.id) + T_PROGRESS;
   const outputs = new BroadcastChannel(outputChannelName(init.run));
   outputs.unref();
   const context = new WorkerThread(arena, thread, BigInt(init.seed), init.data, init.index, (o: Output) => outputs.postMessage(o));
