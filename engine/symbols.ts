@@ -45,7 +45,7 @@ export const DIR_SLOTS = D_NAME + NAME_BYTES_MAX / 4;
 // Thread table entry.
 export const T_RING = 0; // first slot of the thread's ring (record mode)
 export const T_RING_WORDS = 1;
-export const T_STATE = 2; // 0 unused, 1 running, 2 exited
+export const T_STATE = 2; // 0 unused, 1 created, 2 its worker has attached (once only)
 export const T_OUTPUTS = 3; // outputs the thread has emitted
 export const T_OUTPUT_DIGEST = 4; // 8 slots: SHA-256 chained over the thread's outputs
 export const T_PROGRESS = 12; // replay: events this thread has replayed (updated every 256)

@@ -111,4 +111,12 @@ describe('pool', function () {
     await contended('record', log, 3);
     await assert.rejects(contended('replay', log, 2), (e: LockstepError) => e.code === 'ERR_POOL_SIZE' && /recorded with 3 pool workers/.test(e.message));
   });
+
+  it('a worker that dies fails the run with a typed error instead of being respawned behind our back', async function () {
+    const s = await session('record', tempLog('crash'));
+    const pool = s.pool(tasks, { workers: 2 });
+    const typed = (e: LockstepError) => e.code === 'ERR_THREAD_FAILED' && /died running task 0/.test(e.message);
+    await assert.rejects(pool.run(null, { name: 'crash' }), typed);
+    await assert.rejects(s.finish(), typed);
+  });
 });

@@ -8,7 +8,8 @@ import type { Output } from '../engine/api.js';
 import type { Limits } from '../engine/limits.js';
 import { patchGlobals } from '../engine/patch.js';
 import { Kind } from '../engine/event.js';
-import { T_PROGRESS } from '../engine/symbols.js';
+import { T_PROGRESS, T_STATE } from '../engine/symbols.js';
+import { LockstepError } from '../engine/errors.js';
 import { Mode, Thread } from '../engine/thread.js';
 import { RingWriter } from '../recorder/ring.js';
 import { StreamReader, type StreamInit } from '../replayer/stream.js';
@@ -36,6 +37,12 @@ export function outputChannelName(run: string): string {
 
 export function attachThread(init: WorkerInit): WorkerThread {
   const arena = new Arena(init.arena, init.limits);
+  // A logical thread runs once. A second start means something (piscina after a crash, say)
+  // respawned it: its ring and stream positions are gone, so the run cannot go on.
+  if (Atomics.compareExchange(arena.a, arena.threadSlot(init.id) + T_STATE, 1, 2) !== 1) {
+    throw new LockstepError('ERR_THREAD_FAILED', `logical thread ${init.id} was started a second time (a respawned worker); ` +
+      'the run cannot continue. Find why the worker died: an uncaught error outside a task, or a crash.', { thread: init.id });
+  }
   const ring = init.ring ? new RingWriter(arena.a, init.ring.base, init.ring.words, init.id, init.limits.stallMsMax) : null;
   const stream = init.stream ? new StreamReader(init.stream) : null;
   const thread = new Thread(init.id, init.mode, arena.a, ring, stream, init.limits.stallMsMax);

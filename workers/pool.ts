@@ -101,7 +101,7 @@ export class Pool {
         filename: handler,
         minThreads: 1,
         maxThreads: 1,
-        idleTimeout: Number.MAX_SAFE_INTEGER,
+        idleTimeout: Infinity, // piscina never retires the thread: it is a fixed logical thread
         concurrentTasksPerWorker: 1,
         recordTiming: false,
         workerHistogram: false,
@@ -215,7 +215,10 @@ export class Pool {
         }
         this.arrive(task, out);
       },
-      (e) => this.host.fail(e instanceof Error ? e : new Error(String(e))),
+      (e) => this.host.fail(new LockstepError('ERR_THREAD_FAILED',
+        `pool worker ${worker} (logical thread ${this.threadIds[worker]}) died running task ${task.id}: ` +
+        `${e instanceof Error ? e.message : String(e)}. A pool worker is a fixed logical thread and is not replaced; ` +
+        'the run stops. Keep process.exit and uncaught errors out of pool tasks.', { thread: this.threadIds[worker], task: task.id })),
     ).finally(() => {
       this.busy[worker] = false;
       this.dispatch(worker);
