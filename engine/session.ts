@@ -108,6 +108,7 @@ export class Session extends LockstepThread {
   private claimedAt = -1;
   private pumping = false;
   private stallTimer: NodeJS.Timeout | null = null;
+  private progressTimer: NodeJS.Timeout | null = null;
   /** Identifies this run among others in the same process (names the output channel). */
   readonly runId = Buffer.from(live.randomBytes(8)).toString('hex');
 
@@ -135,9 +136,8 @@ export class Session extends LockstepThread {
     const progressFile = process.env.LOCKSTEP_PROGRESS_FILE;
     if (thread.mode === Mode.Replay && progressFile) {
       // For the CLI's progress bar: the main thread's event loop reports while it is free.
-      const timer = setInterval(() => writeFileSync(progressFile, JSON.stringify(this.progress())), 200);
-      timer.unref();
-      this.failedPromise.catch(() => clearInterval(timer));
+      this.progressTimer = setInterval(() => writeFileSync(progressFile, JSON.stringify(this.progress())), 200);
+      this.progressTimer.unref();
     }
   }
 
@@ -273,6 +273,7 @@ export class Session extends LockstepThread {
       this.restore();
       this.outputs.close();
       if (this.stallTimer) clearTimeout(this.stallTimer);
+      if (this.progressTimer) clearInterval(this.progressTimer);
       if (this.drain) this.drain.worker.terminate().catch(() => {});
     }
   }
