@@ -6,7 +6,7 @@
 
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -139,6 +139,25 @@ describe('examples', function () {
 
     it('every replay reproduces its recording (digest, balances, completion order)', async function () {
       await recordAndReplay('bank', options, 2);
+    });
+
+    it('a replay of a changed program stops with a divergence in a teller, not a hang', async function () {
+      const log = join(scratch, `bank-${logs++}.lsl`);
+      await run('bank', 'record', log, options);
+      // Half the transfers per batch: a teller starts its next batch where the log goes on drawing.
+      const resultFile = join(scratch, 'bank-diverged.json');
+      const code = await new Promise<number | null>((done) => {
+        const child = spawn(process.execPath, [join(EXAMPLES, 'bank', 'main.js')], {
+          env: { ...process.env, ...options.env, BANK_TRANSFERS: '500', LOCKSTEP_MODE: 'replay', LOCKSTEP_LOG: log, LOCKSTEP_RESULT_FILE: resultFile },
+          stdio: 'ignore',
+        });
+        child.on('close', done);
+      });
+      assert.notEqual(code, 0);
+      const outcome = JSON.parse(readFileSync(resultFile, 'utf8')) as { code: string; details: { thread: number; expected: string; actual: string } };
+      assert.equal(outcome.code, 'ERR_DIVERGENCE');
+      assert.ok(outcome.details.thread >= 1 && outcome.details.thread <= 4, `thread ${outcome.details.thread} is a teller`);
+      assert.equal(outcome.details.expected, 'value(random)');
     });
   });
 

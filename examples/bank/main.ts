@@ -1,4 +1,4 @@
-// The bank, on the pool: the 4 tellers are the pool's 4 workers, and the work is submitted as
+// The bank, on the pool: the tellers (4 by default) are the pool's workers, and the work is submitted as
 // batches of transfers (BANK_BATCHES tasks per teller, more tasks than workers). A batch makes
 // random transfers between 64 accounts, each under the two accounts' mutexes (taken in index
 // order, so no deadlock), and folds the teller's id and the batch into both accounts'
@@ -7,8 +7,8 @@
 // so the digest also covers the pool's completion order. Runs unchanged in LOCKSTEP_MODE=off,
 // record and replay.
 //
-// Sizes: BANK_TRANSFERS transfers per teller (default 20,000), BANK_BATCHES batches per teller
-// (default 4).
+// Sizes: BANK_TELLERS pool workers (default 4), BANK_TRANSFERS transfers per teller (default
+// 20,000), BANK_BATCHES batches per teller (default 4).
 
 import { start } from 'lockstep';
 import { envInt } from '../env.js';
