@@ -64,7 +64,8 @@ const pool = session.pool(new URL('./jobs.js', import.meta.url), { workers });
 const running = new Set<Promise<void>>();
 const failures: unknown[] = [];
 let served = 0;
-for (let quit = false; !quit;) {
+// A job task that fails (not a bad job: those are results) stops the server: fail-stop.
+for (let quit = false; !quit && failures.length === 0;) {
   // The main thread's waits depend only on completions, whose order a replay reproduces.
   while (running.size >= inflightMax) await Promise.race(running);
   const job = await session.input(jobs, read);
@@ -75,6 +76,7 @@ for (let quit = false; !quit;) {
     (e: unknown) => {
       failures.push(e);
       console.error(`jobserver: a job task failed: ${e instanceof Error ? e.stack : String(e)}`);
+      source?.close(); // a read waiting for stdin or HTTP ends now
     },
   ).finally(() => running.delete(task));
   running.add(task);

@@ -67,6 +67,7 @@ export class JobSource {
 
   /** Stops reading stdin and closes the HTTP endpoint; queued HTTP jobs are refused. */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     this.lines.close();
     this.stdin.destroy();
