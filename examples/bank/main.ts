@@ -1,5 +1,5 @@
-// The bank, on the pool: the tellers (4 by default) are the pool's workers, and the work is submitted as
-// batches of transfers (BANK_BATCHES tasks per teller, more tasks than workers). A batch makes
+// The bank, on the pool: the tellers (4 by default) are the pool's workers, and the work is
+// submitted as batches of transfers (BANK_BATCHES tasks per teller, more tasks than workers). A batch makes
 // random transfers between 64 accounts, each under the two accounts' mutexes (taken in index
 // order, so no deadlock), and folds the teller's id and the batch into both accounts'
 // order-sensitive history hash: two runs agree only if the locks were taken in the same order.
