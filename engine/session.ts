@@ -91,6 +91,7 @@ interface Turn {
   kind: Kind;
   object: number;
   go: () => void;
+  stop: (e: Error) => void;
 }
 
 export class Session extends LockstepThread {
@@ -310,8 +311,9 @@ export class Session extends LockstepThread {
    * order this way, whatever order the event loop offers them in.
    */
   private turn(kind: Kind, object: number): Promise<void> {
-    return new Promise((go) => {
-      this.turns.push({ kind, object, go });
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((go, stop) => {
+      this.turns.push({ kind, object, go, stop });
       this.pump();
     });
   }
@@ -367,6 +369,7 @@ export class Session extends LockstepThread {
     this.failed(e);
     for (const w of this.workers.values()) w.terminate().catch(() => {});
     for (const p of this.pools) p.destroy(e);
+    for (const turn of this.turns.splice(0)) turn.stop(e);
     writeResultFile(failureOf(e));
   }
 
