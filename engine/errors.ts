@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'ERR_UNKNOWN_OBJECT'
   | 'ERR_THREAD_FAILED'
   | 'ERR_UNTIL_REACHED'
-  | 'ERR_POOL_SIZE';
+  | 'ERR_POOL_SIZE'
+  | 'ERR_ARBITER_STATE'
+  | 'ERR_ARBITER_UNREACHABLE';
 
 export class LockstepError extends Error {
   readonly code: ErrorCode;
