@@ -3,7 +3,7 @@
 // process run. Prints a table and the ratios the targets are set on, and writes
 // bench/results/mutex.json and bench/results/mutex.md.
 //
-//   npm run bench        (builds, then runs dist/bench/mutex.bench.js)
+//   npm run bench:mutex  (builds, then runs dist/bench/mutex.bench.js; npm run bench runs run.ts)
 //
 // Knobs (environment): BENCH_UNCONTENDED_OPS (per sample, default 1e6), BENCH_CONTENDED_OPS (per
 // thread, default 200000), BENCH_ROUNDS (default 7), BENCH_MAX_TIME_S (benchmark.js, default 1).

@@ -1,0 +1,226 @@
+// The benchmark's Markdown report: the issue's targets (met or missed, by how much), the macro
+// table in the manner of VMware FT's (performance ratio and log bandwidth per workload), the
+// micro and scaling tables, the published figures beside ours, and how everything was measured.
+
+import type { Machine } from './machine.js';
+import type { MacroCell, MacroResult } from './macro/macro.bench.js';
+import type { MicroResult, MicroRow } from './micro/micro.bench.js';
+import { published } from './published.js';
+import { BREAK_EVEN_PCT, type ScalingResult } from './scaling/scaling.bench.js';
+
+export interface Results {
+  machine: Machine;
+  micro?: MicroResult & { machine?: Machine };
+  macro?: MacroResult & { machine?: Machine };
+  scaling?: ScalingResult & { machine?: Machine };
+}
+
+export interface Target {
+  target: string;
+  where: string;
+  measured: string;
+  met: boolean;
+  /** How far from the target, in words ("+12%", "0.3× short"). */
+  margin: string;
+}
+
+// ---- number formatting ----
+
+export function ns(x: number): string {
+  return x >= 1e6 ? `${(x / 1e6).toFixed(2)} ms` : x >= 1e3 ? `${(x / 1e3).toFixed(x >= 1e4 ? 1 : 2)} µs` : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+const ms = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+export const pct = (x: number | null): string => (x === null ? '–' : `${x >= 0 ? '+' : ''}${x.toFixed(Math.abs(x) >= 10 ? 0 : 1)}%`);
+export const times = (x: number | null): string => (x === null ? '–' : `${x.toFixed(2)}×`);
+function si(x: number): string {
+  return x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(x >= 10 ? 0 : 1);
+}
+
+// ---- targets ----
+
+export function targets(r: Results): Target[] {
+  const out: Target[] = [];
+  const macro = r.macro;
+  if (macro) {
+    const cells = macro.cells;
+    const get = (e: string, t: number, m: string): MacroCell | undefined => cells.find((c) => c.example === e && c.threads === t && c.mode === m);
+    const threadCounts = macro.settings.threadCounts as number[];
+    for (const ex of macro.examples) {
+      for (const t of threadCounts) {
+        const rec = get(ex.name, t, 'record')!;
+        const o = rec.netOverheadPct!;
+        out.push({ target: 'record overhead ≤ 3% (macro)', where: `${ex.name}, ${t} thread${t > 1 ? 's' : ''} (net)`, measured: pct(o),
+          met: o <= 3, margin: o <= 3 ? `${(3 - o).toFixed(1)} points under` : `${(o - 3).toFixed(1)} points over` });
+      }
+    }
+    for (const ex of macro.examples) {
+      for (const t of threadCounts) {
+        const rep = get(ex.name, t, 'replay')!;
+        const x = 1 / rep.netReplayOverRecord!;
+        out.push({ target: 'replay throughput ≥ 0.95× record (macro)', where: `${ex.name}, ${t} thread${t > 1 ? 's' : ''} (net)`, measured: times(x),
+          met: x >= 0.95, margin: x >= 0.95 ? 'met' : `${((0.95 / x - 1) * 100).toFixed(0)}% short` });
+      }
+    }
+    for (const ex of macro.examples) {
+      for (const m of ['record', 'replay']) {
+        const c = get(ex.name, 2, m);
+        if (!c) continue;
+        const x = c.netSpeedup;
+        out.push({ target: `2 threads ≥ 1.7× single-threaded (${m})`, where: `${ex.name}${ex.parallel ? '' : ' (pipeline: not data-parallel)'} (net)`,
+          measured: times(x), met: x >= 1.7, margin: x >= 1.7 ? 'met' : `${((1.7 / x - 1) * 100).toFixed(0)}% short` });
+      }
+    }
+  }
+  const micro = r.micro;
+  if (micro) {
+    const pp = micro.ratios.find((x) => x.part === 'contended' && x.op === 'mutex ping-pong');
+    if (pp) {
+      out.push({ target: 'record ≤ 1.3× off (contended ping-pong)', where: 'micro, mutex ping-pong, 2 workers', measured: times(pp.recordOverOff),
+        met: pp.recordOverOff <= 1.3, margin: pp.recordOverOff <= 1.3 ? 'met' : `${((pp.recordOverOff / 1.3 - 1) * 100).toFixed(0)}% over` });
+      out.push({ target: 'replay ≤ 2× record (contended ping-pong)', where: 'micro, mutex ping-pong, 2 workers', measured: times(pp.replayOverRecord),
+        met: pp.replayOverRecord <= 2, margin: pp.replayOverRecord <= 2 ? 'met' : `${((pp.replayOverRecord / 2 - 1) * 100).toFixed(0)}% over` });
+    }
+  }
+  const sc = r.scaling;
+  if (sc) {
+    for (const p of sc.points.filter((x) => x.sweep === 'critical section')) {
+      const b = p.marginalLogBytesPerAcquisition;
+      out.push({ target: 'log ≤ 8 bytes per lock acquisition', where: `scaling, 2 threads, critical section ${p.config.spin} spins (marginal)`,
+        measured: `${b.toFixed(2)} B (${p.logBytesPerAcquisition.toFixed(2)} B with the ${p.fixedLogBytes} B fixed part)`,
+        met: b <= 8, margin: b <= 8 ? `${(8 - b).toFixed(2)} B under` : `${(b - 8).toFixed(2)} B over` });
+    }
+  }
+  return out;
+}
+
+// ---- tables ----
+
+function macroTables(m: MacroResult): string[] {
+  const out: string[] = [];
+  const get = (e: string, t: number, mode: string): MacroCell => m.cells.find((c) => c.example === e && c.threads === t && c.mode === mode)!;
+  const threadCounts = m.settings.threadCounts as number[];
+  out.push('### Macro: the example programs', '');
+  out.push(`Median of ${m.settings.reps} interleaved repetitions, each run a fresh process, wall time from outside (start-up included); ` +
+    '"net" subtracts the median wall time of the same program at its smallest size in the same mode (start-up and shut-down: Node, pool, drain thread). ' +
+    'Overhead is record (replay) time over off time at the same thread count; speed-up is the sequential baseline\'s time over this time, both net.', '');
+  for (const ex of m.examples) out.push(`- **${ex.name}**: ${ex.what}; threads = ${Object.entries(ex.poolWorkers).map(([t, w]) => (Number(t) === w ? `${t}` : `${t} (${w} pool workers)`)).join(', ')}.`);
+  out.push('');
+  out.push('| workload | threads | seq ms | off ms (min–max) | record ms (min–max) | replay ms (min–max) | record overhead wall / net | replay ÷ record net | speed-up vs seq, net: off / record / replay | throughput net (record) |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const ex of m.examples) {
+    const seq = get(ex.name, 1, 'seq');
+    for (const t of threadCounts) {
+      const [off, rec, rep] = ['off', 'record', 'replay'].map((mode) => get(ex.name, t, mode)) as [MacroCell, MacroCell, MacroCell];
+      const w = (c: MacroCell): string => `${ms(c.wallMs.median)} (${ms(c.wallMs.min)}–${ms(c.wallMs.max)})`;
+      out.push(`| ${ex.name} | ${t} | ${ms(seq.wallMs.median)} | ${w(off)} | ${w(rec)} | ${w(rep)} | ${pct(rec.overheadPct)} / ${pct(rec.netOverheadPct)} | ` +
+        `${times(rep.netReplayOverRecord)} | ${times(off.netSpeedup)} / ${times(rec.netSpeedup)} / ${times(rep.netSpeedup)} | ${si(rec.netThroughput)} ${ex.unit}/s |`);
+    }
+  }
+  out.push('');
+  out.push('| workload | threads | events | events/s (record, net) | log bytes | bytes/event | log Mbit/s (net) | peak RSS MiB seq / off / record / replay | CPU s off / record / replay | empty-run ms off / record / replay |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const ex of m.examples) {
+    const seq = get(ex.name, 1, 'seq');
+    for (const t of threadCounts) {
+      const [off, rec, rep] = ['off', 'record', 'replay'].map((mode) => get(ex.name, t, mode)) as [MacroCell, MacroCell, MacroCell];
+      const mem = (c: MacroCell): string => (c.maxRssMiB === null ? '–' : c.maxRssMiB.toFixed(0));
+      const cpu = (c: MacroCell): string => (c.cpuS === null ? '–' : c.cpuS.toFixed(2));
+      out.push(`| ${ex.name} | ${t} | ${si(rec.events ?? 0)} | ${si(rec.eventsPerSec ?? 0)} | ${si(rec.logBytes ?? 0)} | ${(rec.bytesPerEvent ?? 0).toFixed(2)} | ` +
+        `${(rec.logMbitPerSec ?? 0).toFixed(1)} | ${mem(seq)} / ${mem(off)} / ${mem(rec)} / ${mem(rep)} | ${cpu(off)} / ${cpu(rec)} / ${cpu(rep)} | ` +
+        `${ms(off.emptyMs)} / ${ms(rec.emptyMs)} / ${ms(rep.emptyMs)} |`);
+    }
+  }
+  out.push('');
+  if (m.mismatches.length) out.push(`**Result mismatches against the sequential baseline:** ${m.mismatches.join('; ')}`, '');
+  else out.push('Every full run\'s result agreed with the sequential baseline\'s (bank: total and transfers; wordcount: words and top 20; pipeline: item count and sum, and the checksum with one transformer; jobserver: result count, and every result with one worker).', '');
+  return out;
+}
+
+function microTable(rows: MicroRow[], ratios: MicroResult['ratios'], part: 'uncontended' | 'contended'): string[] {
+  const out: string[] = [];
+  const fixed = rows.filter((r) => r.part === part && r.method === 'fixed count');
+  const ops = [...new Set(fixed.map((r) => r.op))];
+  out.push(`| operation | unit | hand-written | off | record | replay | off ÷ hand | record ÷ off | replay ÷ record |`);
+  out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  const cell = (op: string, v: string): string => {
+    const r = fixed.find((x) => x.op === op && x.variant === v);
+    return r ? `${ns(r.summary.nsPerOp)} (${ns(r.summary.minNs)}–${ns(r.summary.maxNs)}) ±${r.summary.rmePct.toFixed(0)}%` : '–';
+  };
+  for (const op of ops) {
+    const x = ratios.find((q) => q.part === part && q.op === op)!;
+    const unit = fixed.find((r) => r.op === op)!.unit;
+    out.push(`| ${op} | ${unit} | ${cell(op, 'hand')} | ${cell(op, 'off')} | ${cell(op, 'record')} | ${cell(op, 'replay')} | ${times(x.offOverHand)} | ${times(x.recordOverOff)} | ${times(x.replayOverRecord)} |`);
+  }
+  return out;
+}
+
+function microTables(m: MicroResult): string[] {
+  const out: string[] = ['### Micro: sync objects', ''];
+  out.push(`ns per operation: median of ${m.settings.rounds} rounds (min–max, ±95% margin of the mean); each variant of each round a fresh process; ` +
+    `uncontended: ${m.settings.uncontendedOps} iterations of a scale-1 operation on the main thread; contended: ${m.settings.contendedOpsPerThread} per thread on 2 workers ` +
+    '(slow operations run a fixed share of that, see the JSON). Hand-written: Drepper\'s mutex3 and bare `Atomics` calls on plain shared memory.', '');
+  out.push('**Uncontended** (one thread):', '', ...microTable(m.rows, m.ratios, 'uncontended'), '');
+  const bjs = m.rows.filter((r) => r.method === 'benchmark.js');
+  if (bjs.length) {
+    out.push(`benchmark.js (hand-written and off only; of ${m.settings.benchmarkJsRuns} alternated runs the one with the median mean):`, '');
+    out.push('| operation | variant | ns/op | ±% | ops/s |', '|---|---|---:|---:|---:|');
+    for (const r of bjs) out.push(`| ${r.op} | ${r.variant} | ${ns(r.summary.nsPerOp)} | ${r.summary.rmePct.toFixed(1)} | ${si(r.summary.opsPerSec)} |`);
+    out.push('');
+  }
+  out.push('**Contended** (two workers on one object):', '', ...microTable(m.rows, m.ratios, 'contended'), '');
+  out.push(`Mode off ended with ${m.offDistinctDigests} distinct digests in ${m.settings.rounds} contended runs (the interleaving being recorded is really nondeterministic); every replay ended with its recording's digest.`, '');
+  return out;
+}
+
+function scalingTables(s: ScalingResult): string[] {
+  const out: string[] = ['### Scaling: threads and event rate', ''];
+  out.push(`A synthetic lock workload: each acquisition takes one of ${s.settings.locks} mutexes (a fixed hash of thread and iteration) and spins a ` +
+    'dependent multiply-add loop of the given length inside it. Times are the timed loop only (first thread\'s start to last thread\'s end), median of ' +
+    `${s.settings.rounds} rounds; all threads together do the same acquisitions at every thread count. ` +
+    '"Record cost" is (record − off) per acquisition of one thread. Log bytes per acquisition: the whole log, and the marginal cost ' +
+    '(without the fixed part that the same threads doing nothing log: header, spawn and exit events, trailer).', '');
+  out.push('| sweep | threads | critical section (spins) | acquisitions | acq/s (off) | off ns/acq | record ns/acq | replay ns/acq | record overhead | replay overhead | replay ÷ record | record cost ns/event/thread | log bytes/acq: all / marginal |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const p of s.points) {
+    out.push(`| ${p.sweep} | ${p.config.threads} | ${p.config.spin} | ${si(p.acquisitions)} | ${si(p.eventsPerSec)} | ${ns(p.ns.off.nsPerOp)} | ${ns(p.ns.record.nsPerOp)} | ` +
+      `${ns(p.ns.replay.nsPerOp)} | ${pct(p.recordOverheadPct)} | ${pct(p.replayOverheadPct)} | ${times(p.replayOverRecord)} | ${ns(p.recordNsPerEvent)} | ${p.logBytesPerAcquisition.toFixed(2)} / ${p.marginalLogBytesPerAcquisition.toFixed(2)} |`);
+  }
+  out.push('');
+  const b = s.breakEven;
+  out.push(b
+    ? `**Break-even**: from a critical section of ${b.spin} spins on (${si(b.eventsPerSecPerThread)} acquisitions per second per thread, ${si(b.eventsPerSec)} in all), recording costs under ${BREAK_EVEN_PCT}% (${pct(b.recordOverheadPct)} there).`
+    : `**Break-even**: no critical-section length in the sweep recorded under ${BREAK_EVEN_PCT}% with every longer one also under it.`, '');
+  return out;
+}
+
+export function publishedTable(): string[] {
+  const out: string[] = ['| system | what | published | source |', '|---|---|---|---|'];
+  for (const p of published) out.push(`| ${p.system} | ${p.what} | ${p.figure} | ${p.source} |`);
+  return out;
+}
+
+export function machineLine(mc: Machine): string {
+  return `${mc.cpu}, ${mc.cores} cores, ${mc.memoryGiB} GiB, Node ${mc.node}, ${mc.platform}; revision ${mc.revision}; ${mc.date}; ` +
+    `1-minute load average ${mc.loadAverage.before.toFixed(2)} before, ${mc.loadAverage.after.toFixed(2)} after`;
+}
+
+export function markdown(r: Results): string {
+  const out: string[] = ['# lockstep benchmark', ''];
+  out.push(`Machine: ${machineLine(r.machine)}.`, '');
+  for (const [name, part] of [['micro', r.micro], ['macro', r.macro], ['scaling', r.scaling]] as const) {
+    if (part?.machine && part.machine.date < r.machine.date) out.push(`The ${name} part is from an earlier run: ${machineLine(part.machine)}.`, '');
+  }
+  const ts = targets(r);
+  if (ts.length) {
+    out.push('## Targets', '', '| target | where | measured | met | margin |', '|---|---|---:|---|---|');
+    for (const t of ts) out.push(`| ${t.target} | ${t.where} | ${t.measured} | ${t.met ? 'yes' : '**no**'} | ${t.margin} |`);
+    out.push('');
+  }
+  out.push('## Results', '');
+  if (r.macro) out.push(...macroTables(r.macro));
+  if (r.micro) out.push(...microTables(r.micro));
+  if (r.scaling) out.push(...scalingTables(r.scaling));
+  out.push('## Published figures', '', ...publishedTable(), '');
+  out.push('Chart: [overhead.svg](overhead.svg).', '');
+  return out.join('\n');
+}
