@@ -6,14 +6,16 @@
 
 import type { Results } from './summary.js';
 
-const W = 960;
+const W = 1000;
 const H = 400;
-const PANEL_W = 420;
+const PANEL_W = 400;
 const PANEL_H = 280;
 const TOP = 60;
-const LEFT = [70, 560];
+const LEFT = [75, 575];
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf'];
-const RATIO_TICKS = [0.9, 1, 1.03, 1.05, 1.1, 1.25, 1.5, 2, 3, 5, 10, 20];
+const RATIO_TICKS = [0.9, 1, 1.05, 1.1, 1.25, 1.5, 2, 3, 5, 10, 20];
+/** Labels closer than this (px) to the previous one are left out. */
+const TICK_GAP = 13;
 
 interface Series {
   label: string;
@@ -31,9 +33,12 @@ function panel(left: number, title: string, xTicks: { x: number; label: string }
   const x = (v: number): number => left + xOf(v) * PANEL_W;
   out.push(`<text x="${left + PANEL_W / 2}" y="${TOP - 25}" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>`);
   out.push(`<rect x="${left}" y="${TOP}" width="${PANEL_W}" height="${PANEL_H}" fill="none" stroke="#888"/>`);
+  let labelled = Infinity;
   for (const t of RATIO_TICKS.filter((t) => t <= Math.max(1.1, yMax))) {
     const yy = y(t);
     out.push(`<line x1="${left}" x2="${left + PANEL_W}" y1="${yy}" y2="${yy}" stroke="${t === 1 ? '#444' : '#ddd'}"/>`);
+    if (labelled - yy < TICK_GAP) continue;
+    labelled = yy;
     out.push(`<text x="${left - 6}" y="${yy + 4}" text-anchor="end" font-size="11">${t === 1 ? '0%' : `${t > 1 ? '+' : ''}${Math.round((t - 1) * 100)}%`}</text>`);
   }
   // The break-even line.
