@@ -58,7 +58,7 @@ function human(r: InspectReport, limit: number): string {
     ['threads', `${r.run.threads} (limit ${r.threadsMax})`],
     ['events', r.run.events],
     ['causal depth', `${num(r.run.clockMax)} (longest chain of events that each depend on the one before)`],
-    ['digest', r.run.digest],
+    ['digest', r.run.digest || '(none: the run was cut off by the program\'s failure)'],
   ]));
 
   section('threads', table([

@@ -79,7 +79,8 @@ async function record(given: string, args: string[], options: RecordOptions): Pr
   if (written) process.stdout.write(summary(written));
   if (outcome.failure) {
     const e = failureError(outcome, `recording ${given}`);
-    if (written) e.message += ` (the log ${log} is complete and can be replayed)`;
+    if (written?.trailer.cutOff) e.message += ` (the log ${log} holds the run up to the failure and can be replayed)`;
+    else if (written) e.message += ` (the log ${log} is complete and can be replayed)`;
     else if (unreadable) e.message += ` (the log ${log} is incomplete: the program did not reach session.finish())`;
     throw e;
   }
@@ -101,7 +102,7 @@ function summary(log: Log): string {
     ['threads', log.trailer.threadCount],
     ['events', log.trailer.eventCount],
     ['bytes', `${num(log.bytes)} (${bytes(log.bytes)})`],
-    ['digest', log.trailer.digest],
+    ['digest', log.trailer.cutOff ? '(none: the run was cut off by the program\'s failure)' : log.trailer.digest],
   ])}\n`;
 }
 

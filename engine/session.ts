@@ -15,7 +15,7 @@ import { Kind, describe, kindOf } from './event.js';
 import { FORMAT_VERSION } from './log/format.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { patchGlobals } from './patch.js';
-import { C_ABORT, C_DOORBELL, C_FINISH, T_OUTPUTS, T_OUTPUT_DIGEST, T_PROGRESS, T_RING, T_RING_WORDS } from './symbols.js';
+import { C_ABORT, C_DOORBELL, C_DRAIN_DONE, C_FINISH, FINISH_CUT_OFF, FINISH_SEALED, T_OUTPUTS, T_OUTPUT_DIGEST, T_PROGRESS, T_RING, T_RING_WORDS } from './symbols.js';
 import { Mode, Thread, modeNames, type ModeName } from './thread.js';
 import { digestArena } from './digest.js';
 import type { Channel } from './sync/channel.js';
@@ -80,6 +80,9 @@ export interface RunResult {
   logBytes?: number;
 }
 
+/** How long a process exiting without finish() waits for the drain to cut the log off. */
+const CUT_OFF_WAIT_MS = 5000;
+
 /** The header options that shape the arena; replay must use the recorded ones. */
 interface RecordedOptions {
   limits: Limits;
@@ -127,6 +130,7 @@ export class Session extends LockstepThread {
     super(arena, thread, seed, true);
     this.failedPromise.catch(() => {});
     drain?.report.catch((e) => this.fail(e));
+    if (drain) process.on('exit', this.cutOffAtExit);
     this.deliver = (o) => this.emit(o);
     this.outputs = new BroadcastChannel(outputChannelName(this.runId));
     this.outputs.unref();
@@ -256,7 +260,7 @@ export class Session extends LockstepThread {
       const mode = modeNames[this.thread.mode]!;
       if (this.thread.mode === Mode.Record) {
         this.thread.recPayload(Kind.End, 0, digestBytes);
-        const report = await this.stopDrain();
+        const report = await this.stopDrain(FINISH_SEALED);
         return { mode, digest, threads, events: report.events, log: this.logPath, logBytes: statSync(this.logPath!).size };
       }
       if (this.thread.mode === Mode.Replay) {
@@ -269,6 +273,7 @@ export class Session extends LockstepThread {
       return { mode, digest, threads, events: 0 };
     } catch (e) {
       this.fail(e as Error);
+      if (this.drain && Atomics.load(this.arena.a, C_FINISH) === 0) await this.stopDrain(FINISH_CUT_OFF).catch(() => {});
       throw e;
     } finally {
       this.restore();
@@ -391,14 +396,30 @@ export class Session extends LockstepThread {
     return e;
   }
 
-  private async stopDrain(): Promise<DrainReport> {
+  private async stopDrain(how: typeof FINISH_SEALED | typeof FINISH_CUT_OFF): Promise<DrainReport> {
+    this.signalDrain(how);
+    this.drain!.worker.ref();
+    return how === FINISH_SEALED ? await Promise.race([this.drain!.report, this.failedPromise]) : await this.drain!.report;
+  }
+
+  private signalDrain(how: number): void {
     const a = this.arena.a;
-    Atomics.store(a, C_FINISH, 1);
+    Atomics.store(a, C_FINISH, how);
     Atomics.add(a, C_DOORBELL, 1);
     Atomics.notify(a, C_DOORBELL);
-    this.drain!.worker.ref();
-    return await Promise.race([this.drain!.report, this.failedPromise]);
+    process.off('exit', this.cutOffAtExit);
   }
+
+  /**
+   * Record: a process that exits without finish() (an uncaught error, process.exit) still leaves
+   * a readable log, cut off where the program failed, so the failing run can be replayed. The
+   * 'exit' handler is synchronous, so it parks on the drain's done word (bounded).
+   */
+  private readonly cutOffAtExit = (): void => {
+    const a = this.arena.a;
+    this.signalDrain(FINISH_CUT_OFF);
+    Atomics.wait(a, C_DRAIN_DONE, 0, CUT_OFF_WAIT_MS);
+  };
 
   private addThread(): number {
     const { id } = this.arena.addThread(ringWordsFor(this.thread.mode, this.arena.limits), RING_HEADER_SLOTS);
@@ -549,7 +570,7 @@ function ringWordsFor(mode: Mode, limits: Limits): number {
 
 function streamInit(log: Log, thread: number): StreamInit {
   const s = log.streams.find((x) => x.thread === thread);
-  return StreamReader.build(s?.events ?? new Int32Array(0), s?.data ?? new Uint8Array(0));
+  return StreamReader.build(s?.events ?? new Int32Array(0), s?.data ?? new Uint8Array(0), log.trailer.cutOff);
 }
 
 function parseUntil(given: { thread: number; index: number } | undefined, env: string | undefined): { thread: number; index: number } | null {

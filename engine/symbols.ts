@@ -23,8 +23,15 @@ export const C_OBJECTS = 4;
 export const C_THREADS = 5;
 /** The drain sleeps on this word; a producer with a full ring rings it. */
 export const C_DOORBELL = 6;
-/** Set by the main thread when the run is finishing: the drain ships everything and stops. */
+/**
+ * Set by the main thread when the run ends: FINISH_SEALED (finish(): the drain ships everything
+ * and stops) or FINISH_CUT_OFF (the process is exiting without finish(): ship what can be
+ * shipped, mark the log cut off). The drain sets C_DRAIN_DONE when the log is closed.
+ */
 export const C_FINISH = 7;
+export const FINISH_SEALED = 1;
+export const FINISH_CUT_OFF = 2;
+export const C_DRAIN_DONE = 9;
 /** Replaying threads parked on a version word right now: publishers skip Atomics.notify at 0. */
 export const C_VERSION_WAITERS = 8;
 export const CONTROL_SLOTS = 16;

@@ -62,7 +62,7 @@ export class Thread {
     const s = this.stream!;
     const p = s.pos;
     if (this.index === this.untilIndex) this.stopHere();
-    if (p >= s.events.length) this.diverge('the end of this thread\'s log', attempted(kind, object));
+    if (p >= s.events.length) this.endOfLog(attempted(kind, object));
     const h = s.events[p]!;
     const arg = s.events[p + 1]!;
     if (h !== head(kind, object)) this.diverge(describe(h, arg), attempted(kind, object));
@@ -98,7 +98,7 @@ export class Thread {
     const h = p < s.events.length ? s.events[p]! : -1;
     if (h === head(ok, object)) return { ok: true, arg: this.expect(ok, object) };
     if (h === head(fail, object)) return { ok: false, arg: this.expect(fail, object) };
-    if (h === -1) this.diverge('the end of this thread\'s log', attempted(ok, object));
+    if (h === -1) this.endOfLog(attempted(ok, object));
     return this.diverge(describe(h, s.events[p + 1]!), attempted(ok, object));
   }
 
@@ -174,6 +174,22 @@ export class Thread {
       return b;
     }
     return this.expectPayload(Kind.Value, kind);
+  }
+
+  /**
+   * The program goes on where this thread's log ends. In a complete log that is a divergence. In
+   * a log cut off by the program's failure, the recording stopped this thread here: it stops too
+   * (the replayed failure is what ends the run), and reports a stall only if nothing ends it.
+   */
+  private endOfLog(actual: string): never {
+    if (!this.stream!.cutOff) this.diverge('the end of this thread\'s log', actual);
+    let waitedMs = 0;
+    while (Atomics.load(this.a, C_ABORT) === 0 && waitedMs < this.stallMsMax) {
+      Atomics.wait(this.a, C_ABORT, 0, WAIT_SLICE_MS);
+      waitedMs += WAIT_SLICE_MS;
+    }
+    if (Atomics.load(this.a, C_ABORT) !== 0) throw aborted(this.id);
+    throw this.failing(replayStall(this.id, `the rest of a recording that was cut off here by the program's failure (next: ${actual})`, waitedMs));
   }
 
   /** The --until point: the program's state up to here is exactly the recorded one. */

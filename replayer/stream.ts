@@ -6,6 +6,8 @@ export interface StreamInit {
   buffer: SharedArrayBuffer;
   eventWords: number;
   dataBytes: number;
+  /** The recording was cut off (the program failed): at the end of its stream a thread stops. */
+  cutOff: boolean;
 }
 
 export class StreamReader {
@@ -15,17 +17,19 @@ export class StreamReader {
   pos = 0;
   /** Next payload byte. */
   dataPos = 0;
+  readonly cutOff: boolean;
 
   constructor(init: StreamInit) {
+    this.cutOff = init.cutOff;
     this.events = new Int32Array(init.buffer, 0, init.eventWords);
     this.data = new Uint8Array(init.buffer, init.eventWords * 4, init.dataBytes);
   }
 
-  static build(events: Int32Array, data: Uint8Array): StreamInit {
+  static build(events: Int32Array, data: Uint8Array, cutOff = false): StreamInit {
     const buffer = new SharedArrayBuffer(events.length * 4 + data.length);
     new Int32Array(buffer, 0, events.length).set(events);
     new Uint8Array(buffer, events.length * 4, data.length).set(data);
-    return { buffer, eventWords: events.length, dataBytes: data.length };
+    return { buffer, eventWords: events.length, dataBytes: data.length, cutOff };
   }
 
   get exhausted(): boolean {

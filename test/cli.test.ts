@@ -167,12 +167,16 @@ describe('lockstep CLI', function () {
       assert.equal(v.code, 0, v.stderr);
     });
 
-    it('a program that throws before finishing: exit 4, one line with its error, log incomplete', async function () {
+    it('a program that throws before finishing: exit 4, one line with its error, the log cut off there and replayable', async function () {
       const log = join(dir, 'throws.lsl');
       const r = await lockstep(['record', '-o', log, FAILS, 'throw']);
       assert.equal(r.code, 4, r.stderr);
       const last = lines(r.stderr).at(-1)!;
-      assert.match(last, /^lockstep record: recording .*fails\.js failed: the program threw Error: boom on purpose \(the log .*throws\.lsl is incomplete/);
+      assert.match(last, /^lockstep record: recording .*fails\.js failed: the program threw Error: boom on purpose \(the log .*throws\.lsl holds the run up to the failure and can be replayed\)$/);
+      assert.equal(readLog(log).trailer.cutOff, true);
+      const replayed = await lockstep(['replay', log]);
+      assert.equal(replayed.code, 4, 'the replay fails as the recording did');
+      assert.match(lines(replayed.stderr).at(-1)!, /the program threw Error: boom on purpose$/);
       // The program's own error dump is the program's output and stays visible.
       assert.match(r.stderr, /at .*fails\.js/);
     });

@@ -22,6 +22,7 @@ const frameData: fc.Arbitrary<FrameData> = fc.record({
     eventCount: fc.nat({ max: 2 ** 50 }),
     digest: fc.stringMatching(/^[0-9a-f]{64}$/),
     names: fc.array(fc.record({ name: fc.string(), kind: fc.string(), firstId: fc.nat(), count: fc.nat() }), { maxLength: 5 }),
+    cutOff: fc.boolean(),
   }), { nil: null }),
 });
 

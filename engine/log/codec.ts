@@ -39,6 +39,8 @@ export interface TrailerData {
   eventCount: number;
   digest: string;
   names: NameData[];
+  /** The program failed before finish(): the log holds the run up to the failure. */
+  cutOff: boolean;
 }
 
 export interface FrameData {
@@ -118,6 +120,7 @@ export function encodeFrameInto(b: flatbuffers.Builder, f: FrameData): Uint8Arra
     }));
     Trailer.startTrailer(b);
     Trailer.addNames(b, names);
+    Trailer.addCutOff(b, f.trailer.cutOff);
     Trailer.addThreadCount(b, f.trailer.threadCount);
     Trailer.addEventCount(b, BigInt(f.trailer.eventCount));
     Trailer.addDigest(b, digest);
@@ -161,7 +164,7 @@ export function decodeFrame(bytes: Uint8Array): FrameData {
   return {
     seq: Number(f.seq()),
     chunks,
-    trailer: t ? { threadCount: t.threadCount(), eventCount: Number(t.eventCount()), digest: t.digest() ?? '', names: namesOf(t) } : null,
+    trailer: t ? { threadCount: t.threadCount(), eventCount: Number(t.eventCount()), digest: t.digest() ?? '', names: namesOf(t), cutOff: t.cutOff() } : null,
   };
 }
 

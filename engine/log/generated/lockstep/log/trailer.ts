@@ -51,8 +51,13 @@ namesLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+cutOff():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
 static startTrailer(builder:flatbuffers.Builder) {
-  builder.startObject(4);
+  builder.startObject(5);
 }
 
 static addThreadCount(builder:flatbuffers.Builder, threadCount:number) {
@@ -83,17 +88,22 @@ static startNamesVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addCutOff(builder:flatbuffers.Builder, cutOff:boolean) {
+  builder.addFieldInt8(4, +cutOff, +false);
+}
+
 static endTrailer(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createTrailer(builder:flatbuffers.Builder, threadCount:number, eventCount:bigint, digestOffset:flatbuffers.Offset, namesOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createTrailer(builder:flatbuffers.Builder, threadCount:number, eventCount:bigint, digestOffset:flatbuffers.Offset, namesOffset:flatbuffers.Offset, cutOff:boolean):flatbuffers.Offset {
   Trailer.startTrailer(builder);
   Trailer.addThreadCount(builder, threadCount);
   Trailer.addEventCount(builder, eventCount);
   Trailer.addDigest(builder, digestOffset);
   Trailer.addNames(builder, namesOffset);
+  Trailer.addCutOff(builder, cutOff);
   return Trailer.endTrailer(builder);
 }
 }
