@@ -4,7 +4,7 @@
 
 export const MAGIC = new TextEncoder().encode('LOCKSTEP');
 // 1: first release. 2: pool events (task-start/assign/completion-order, pool), outputs chained
-// into the digest, object names in the trailer.
+// into the digest, object names and the cut-off flag in the trailer, compact ordered events.
 export const FORMAT_VERSION = 2;
 export const PREAMBLE_BYTES = MAGIC.length + 4;
 
