@@ -88,10 +88,16 @@ export function chart(r: Results): string {
   const right: Series[] = [];
   const csTicks: { x: number; label: string }[] = [];
   if (r.scaling) {
-    const cs = r.scaling.points.filter((p) => p.sweep === 'critical section').sort((a, b) => a.config.spin - b.config.spin);
-    right.push({ label: 'record', points: cs.map((p) => ({ x: p.config.spin, ratio: 1 + p.recordOverheadPct / 100 })) });
-    right.push({ label: 'replay', points: cs.map((p) => ({ x: p.config.spin, ratio: 1 + p.replayOverheadPct / 100 })), dashed: true });
-    for (const p of cs) csTicks.push({ x: p.config.spin, label: p.config.spin === 0 ? '0' : p.config.spin >= 1000 ? `${p.config.spin / 1000}k` : String(p.config.spin) });
+    const all = r.scaling.points.filter((p) => p.sweep === 'critical section');
+    for (const threads of [...new Set(all.map((p) => p.config.threads))].sort((a, b) => b - a)) {
+      const cs = all.filter((p) => p.config.threads === threads).sort((a, b) => a.config.spin - b.config.spin);
+      const who = `${threads} thread${threads > 1 ? 's' : ''}`;
+      right.push({ label: `record, ${who}`, points: cs.map((p) => ({ x: p.config.spin, ratio: 1 + p.recordOverheadPct / 100 })) });
+      right.push({ label: `replay, ${who}`, points: cs.map((p) => ({ x: p.config.spin, ratio: 1 + p.replayOverheadPct / 100 })), dashed: true });
+    }
+    for (const spin of [...new Set(all.map((p) => p.config.spin))].sort((a, b) => a - b)) {
+      csTicks.push({ x: spin, label: spin === 0 ? '0' : spin >= 1000 ? `${spin / 1000}k` : String(spin) });
+    }
   }
   for (const s of [...left, ...right]) for (const p of s.points) yMax = Math.max(yMax, p.ratio * 1.1);
   yMax = Math.min(yMax, 20);
@@ -103,7 +109,7 @@ export function chart(r: Results): string {
   // Critical sections on a log axis; 0 spins sits one decade left of the smallest non-zero one.
   const spinMin = Math.min(...csTicks.map((t) => t.x).filter((x) => x > 0), spinMax) / 10;
   const xSpin = (s: number): number => 0.05 + (Math.log10(Math.max(s, spinMin) / spinMin) / Math.log10(spinMax / spinMin)) * 0.9;
-  out.push(...panel(LEFT[1]!, 'Overhead vs critical-section length (2 threads)', csTicks, xSpin, right, yMax, 'spins inside the lock (log scale; ~1 ns each)'));
+  out.push(...panel(LEFT[1]!, 'Overhead vs critical-section length', csTicks, xSpin, right, yMax, 'spins inside the lock (log scale; ~1 ns each)'));
   const m = r.machine;
   out.push(`<text x="${W / 2}" y="${H - 8}" text-anchor="middle" font-size="10" fill="#555">${esc(`${m.cpu}, ${m.cores} cores, Node ${m.node}, revision ${m.revision}, ${m.date.slice(0, 10)}`)}</text>`);
   out.push('</svg>');

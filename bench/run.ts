@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { chart } from './chart.js';
 import { QUICK, knobList } from './knobs.js';
 import { load1, machine } from './machine.js';
-import { runMacro } from './macro/macro.bench.js';
+import { macroCells, runMacro } from './macro/macro.bench.js';
 import { runMicro } from './micro/micro.bench.js';
 import { runScaling } from './scaling/scaling.bench.js';
 import { markdown, targets, type Results } from './summary.js';
@@ -59,6 +59,8 @@ async function main(): Promise<void> {
     const file = join(resultsDir, `${part}.json`);
     if (existsSync(file)) (results as unknown as Record<string, unknown>)[part] = JSON.parse(readFileSync(file, 'utf8'));
   }
+  // The macro figures are remade from the runs, so that a report of older runs uses today's formulas.
+  if (results.macro) results.macro.cells = macroCells(results.macro.runs, results.macro.examples, results.macro.settings.threadCounts as number[]);
   // With no part run now, the report describes the newest part's machine and time.
   if (parts.length === 0) {
     const newest = [results.micro, results.macro, results.scaling].filter((p) => p?.machine).sort((a, b) => b!.machine!.date.localeCompare(a!.machine!.date))[0];

@@ -83,7 +83,7 @@ export function targets(r: Results): Target[] {
   }
   const sc = r.scaling;
   if (sc) {
-    for (const p of sc.points.filter((x) => x.sweep === 'critical section')) {
+    for (const p of sc.points.filter((x) => x.sweep === 'critical section' && x.config.threads === 2)) {
       const b = p.marginalLogBytesPerAcquisition;
       out.push({ target: 'log ≤ 8 bytes per lock acquisition', where: `scaling, 2 threads, critical section ${p.config.spin} spins (marginal)`,
         measured: `${b.toFixed(2)} B (${p.logBytesPerAcquisition.toFixed(2)} B with the ${p.fixedLogBytes} B fixed part)`,
@@ -101,7 +101,7 @@ function macroTables(m: MacroResult): string[] {
   const threadCounts = m.settings.threadCounts as number[];
   out.push('### Macro: the example programs', '');
   out.push(`Median of ${m.settings.reps} interleaved repetitions, each run a fresh process, wall time from outside (start-up included); ` +
-    '"net" subtracts the median wall time of the same program at its smallest size in the same mode (start-up and shut-down: Node, pool, drain thread). ' +
+    '"net" is the median over repetitions of the wall time minus that of the same program at its smallest size, same mode and thread count, run in the same repetition (start-up and shut-down: Node, workers, pool, drain thread). ' +
     'Overhead is record (replay) time over off time at the same thread count; speed-up is the sequential baseline\'s time over this time, both net.', '');
   for (const ex of m.examples) out.push(`- **${ex.name}**: ${ex.what}; threads = ${Object.entries(ex.poolWorkers).map(([t, w]) => (Number(t) === w ? `${t}` : `${t} (${w} pool workers)`)).join(', ')}.`);
   out.push('');
@@ -186,10 +186,12 @@ function scalingTables(s: ScalingResult): string[] {
       `${ns(p.ns.replay.nsPerOp)} | ${pct(p.recordOverheadPct)} | ${pct(p.replayOverheadPct)} | ${times(p.replayOverRecord)} | ${ns(p.recordNsPerEvent)} | ${p.logBytesPerAcquisition.toFixed(2)} / ${p.marginalLogBytesPerAcquisition.toFixed(2)} |`);
   }
   out.push('');
-  const b = s.breakEven;
-  out.push(b
-    ? `**Break-even**: from a critical section of ${b.spin} spins on (${si(b.eventsPerSecPerThread)} acquisitions per second per thread, ${si(b.eventsPerSec)} in all), recording costs under ${BREAK_EVEN_PCT}% (${pct(b.recordOverheadPct)} there).`
-    : `**Break-even**: no critical-section length in the sweep recorded under ${BREAK_EVEN_PCT}% with every longer one also under it.`, '');
+  for (const b of s.breakEven) {
+    const who = `${b.threads} thread${b.threads > 1 ? 's' : ''}`;
+    out.push(b.spin !== null
+      ? `**Break-even, ${who}**: from a critical section of ${b.spin} spins on (${si(b.eventsPerSecPerThread!)} acquisitions per second per thread, ${si(b.eventsPerSec!)} in all), recording costs under ${BREAK_EVEN_PCT}% (${pct(b.recordOverheadPct)} there).`
+      : `**Break-even, ${who}**: no critical-section length in the sweep recorded under ${BREAK_EVEN_PCT}% with every longer one also under it.`, '');
+  }
   return out;
 }
 

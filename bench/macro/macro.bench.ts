@@ -5,8 +5,9 @@
 // Runs are interleaved: for each repetition, for each example, the sequential baseline, then for
 // each thread count off, record, replay (replaying that repetition's recording), and the same
 // again at the empty size. One warm-up run of each example comes first and is not counted. Every
-// figure is the median of the repetitions, with min–max. "Net" figures subtract the median empty run of the same
-// example, thread count and mode: what the work itself cost, without start-up and shut-down.
+// figure is the median of the repetitions, with min–max. "Net" figures subtract the empty run of
+// the same example, thread count, mode and repetition (macroCells): what the work itself cost,
+// without start-up and shut-down.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -149,6 +150,23 @@ export async function runMacro(root: string, scratch: string, say: (s: string) =
   }
   rmSync(tmp, { recursive: true, force: true });
 
+  const cells = macroCells(runs, all, threadCounts);
+  return {
+    settings: { quick: QUICK, reps, threadCounts, seed },
+    examples: all.map((e) => ({ name: e.name, unit: e.unit, work: e.work, what: e.what, parallel: e.parallel,
+      poolWorkers: Object.fromEntries(threadCounts.map((t) => [t, e.poolWorkers(t)])) })),
+    cells, runs, mismatches, wallS: (Date.now() - started) / 1000,
+  };
+}
+
+/**
+ * The figures of each (example, threads, mode) from the runs. Net times pair each full run with
+ * the empty run of the same repetition (same example, threads and mode), which ran moments
+ * later, and take the median of those differences: the machine's load drifts between
+ * repetitions, and on a small workload (the bank's sequential baseline does its work in tens of
+ * milliseconds) the difference of two independent medians would mostly be that drift.
+ */
+export function macroCells(runs: MacroRun[], all: { name: ExampleName; work: number }[], threadCounts: number[]): MacroCell[] {
   const cells: MacroCell[] = [];
   const pick = (e: ExampleName, t: number, m: MacroMode, size: Size): MacroRun[] =>
     runs.filter((r) => r.example === e && r.threads === t && r.mode === m && r.size === size);
@@ -156,15 +174,19 @@ export async function runMacro(root: string, scratch: string, say: (s: string) =
     const xs = rs.map(f).filter((x): x is number => x !== null);
     return xs.length ? median(xs) : null;
   };
+  const paired = (e: ExampleName, t: number, m: MacroMode): { emptyMs: number; netMs: number } => {
+    const full = pick(e, t, m, 'full');
+    const empty = pick(e, t, m, 'empty');
+    const nets = full.flatMap((f) => empty.filter((x) => x.rep === f.rep).map((x) => f.wallMs - x.wallMs));
+    return { emptyMs: median(empty.map((r) => r.wallMs)), netMs: median(nets) };
+  };
   for (const ex of all) {
-    const seqFull = pick(ex.name, 1, 'seq', 'full');
-    const seqWall = median(seqFull.map((r) => r.wallMs));
-    const seqNet = seqWall - median(pick(ex.name, 1, 'seq', 'empty').map((r) => r.wallMs));
+    const seqWall = median(pick(ex.name, 1, 'seq', 'full').map((r) => r.wallMs));
+    const seqNet = paired(ex.name, 1, 'seq').netMs;
     const cell = (threads: number, mode: MacroMode): MacroCell => {
       const full = pick(ex.name, threads, mode, 'full');
       const wall = spread(full.map((r) => r.wallMs));
-      const emptyMs = median(pick(ex.name, threads, mode, 'empty').map((r) => r.wallMs));
-      const netMs = wall.median - emptyMs;
+      const { emptyMs, netMs } = paired(ex.name, threads, mode);
       return {
         example: ex.name, threads, mode, wallMs: wall, emptyMs, netMs,
         throughput: ex.work / (wall.median / 1e3), netThroughput: ex.work / (netMs / 1e3),
@@ -192,10 +214,5 @@ export async function runMacro(root: string, scratch: string, say: (s: string) =
       cells.push(off, record, replay);
     }
   }
-  return {
-    settings: { quick: QUICK, reps, threadCounts, seed },
-    examples: all.map((e) => ({ name: e.name, unit: e.unit, work: e.work, what: e.what, parallel: e.parallel,
-      poolWorkers: Object.fromEntries(threadCounts.map((t) => [t, e.poolWorkers(t)])) })),
-    cells, runs, mismatches, wallS: (Date.now() - started) / 1000,
-  };
+  return cells;
 }

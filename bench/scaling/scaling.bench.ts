@@ -5,7 +5,8 @@
 // each round's replay replays that round's recordings. Figures are medians over the rounds.
 //
 // Configurations: threads 1, 2, 4, 8 at critical sections of 100 and 10 000 spins; critical
-// sections of 0, 100, 300, 1k, 3k, 10k, 30k, 100k spins at 2 threads. Operation counts are set
+// sections of 0, 100, 300, 1k, 3k, 10k, 30k, 100k spins at 2 threads (both cores busy) and of 0,
+// 100, 1k, 10k, 100k at 1 thread (a core left for the drain). Operation counts are set
 // once, from a calibration of the spin loop, so that every configuration runs for about
 // BENCH_SCALING_MS in mode off; all threads together do the same number of acquisitions at every
 // thread count.
@@ -49,7 +50,8 @@ export interface ScalingPoint {
 export interface ScalingResult {
   settings: Record<string, unknown>;
   points: ScalingPoint[];
-  breakEven: { spin: number; recordOverheadPct: number; eventsPerSec: number; eventsPerSecPerThread: number } | null;
+  /** Per thread count of the critical-section sweep; spin null when no length got under the threshold. */
+  breakEven: { threads: number; spin: number | null; recordOverheadPct: number | null; eventsPerSec: number | null; eventsPerSecPerThread: number | null }[];
   loadByRound: number[];
   wallS: number;
 }
@@ -78,19 +80,23 @@ export async function runScaling(root: string, scratch: string, say: (s: string)
   const threadsSweep = knobInts('BENCH_SCALING_THREADS', [1, 2, 4, 8], [1, 2, 4]);
   const threadsSpins = knobInts('BENCH_SCALING_THREAD_SPINS', [100, 10_000], [100]);
   const csSweep = knobInts('BENCH_SCALING_SPINS', [0, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000], [0, 100, 1_000, 10_000, 100_000]);
+  const csSweepOne = knobInts('BENCH_SCALING_SPINS_1', [0, 100, 1_000, 10_000, 100_000], [0, 1_000, 100_000]);
   const opsMax = knob('BENCH_SCALING_OPS_MAX', 600_000, 200_000);
   const cal = calibrate();
-  const acquisitionsFor = (spin: number): number => {
+  const acquisitionsFor = (spin: number, parallel: number): number => {
     const perOpNs = cal.perOpNs + spin * cal.perSpinNs;
-    // Two cores: two or more threads finish the same total in about half the time.
-    return Math.max(400, Math.min(opsMax, Math.round((targetMs * 1e6 * 2) / perOpNs)));
+    return Math.max(400, Math.min(opsMax, Math.round((targetMs * 1e6 * parallel) / perOpNs)));
   };
   const points: { sweep: ScalingPoint['sweep']; config: SpinConfig }[] = [];
-  const configFor = (threads: number, spin: number): SpinConfig => ({
-    threads, spin, locks: LOCKS, opsPerThread: Math.max(1, Math.round(acquisitionsFor(spin) / threads)),
+  // The thread sweep keeps the total fixed (two threads on two cores finish it in about half the
+  // time of one); the one-thread sweep does half as much, so that it too takes about targetMs.
+  const configFor = (threads: number, spin: number, parallel = 2): SpinConfig => ({
+    threads, spin, locks: LOCKS, opsPerThread: Math.max(1, Math.round(acquisitionsFor(spin, parallel) / threads)),
   });
   for (const spin of threadsSpins) for (const threads of threadsSweep) points.push({ sweep: 'threads', config: configFor(threads, spin) });
   for (const spin of csSweep) points.push({ sweep: 'critical section', config: configFor(2, spin) });
+  // The same sweep at one thread: the drain then has a core of its own on a 2-core machine.
+  for (const spin of csSweepOne) points.push({ sweep: 'critical section', config: configFor(1, spin, 1) });
   // One empty configuration per thread count: its log is the fixed part (header, spawn and exit
   // events, trailer with the names) that the marginal bytes per acquisition leave out.
   const threadCounts = [...new Set(points.map((p) => p.config.threads))];
@@ -149,15 +155,20 @@ export async function runScaling(root: string, scratch: string, say: (s: string)
       marginalLogBytesPerAcquisition: (bytes - fixedBytes.get(p.config.threads)!) / acquisitions,
     };
   });
-  const cs = result.filter((p) => p.sweep === 'critical section').sort((a, b) => a.config.spin - b.config.spin);
-  // The shortest critical section from which on every longer one records under the threshold.
-  let breakEven: ScalingResult['breakEven'] = null;
-  for (let i = cs.length - 1; i >= 0 && cs[i]!.recordOverheadPct < BREAK_EVEN_PCT; i--) {
-    const p = cs[i]!;
-    breakEven = { spin: p.config.spin, recordOverheadPct: p.recordOverheadPct, eventsPerSec: p.eventsPerSec, eventsPerSecPerThread: p.eventsPerSec / p.config.threads };
+  // Per thread count: the shortest critical section from which on every longer one records under
+  // the threshold.
+  const breakEven: ScalingResult['breakEven'] = [];
+  for (const threads of [...new Set(result.filter((p) => p.sweep === 'critical section').map((p) => p.config.threads))].sort()) {
+    const cs = result.filter((p) => p.sweep === 'critical section' && p.config.threads === threads).sort((a, b) => a.config.spin - b.config.spin);
+    let b: ScalingResult['breakEven'][number] = { threads, spin: null, recordOverheadPct: null, eventsPerSec: null, eventsPerSecPerThread: null };
+    for (let i = cs.length - 1; i >= 0 && cs[i]!.recordOverheadPct < BREAK_EVEN_PCT; i--) {
+      const p = cs[i]!;
+      b = { threads, spin: p.config.spin, recordOverheadPct: p.recordOverheadPct, eventsPerSec: p.eventsPerSec, eventsPerSecPerThread: p.eventsPerSec / threads };
+    }
+    breakEven.push(b);
   }
   return {
-    settings: { quick: QUICK, rounds, targetMs, locks: LOCKS, opsMax, calibration: cal, threadsSweep, threadsSpins, csSweep, arenaBytes: 16 << 20, patchGlobals: false },
+    settings: { quick: QUICK, rounds, targetMs, locks: LOCKS, opsMax, calibration: cal, threadsSweep, threadsSpins, csSweep, csSweepOne, arenaBytes: 16 << 20, patchGlobals: false },
     points: result, breakEven, loadByRound, wallS: (Date.now() - started) / 1000,
   };
 }
