@@ -161,9 +161,9 @@ export class Thread {
       this.recPayload(Kind.Value, kind, this.f64Bytes);
       return x;
     }
-    const bytes = this.expectPayload(Kind.Value, kind);
-    if (bytes.length !== 8) this.diverge(`a ${bytes.length}-byte value`, 'an 8-byte value');
-    return new Float64Array(bytes.buffer, bytes.byteOffset, 1)[0]!;
+    const length = this.expect(Kind.Value, kind);
+    if (length !== 8) this.diverge(`a ${length}-byte value`, 'an 8-byte value');
+    return this.stream!.takeFloat64();
   }
 
   bytes(kind: ValueKind, live: () => Uint8Array): Uint8Array {

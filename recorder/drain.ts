@@ -44,6 +44,8 @@ class Drain {
   private words = new Int32Array(1 << 16);
   private wordsUsed = 0;
   private bytes = new Uint8Array(1 << 16);
+  /** A view of `bytes`, made again only when `bytes` grows (one per event cost GC time). */
+  private view = new DataView(this.bytes.buffer);
   private bytesUsed = 0;
   private pendingEvents = 0;
   private pendingSince = 0;
@@ -134,7 +136,7 @@ class Drain {
       if (!hasPayload(kind)) continue;
       const bytesAt = this.bytesUsed;
       this.reserveBytes(payloadWords(arg) * 4);
-      const view = new DataView(this.bytes.buffer);
+      const view = this.view;
       for (let w = 0, n = payloadWords(arg); w < n; w++) view.setInt32(bytesAt + w * 4, r.word(p + w), true);
       this.bytesUsed = bytesAt + arg;
       p = (p + payloadWords(arg)) | 0;
@@ -167,6 +169,7 @@ class Drain {
     const bigger = new Uint8Array(Math.max(this.bytes.length * 2, this.bytesUsed + n));
     bigger.set(this.bytes);
     this.bytes = bigger;
+    this.view = new DataView(bigger.buffer);
   }
 
   private names(): NameData[] {

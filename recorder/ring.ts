@@ -25,7 +25,6 @@ export class RingWriter {
   private headSeen: number;
   private readonly data: number;
   private readonly mask: number;
-  private readonly bytes: Uint8Array;
 
   constructor(
     private readonly a: Int32Array,
@@ -38,7 +37,15 @@ export class RingWriter {
     this.headSeen = Atomics.load(a, base + RING_HEAD);
     this.data = base + RING_HEADER_SLOTS;
     this.mask = words - 1;
-    this.bytes = new Uint8Array(4);
+  }
+
+  /**
+   * Waits, if it must, until `n` words are free, so that the next pushes of up to `n` words do
+   * not wait. Sync objects call it before they take a lock: a thread must never wait for the
+   * drain while it holds a lock that other threads are spinning on.
+   */
+  ensure(n: number): void {
+    if (((this.tail - this.headSeen) | 0) > this.words - n) this.reserve(n);
   }
 
   push(head: number, arg: number): void {
@@ -62,11 +69,18 @@ export class RingWriter {
     const m = this.mask;
     a[d + (t & m)] = head;
     a[d + ((t + 1) & m)] = payload.length;
-    const word = new Int32Array(this.bytes.buffer);
-    for (let i = 0, w = 2; i < payload.length; i += 4, w++) {
-      this.bytes.fill(0);
-      this.bytes.set(payload.subarray(i, i + 4));
-      a[d + ((t + w) & m)] = word[0]!;
+    // Little-endian words assembled from the bytes: no view or subarray per word (an 8-byte
+    // random value cost three allocations before, and the GC they caused).
+    const length = payload.length;
+    const whole = length & ~3;
+    let w = 2;
+    for (let i = 0; i < whole; i += 4, w++) {
+      a[d + ((t + w) & m)] = payload[i]! | (payload[i + 1]! << 8) | (payload[i + 2]! << 16) | (payload[i + 3]! << 24);
+    }
+    if (whole < length) {
+      let x = 0;
+      for (let i = whole, shift = 0; i < length; i++, shift += 8) x |= payload[i]! << shift;
+      a[d + ((t + w) & m)] = x;
     }
     this.tail = (t + n) | 0;
     Atomics.store(a, this.base + RING_TAIL, this.tail);

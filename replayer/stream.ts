@@ -19,10 +19,13 @@ export class StreamReader {
   dataPos = 0;
   readonly cutOff: boolean;
 
+  private readonly view: DataView;
+
   constructor(init: StreamInit) {
     this.cutOff = init.cutOff;
     this.events = new Int32Array(init.buffer, 0, init.eventWords);
     this.data = new Uint8Array(init.buffer, init.eventWords * 4, init.dataBytes);
+    this.view = new DataView(init.buffer, init.eventWords * 4, init.dataBytes);
   }
 
   static build(events: Int32Array, data: Uint8Array, cutOff = false): StreamInit {
@@ -34,6 +37,13 @@ export class StreamReader {
 
   get exhausted(): boolean {
     return this.pos >= this.events.length;
+  }
+
+  /** The next 8 payload bytes as a float64 (as recorded: little-endian), without a copy. */
+  takeFloat64(): number {
+    const x = this.view.getFloat64(this.dataPos, true);
+    this.dataPos += 8;
+    return x;
   }
 
   takePayload(length: number): Uint8Array {

@@ -20,25 +20,37 @@ export function compact(events: Int32Array): Int32Array {
 
 /** Restores versions while reading compact chunks in shipping order; one per log. */
 export class Expander {
-  private readonly next = new Map<number, number>();
+  /** Per object id, its next version (grows to the largest id seen). */
+  private next = new Int32Array(1024);
 
   /** Two words per event again; returns null if the words end in the middle of an event. */
   expand(words: Int32Array): Int32Array | null {
-    const out: number[] = [];
+    // At most two words per compact word; written in place, no per-event allocation.
+    const out = new Int32Array(words.length * 2);
+    let n = 0;
     for (let p = 0; p < words.length;) {
       const h = words[p++]!;
-      out.push(h);
+      out[n++] = h;
       if (isOrdered(kindOf(h))) {
         const object = objectOf(h);
-        const version = this.next.get(object) ?? 0;
-        this.next.set(object, (version + 1) | 0);
-        out.push(version);
+        if (object >= this.next.length) this.grow(object);
+        const version = this.next[object]!;
+        this.next[object] = (version + 1) | 0;
+        out[n++] = version;
       } else {
         if (p >= words.length) return null;
-        out.push(words[p++]!);
+        out[n++] = words[p++]!;
       }
     }
-    return Int32Array.from(out);
+    return n === out.length ? out : out.slice(0, n);
+  }
+
+  private grow(object: number): void {
+    let size = this.next.length;
+    while (size <= object) size *= 2;
+    const bigger = new Int32Array(size);
+    bigger.set(this.next);
+    this.next = bigger;
   }
 }
 

@@ -48,6 +48,7 @@ export class AtomicArray {
     const id = this.firstId + i;
     const op = ops[kind]!;
     if (this.mode === Mode.Record) {
+      this.t.ring!.ensure(2);
       lockWord(a, c + GUARD);
       const old = a[c + VALUE]!;
       Atomics.store(a, c + VALUE, op(old, x, y));

@@ -43,6 +43,7 @@ export function ordered(t: Thread, kind: Kind, id: number, s: number, attempt: (
   if (t.mode === Mode.Off) {
     blockUntil(a, s, attempt, nothing);
   } else if (t.mode === Mode.Record) {
+    t.ring!.ensure(2);
     let version = 0;
     blockUntil(a, s, attempt, () => {
       version = a[s + G_VERSION]!;

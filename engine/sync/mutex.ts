@@ -24,6 +24,7 @@ export class Mutex {
     if (this.mode === Mode.Off) {
       lockWord(a, s);
     } else if (this.mode === Mode.Record) {
+      this.t.ring!.ensure(2); // room for the event before the lock: never wait for the drain holding it
       lockWord(a, s);
       const version = a[s + 1]!;
       a[s + 1] = (version + 1) | 0;
