@@ -4,6 +4,7 @@
 // balances differ from theirs (the transfers are random), its total must not.
 
 import { envInt } from '../../examples/env.js';
+import { transfer } from '../../examples/bank/transfer.js';
 
 const ACCOUNTS = 64;
 const BALANCE_START = 1_000;
@@ -17,13 +18,7 @@ for (let i = 0; i < total; i++) {
   const from = Math.floor(Math.random() * ACCOUNTS);
   const to = (from + 1 + Math.floor(Math.random() * (ACCOUNTS - 1))) % ACCOUNTS;
   const amount = 1 + Math.floor(Math.random() * 100);
-  if (balances[from]! >= amount) {
-    balances[from]! -= amount;
-    balances[to]! += amount;
-    moved++;
-  }
-  history[from] = (Math.imul(history[from]!, 31) + stamp + amount) | 0;
-  history[to] = (Math.imul(history[to]!, 31) + stamp + amount) | 0;
+  if (transfer(balances, history, from, to, amount, stamp)) moved++;
 }
 const balance = balances.reduce((sum, x) => sum + x, 0);
 if (balance !== ACCOUNTS * BALANCE_START) throw new Error(`the bank lost money: ${balance}`);

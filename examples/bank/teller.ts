@@ -3,6 +3,7 @@
 // mutexes, whose acquisition order it records and replays.
 
 import type { WorkerThread } from 'lockstep/worker';
+import { transfer } from './transfer.js';
 
 export interface Batch {
   batch: number;
@@ -31,13 +32,7 @@ export default function teller({ batch, transfers }: Batch, t: WorkerThread): Ba
     locks[first]!.lock();
     locks[second]!.lock();
     try {
-      if (balances[from]! >= amount) {
-        balances[from]! -= amount;
-        balances[to]! += amount;
-        moved++;
-      }
-      history[from] = (Math.imul(history[from]!, 31) + stamp + amount) | 0;
-      history[to] = (Math.imul(history[to]!, 31) + stamp + amount) | 0;
+      if (transfer(balances, history, from, to, amount, stamp)) moved++;
     } finally {
       locks[second]!.unlock();
       locks[first]!.unlock();
