@@ -99,6 +99,11 @@ function macroTables(m: MacroResult): string[] {
   const out: string[] = [];
   const get = (e: string, t: number, mode: string): MacroCell => m.cells.find((c) => c.example === e && c.threads === t && c.mode === mode)!;
   const threadCounts = m.settings.threadCounts as number[];
+  // One row per example and thread count, with its sequential baseline and its three modes.
+  const rows = m.examples.flatMap((ex) => threadCounts.map((t) => {
+    const [off, rec, rep] = ['off', 'record', 'replay'].map((mode) => get(ex.name, t, mode)) as [MacroCell, MacroCell, MacroCell];
+    return { ex, t, seq: get(ex.name, 1, 'seq'), off, rec, rep };
+  }));
   out.push('### Macro: the example programs', '');
   out.push(`Median of ${m.settings.reps} interleaved repetitions, each run a fresh process, wall time from outside (start-up included); ` +
     '"net" is the median over repetitions of the wall time minus that of the same program at its smallest size, same mode and thread count, run in the same repetition (start-up and shut-down: Node, workers, pool, drain thread). ' +
@@ -107,28 +112,20 @@ function macroTables(m: MacroResult): string[] {
   out.push('');
   out.push('| workload | threads | seq ms | off ms (min–max) | record ms (min–max) | replay ms (min–max) | record overhead wall / net | replay ÷ record net | speed-up vs seq, net: off / record / replay | throughput net (record) |');
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const ex of m.examples) {
-    const seq = get(ex.name, 1, 'seq');
-    for (const t of threadCounts) {
-      const [off, rec, rep] = ['off', 'record', 'replay'].map((mode) => get(ex.name, t, mode)) as [MacroCell, MacroCell, MacroCell];
-      const w = (c: MacroCell): string => `${ms(c.wallMs.median)} (${ms(c.wallMs.min)}–${ms(c.wallMs.max)})`;
-      out.push(`| ${ex.name} | ${t} | ${ms(seq.wallMs.median)} | ${w(off)} | ${w(rec)} | ${w(rep)} | ${pct(rec.overheadPct)} / ${pct(rec.netOverheadPct)} | ` +
-        `${times(rep.netReplayOverRecord)} | ${times(off.netSpeedup)} / ${times(rec.netSpeedup)} / ${times(rep.netSpeedup)} | ${si(rec.netThroughput)} ${ex.unit}/s |`);
-    }
+  for (const { ex, t, seq, off, rec, rep } of rows) {
+    const w = (c: MacroCell): string => `${ms(c.wallMs.median)} (${ms(c.wallMs.min)}–${ms(c.wallMs.max)})`;
+    out.push(`| ${ex.name} | ${t} | ${ms(seq.wallMs.median)} | ${w(off)} | ${w(rec)} | ${w(rep)} | ${pct(rec.overheadPct)} / ${pct(rec.netOverheadPct)} | ` +
+      `${times(rep.netReplayOverRecord)} | ${times(off.netSpeedup)} / ${times(rec.netSpeedup)} / ${times(rep.netSpeedup)} | ${si(rec.netThroughput)} ${ex.unit}/s |`);
   }
   out.push('');
   out.push('| workload | threads | events | events/s (record, net) | log bytes | bytes/event | log Mbit/s (net) | peak RSS MiB seq / off / record / replay | CPU s off / record / replay | empty-run ms off / record / replay |');
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const ex of m.examples) {
-    const seq = get(ex.name, 1, 'seq');
-    for (const t of threadCounts) {
-      const [off, rec, rep] = ['off', 'record', 'replay'].map((mode) => get(ex.name, t, mode)) as [MacroCell, MacroCell, MacroCell];
-      const mem = (c: MacroCell): string => (c.maxRssMiB === null ? '–' : c.maxRssMiB.toFixed(0));
-      const cpu = (c: MacroCell): string => (c.cpuS === null ? '–' : c.cpuS.toFixed(2));
-      out.push(`| ${ex.name} | ${t} | ${si(rec.events ?? 0)} | ${si(rec.eventsPerSec ?? 0)} | ${si(rec.logBytes ?? 0)} | ${(rec.bytesPerEvent ?? 0).toFixed(2)} | ` +
-        `${(rec.logMbitPerSec ?? 0).toFixed(1)} | ${mem(seq)} / ${mem(off)} / ${mem(rec)} / ${mem(rep)} | ${cpu(off)} / ${cpu(rec)} / ${cpu(rep)} | ` +
-        `${ms(off.emptyMs)} / ${ms(rec.emptyMs)} / ${ms(rep.emptyMs)} |`);
-    }
+  for (const { ex, t, seq, off, rec, rep } of rows) {
+    const mem = (c: MacroCell): string => (c.maxRssMiB === null ? '–' : c.maxRssMiB.toFixed(0));
+    const cpu = (c: MacroCell): string => (c.cpuS === null ? '–' : c.cpuS.toFixed(2));
+    out.push(`| ${ex.name} | ${t} | ${si(rec.events ?? 0)} | ${si(rec.eventsPerSec ?? 0)} | ${si(rec.logBytes ?? 0)} | ${(rec.bytesPerEvent ?? 0).toFixed(2)} | ` +
+      `${(rec.logMbitPerSec ?? 0).toFixed(1)} | ${mem(seq)} / ${mem(off)} / ${mem(rec)} / ${mem(rep)} | ${cpu(off)} / ${cpu(rec)} / ${cpu(rep)} | ` +
+      `${ms(off.emptyMs)} / ${ms(rec.emptyMs)} / ${ms(rep.emptyMs)} |`);
   }
   out.push('');
   if (m.mismatches.length) out.push(`**Result mismatches against the sequential baseline:** ${m.mismatches.join('; ')}`, '');

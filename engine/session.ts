@@ -11,7 +11,7 @@ import { BroadcastChannel, Worker } from 'node:worker_threads';
 import { Arena } from './arena.js';
 import { LockstepThread, live, type Output } from './api.js';
 import { LockstepError, digestMismatch, divergence, limitExceeded, revive, usage, wrongProgram } from './errors.js';
-import { Kind, describe, kindOf } from './event.js';
+import { Kind, kindOf } from './event.js';
 import { FORMAT_VERSION } from './log/format.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { patchGlobals } from './patch.js';
@@ -389,7 +389,7 @@ export class Session extends LockstepThread {
       return divergence({
         thread: 0,
         index: this.thread.index,
-        expected: describe(s.events[s.pos]!, s.events[s.pos + 1]!),
+        expected: this.thread.describeNext(),
         actual: `no further spawn while the other threads waited for it (${e.message})`,
       });
     }

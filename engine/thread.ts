@@ -99,15 +99,13 @@ export class Thread {
     if (h === head(ok, object)) return { ok: true, arg: this.expect(ok, object) };
     if (h === head(fail, object)) return { ok: false, arg: this.expect(fail, object) };
     if (h === -1) this.endOfLog(attempted(ok, object));
-    return this.diverge(describe(h, s.events[p + 1]!), attempted(ok, object));
+    return this.diverge(this.describeNext(), attempted(ok, object));
   }
 
   /** Checks that the next event is `kind` on `object` without taking it. */
   peekExpect(kind: Kind, object: number, actual: string): void {
     const s = this.stream!;
-    if (s.pos >= s.events.length) this.diverge('the end of this thread\'s log', actual);
-    const h = s.events[s.pos]!;
-    if (h !== head(kind, object)) this.diverge(describe(h, s.events[s.pos + 1]!), actual);
+    if (s.pos >= s.events.length || s.events[s.pos] !== head(kind, object)) this.diverge(this.describeNext(), actual);
   }
 
   expectPayload(kind: Kind, object: number): Uint8Array {
