@@ -47,8 +47,6 @@ export interface Output {
 export class LockstepThread {
   private readonly groups = new Map<string, unknown[]>();
   private readonly regions = new Map<string, unknown>();
-  private outputSeq = 0;
-  private outputDigest = new Uint8Array(32);
   /** Where this thread's outputs go (the main thread calls its sinks; a worker posts to main). */
   protected deliver: (o: Output) => void = () => {};
 
@@ -194,17 +192,21 @@ export class LockstepThread {
    */
   output(channel: string, value: unknown): string {
     const t = this.thread;
-    const seq = this.outputSeq++;
+    const mode = t.current();
+    // The count and chained digest live in the thread table (not on this object), so a backup that
+    // joined by state transfer goes on numbering outputs where the snapshot left them.
+    const slot = this.arena.threadSlot(t.id);
+    const seq = Atomics.load(this.arena.a, slot + T_OUTPUTS);
     const id = `${t.id}:${seq}`;
     const payload = serialize([channel, value]);
-    if (t.mode === Mode.Record) t.recPayload(Kind.Output, 0, payload);
-    else if (t.mode === Mode.Replay) {
+    if (mode === Mode.Record) t.recPayload(Kind.Output, 0, payload);
+    else if (mode === Mode.Replay) {
       const recorded = t.expectPayload(Kind.Output, 0);
       if (Buffer.compare(recorded, payload) !== 0) t.diverge(`output ${id} as recorded`, `output ${id} on "${channel}" with another value`);
     }
-    this.outputDigest = new Uint8Array(createHash('sha256').update(this.outputDigest).update(id).update(payload).digest());
-    const slot = this.arena.threadSlot(t.id);
-    this.arena.a.set(new Int32Array(this.outputDigest.buffer), slot + T_OUTPUT_DIGEST);
+    const previous = new Uint8Array(this.arena.a.slice(slot + T_OUTPUT_DIGEST, slot + T_OUTPUT_DIGEST + 8).buffer);
+    const digest = createHash('sha256').update(previous).update(id).update(payload).digest();
+    this.arena.a.set(new Int32Array(new Uint8Array(digest).buffer), slot + T_OUTPUT_DIGEST);
     Atomics.store(this.arena.a, slot + T_OUTPUTS, seq + 1);
     this.deliver({ id, thread: t.id, seq, channel, value });
     return id;

@@ -19,7 +19,11 @@ export type ErrorCode =
   | 'ERR_UNTIL_REACHED'
   | 'ERR_POOL_SIZE'
   | 'ERR_ARBITER_STATE'
-  | 'ERR_ARBITER_UNREACHABLE';
+  | 'ERR_ARBITER_UNREACHABLE'
+  | 'ERR_NOT_LIVE'
+  | 'ERR_PEER_REFUSED'
+  | 'ERR_CHANNEL_CORRUPT'
+  | 'ERR_PEER_LOST';
 
 export class LockstepError extends Error {
   readonly code: ErrorCode;
@@ -178,4 +182,27 @@ export function revive(raw: unknown): Error {
 export function serializeError(e: unknown): unknown {
   if (e instanceof LockstepError) return { code: e.code, message: e.message, details: e.details, stack: e.stack };
   return e;
+}
+
+/** This node lost the arbiter's flag (or never won it): another node is live, so this one stops. */
+export function notLive(node: string, epoch: number, owner: string, when: string): LockstepError {
+  return new LockstepError('ERR_NOT_LIVE',
+    `node ${node} ${when} and lost the arbiter's flag for epoch ${epoch} to ${owner || 'another node'}: that node is live, ` +
+    'so this one stops (fail-stop). Start it again as a backup with --join to restore redundancy.', { node, epoch, owner });
+}
+
+/** The replication peer refused us (wrong secret, a second backup, a join it cannot serve). */
+export function peerRefused(peer: string, why: string): LockstepError {
+  return new LockstepError('ERR_PEER_REFUSED', `${peer} refused this node: ${why}`, { peer, why });
+}
+
+/** The log channel carried bytes that are not a valid message (a torn or flipped frame). */
+export function channelCorrupt(peer: string, why: string): LockstepError {
+  return new LockstepError('ERR_CHANNEL_CORRUPT', `the log channel from ${peer} is corrupt (${why}); the connection is dropped ` +
+    'and failure detection decides who stays live.', { peer, why });
+}
+
+/** The replication peer could not be reached or went silent. */
+export function peerLost(peer: string, why: string): LockstepError {
+  return new LockstepError('ERR_PEER_LOST', `lost the replication peer ${peer}: ${why}`, { peer, why });
 }

@@ -7,16 +7,21 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serialize, deserialize } from 'node:v8';
-import { BroadcastChannel, Worker } from 'node:worker_threads';
+import { BroadcastChannel, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Arena } from './arena.js';
 import { LockstepThread, live, type Output } from './api.js';
-import { LockstepError, digestMismatch, divergence, limitExceeded, revive, usage, wrongProgram } from './errors.js';
+import { LockstepError, digestMismatch, divergence, limitExceeded, notLive, revive, usage, wrongProgram } from './errors.js';
 import { Kind, kindOf } from './event.js';
 import { FORMAT_VERSION } from './log/format.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { patchGlobals } from './patch.js';
-import { C_ABORT, C_DOORBELL, C_DRAIN_DONE, C_FINISH, FINISH_CUT_OFF, FINISH_SEALED, T_OUTPUTS, T_OUTPUT_DIGEST, T_PROGRESS, T_RING, T_RING_WORDS } from './symbols.js';
+import {
+  C_ABORT, C_ACKED_FRAMES, C_ALONE, C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_LIVE, C_SHIPPED_FRAMES, FINISH_CUT_OFF, FINISH_SEALED,
+  T_OUTPUTS, T_OUTPUT_DIGEST, T_PROGRESS, T_RING, T_RING_WORDS,
+} from './symbols.js';
 import { Mode, Thread, modeNames, type ModeName } from './thread.js';
+import { decodeHeader, encodeHeader, type HeaderData } from './log/codec.js';
+import { frame } from './log/frame.js';
 import { digestArena } from './digest.js';
 import type { Channel } from './sync/channel.js';
 import { RING_HEADER_SLOTS, RingWriter } from '../recorder/ring.js';
@@ -24,8 +29,12 @@ import { LogWriter } from '../recorder/log_writer.js';
 import type { DrainInit, DrainReport } from '../recorder/drain.js';
 import { readLog, type Log } from '../replayer/log_reader.js';
 import { StreamReader, type StreamInit } from '../replayer/stream.js';
+import { resolveReplication, type Replication, type ReplicationOptions } from '../replication/config.js';
+import { Replica, type ReplicationStatus } from '../replication/replica.js';
+import { readEpoch, requestEpoch } from '../replication/arbiter.js';
+import { applySnapshot, takeSnapshot, type Snapshot } from '../replication/snapshot.js';
 import type { SpawnInit } from '../workers/bootstrap.js';
-import { outputChannelName, type WorkerInit } from '../workers/context.js';
+import { liveSetup, liveStream, outputChannelName, type WorkerInit } from '../workers/context.js';
 import { Pool, type PoolOptions } from '../workers/pool.js';
 
 export interface StartOptions {
@@ -46,6 +55,8 @@ export interface StartOptions {
   limits?: Partial<Limits>;
   /** Replay: stop the run (ERR_UNTIL_REACHED) when `thread` reaches event `index`; else $LOCKSTEP_UNTIL ("thread:index"). */
   until?: { thread: number; index: number };
+  /** Live replication: run as a primary or a backup (replication/config.ts); else $LOCKSTEP_REPLICATION. */
+  replication?: ReplicationOptions;
 }
 
 export interface SpawnOptions {
@@ -113,21 +124,28 @@ export class Session extends LockstepThread {
   private pumping = false;
   private stallTimer: NodeJS.Timeout | null = null;
   private progressTimer: NodeJS.Timeout | null = null;
-  /** Identifies this run among others in the same process (names the output channel). */
-  readonly runId = Buffer.from(live.randomBytes(8)).toString('hex');
+  private drain: { worker: Worker; report: Promise<DrainReport> } | null;
+  /** A joining backup: the state-transfer snapshot, applied at the first quiescent point. */
+  private joinSnapshot: Snapshot | null;
 
   constructor(
     arena: Arena,
     thread: Thread,
     seed: bigint,
-    readonly logPath: string | undefined,
-    private readonly drain: { worker: Worker; report: Promise<DrainReport> } | null,
+    public logPath: string | undefined,
+    drain: { worker: Worker; report: Promise<DrainReport> } | null,
     private readonly log: Log | null,
     private readonly restore: () => void,
     private readonly patch: boolean,
     private readonly until: { thread: number; index: number } | null,
+    /** Identifies this run among others in the same process (names the output and stream channels). */
+    readonly runId: string,
+    private readonly live: LiveRun | null,
   ) {
     super(arena, thread, seed, true);
+    this.drain = drain;
+    this.joinSnapshot = live?.snapshot ?? null;
+    if (live) this.wireReplica(live);
     this.failedPromise.catch(() => {});
     drain?.report.catch((e) => this.fail(e));
     if (drain) process.on('exit', this.cutOffAtExit);
@@ -182,7 +200,74 @@ export class Session extends LockstepThread {
 
   private emit(o: Output): void {
     this.delivered.set(o.thread, (this.delivered.get(o.thread) ?? 0) + 1);
+    if (this.live) this.live.replica.admit(o);
+    else this.sink(o);
+  }
+
+  private sink(o: Output): void {
     for (const sink of this.sinks) sink(o);
+  }
+
+  /** Live replication: this node's role, epoch, lag and output-gate latency (null when not replicated). */
+  replication(): ReplicationStatus | null {
+    if (!this.live) return null;
+    const a = this.arena.a;
+    return this.live.replica.status(Atomics.load(a, C_SHIPPED_FRAMES), Atomics.load(a, C_ACKED_FRAMES), Atomics.load(a, C_LAG_WAITS));
+  }
+
+  /** Resolves when this node is live: a primary at once, a backup after it has taken over. */
+  whenLive(): Promise<void> {
+    if (!this.live || this.live.replica.role === 'primary') return Promise.resolve();
+    return new Promise((r, reject) => {
+      this.liveWaiters.push(r);
+      this.failedPromise.catch(reject);
+    });
+  }
+
+  private readonly liveWaiters: (() => void)[] = [];
+
+  private wireReplica(live: LiveRun): void {
+    const replica = live.replica;
+    replica.emit = (o) => this.sink(o);
+    replica.fail = (e) => this.fail(e);
+    replica.onMore = () => this.pump();
+    replica.onJoin = () => (this.joinWanted = true);
+    replica.onCutover = (epoch) => this.takeOver(epoch);
+    replica.onEnded = () => {};
+  }
+
+  private joinWanted = false;
+
+  /**
+   * Cutover on a backup that won the next epoch: a new log (for a future backup) starts where
+   * each thread goes live, the log channel listens for a joining backup, and the main thread goes
+   * live as soon as its own stream is replayed (pump).
+   */
+  private takeOver(epoch: number): void {
+    const live = this.live!;
+    if (this.drain) return;
+    Atomics.store(this.arena.a, C_LIVE, epoch);
+    const logPath = `${live.repl.log ?? this.logPath ?? 'lockstep-backup.log'}.epoch${epoch}`;
+    LogWriter.create(logPath, live.header);
+    const ship = new MessageChannel();
+    this.drain = startDrain({
+      arena: this.arena.buffer, limits: this.arena.limits, logPath,
+      ship: { port: ship.port1, lagBytesMax: live.repl.lagBytesMax, cutVersions: live.cutVersions },
+      continueFrom: { versions: live.floors },
+    }, [ship.port1]);
+    this.drain.report.catch((e) => this.fail(e));
+    process.on('exit', this.cutOffAtExit);
+    this.logPath = logPath;
+    if (live.repl.listen) {
+      live.replica.startSender({ arena: this.arena.buffer, header: frame(encodeHeader(live.header)), frames: ship.port2, alone: true })
+        .catch(() => {});
+    } else {
+      ship.port2.on('message', () => {}); // no one can join: frames are only written to the log
+      ship.port2.unref();
+      Atomics.store(this.arena.a, C_ALONE, 1);
+    }
+    for (const w of this.liveWaiters.splice(0)) w();
+    this.pump();
   }
 
   /** Starts `count` logical threads running `entry` (a worker module: path or file URL). */
@@ -215,10 +300,12 @@ export class Session extends LockstepThread {
   async input<T>(channel: Channel<T>, read: () => T | Promise<T>): Promise<T> {
     const t = this.thread;
     let value: T;
+    if (this.joinSnapshot) this.joined();
+    if (t.mode === Mode.Replay) await this.turn(Kind.Input, channel.id);
     if (t.mode === Mode.Replay) {
-      await this.turn(Kind.Input, channel.id);
       value = deserialize(t.expectPayload(Kind.Input, channel.id)) as T;
     } else {
+      if (this.joinWanted) await this.transferState();
       value = await read();
       if (t.mode === Mode.Record) {
         const bytes = serialize(value);
@@ -229,6 +316,41 @@ export class Session extends LockstepThread {
     }
     channel.send(value);
     return value;
+  }
+
+  /**
+   * Primary, a backup asked to join: at this quiescent point (the main thread about to read an
+   * input, no pool task in flight, no other thread running) every thread is still, so a copy of
+   * the arena is the state after exactly the events shipped so far. The drain cuts the log there.
+   */
+  private async transferState(): Promise<void> {
+    while (this.pools.some((p) => !p.idle) || this.workers.size > 0) {
+      if (this.failure) throw this.failure;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    this.joinWanted = false;
+    const live = this.live!;
+    const snapshot = takeSnapshot(this.arena, live.cutVersions, this.thread.index, this.pools.map((p) => p.nextTaskId));
+    live.replica.send({ type: 'snapshot', snapshot, cut: snapshot.cut });
+  }
+
+  /**
+   * A joining backup at its first quiescent point: its setup ran without a log (mode off, same
+   * layout); the snapshot's state replaces the arena's and every thread now replays the primary's
+   * log from the cut.
+   */
+  private joined(): void {
+    const snapshot = this.joinSnapshot!;
+    this.joinSnapshot = null;
+    if (this.pools.some((p) => !p.idle) || this.workers.size > 0) {
+      throw usage('a joining backup reached its first input with tasks or threads running: state transfer needs the main thread ' +
+        'to read inputs from one loop with no task in flight at that point');
+    }
+    applySnapshot(this.arena, snapshot);
+    this.pools.forEach((p, i) => p.resumeAt(snapshot.tasks[i] ?? 0));
+    for (let t = 0; t < this.arena.threadCount; t++) this.delivered.set(t, Atomics.load(this.arena.a, this.arena.threadSlot(t) + T_OUTPUTS));
+    this.thread.mode = Mode.Replay;
+    this.thread.onAdvance = () => this.pump();
   }
 
   /** Waits for every thread, computes the digest, and seals the log (record) or checks it (replay). */
@@ -250,7 +372,7 @@ export class Session extends LockstepThread {
       // Replay: finish() must meet the recorded end now, not after the threads, which may be
       // waiting for something (a spawn, say) this run skipped.
       await Promise.race([Promise.all(this.pools.map((p) => p.close())), this.failedPromise]);
-      if (this.thread.mode === Mode.Replay) this.thread.peekExpect(Kind.End, 0, 'finish()');
+      if (this.thread.current() === Mode.Replay) this.thread.peekExpect(Kind.End, 0, 'finish()');
       await Promise.race([Promise.all(this.exits), this.failedPromise]);
       if (this.failure) throw this.failure;
       await this.outputsDelivered();
@@ -261,6 +383,7 @@ export class Session extends LockstepThread {
       if (this.thread.mode === Mode.Record) {
         this.thread.recPayload(Kind.End, 0, digestBytes);
         const report = await this.stopDrain(FINISH_SEALED);
+        if (this.live) await Promise.race([this.live.replica.end(report.frames), this.failedPromise]);
         return { mode, digest, threads, events: report.events, log: this.logPath, logBytes: statSync(this.logPath!).size };
       }
       if (this.thread.mode === Mode.Replay) {
@@ -268,7 +391,8 @@ export class Session extends LockstepThread {
         if (!this.thread.stream!.exhausted) this.thread.diverge('more main-thread events', 'finish()');
         if (recorded !== digest) throw digestMismatch(recorded, digest);
         if (process.env.LOCKSTEP_PROGRESS_FILE) writeFileSync(process.env.LOCKSTEP_PROGRESS_FILE, JSON.stringify(this.progress()));
-        return { mode, digest, recordedDigest: recorded, threads, events: this.log!.trailer.eventCount, log: this.logPath, logBytes: this.log!.bytes };
+        const events = this.log?.trailer.eventCount ?? this.progress().events;
+        return { mode, digest, recordedDigest: recorded, threads, events, log: this.logPath, logBytes: this.log?.bytes };
       }
       return { mode, digest, threads, events: 0 };
     } catch (e) {
@@ -278,6 +402,7 @@ export class Session extends LockstepThread {
     } finally {
       this.restore();
       this.outputs.close();
+      this.live?.replica.stop();
       if (this.stallTimer) clearTimeout(this.stallTimer);
       if (this.progressTimer) clearInterval(this.progressTimer);
       if (this.drain) this.drain.worker.terminate().catch(() => {});
@@ -325,12 +450,20 @@ export class Session extends LockstepThread {
 
   /** Replay: hands the main thread's next event to whichever async consumer owns it. */
   private pump(): void {
-    if (this.pumping || this.thread.mode !== Mode.Replay) return;
+    if (this.pumping) return;
+    if (this.thread.mode !== Mode.Replay) {
+      if (this.live) this.releaseLive();
+      return;
+    }
     this.pumping = true;
     try {
       for (;;) {
         const next = this.thread.peek();
-        if (!next) break;
+        if (!next) {
+          // A backup's main thread whose stream is over at cutover goes live here.
+          if (this.live && this.thread.streamOver) this.thread.goLive();
+          break;
+        }
         if (this.pools.some((p) => p.deliverNext(next))) continue;
         if (this.claimedAt === this.thread.index) break;
         const i = this.turns.findIndex((w) => w.kind === next.kind && w.object === next.object);
@@ -342,7 +475,14 @@ export class Session extends LockstepThread {
     } finally {
       this.pumping = false;
     }
-    this.watchStall();
+    if ((this.thread.mode as Mode) === Mode.Record) this.releaseLive();
+    else this.watchStall();
+  }
+
+  /** The main thread went live: consumers waiting for their recorded turn go on live. */
+  private releaseLive(): void {
+    for (const turn of this.turns.splice(0)) turn.go();
+    for (const p of this.pools) p.releaseHeld();
   }
 
   /** Replay: if async consumers wait and the main thread's log does not move, that is a divergence. */
@@ -351,6 +491,8 @@ export class Session extends LockstepThread {
     this.stallTimer = null;
     const waiting = this.turns.length + this.pools.reduce((n, p) => n + p.pending, 0);
     if (waiting === 0 || this.finished) return;
+    // A backup waiting for the primary's next event is not stuck: failure detection watches that.
+    if (this.thread.stream?.live && this.thread.peek() === null) return;
     const at = this.thread.index;
     this.stallTimer = setTimeout(() => {
       if (this.thread.index !== at || this.failure) return;
@@ -422,9 +564,10 @@ export class Session extends LockstepThread {
   };
 
   private addThread(): number {
-    const { id } = this.arena.addThread(ringWordsFor(this.thread.mode, this.arena.limits), RING_HEADER_SLOTS);
-    if (this.thread.mode === Mode.Record) this.thread.rec(Kind.Spawn, id, 0);
-    else if (this.thread.mode === Mode.Replay) this.thread.expect(Kind.Spawn, id);
+    const mode = this.thread.current();
+    const { id } = this.arena.addThread(ringWordsFor(mode, this.arena.limits, this.live !== null), RING_HEADER_SLOTS);
+    if (mode === Mode.Record) this.thread.rec(Kind.Spawn, id, 0);
+    else if (mode === Mode.Replay) this.thread.expect(Kind.Spawn, id);
     return id;
   }
 
@@ -436,6 +579,7 @@ export class Session extends LockstepThread {
       mode: this.thread.mode,
       ring: this.ringOf(id),
       stream: this.streamOf(id),
+      live: this.live && this.thread.mode !== Mode.Record ? { floors: this.live.floors, joined: this.live.snapshot !== null } : null,
       seed: this.seed.toString(),
       patch: this.patch,
       run: this.runId,
@@ -452,6 +596,7 @@ export class Session extends LockstepThread {
   }
 
   private streamOf(id: number): StreamInit | null {
+    if (this.live && this.thread.mode !== Mode.Record) return liveStream(this.runId, this.arena, id);
     return this.log ? streamInit(this.log, id) : null;
   }
 
@@ -512,21 +657,44 @@ export async function start(options: StartOptions = {}): Promise<Session> {
 
 async function startSession(options: StartOptions): Promise<Session> {
   reportUncaught();
-  const modeName = (options.mode ?? process.env.LOCKSTEP_MODE ?? 'off') as ModeName;
-  const mode = modeNames.indexOf(modeName) as Mode;
+  const repl = resolveReplication(options.replication, process.env.LOCKSTEP_REPLICATION);
+  const modeName = (repl ? (repl.role === 'primary' ? 'record' : 'replay') : options.mode ?? process.env.LOCKSTEP_MODE ?? 'off') as ModeName;
+  let mode = modeNames.indexOf(modeName) as Mode;
   if (mode < 0) throw usage(`unknown mode "${modeName}": use off, record or replay`);
-  const logPath = options.log ?? process.env.LOCKSTEP_LOG;
-  if (mode !== Mode.Off && !logPath) throw usage(`mode ${modeName} needs a log file: pass { log } or set LOCKSTEP_LOG`);
+  let logPath = options.log ?? process.env.LOCKSTEP_LOG;
+  if (repl?.role === 'primary' && !logPath) logPath = `lockstep-${repl.node}.log`;
+  if (mode !== Mode.Off && !logPath && !repl) throw usage(`mode ${modeName} needs a log file: pass { log } or set LOCKSTEP_LOG`);
   const program = resolve(options.program ?? process.env.LOCKSTEP_PROGRAM ?? process.argv[1] ?? 'eval');
-  const patch = options.patchGlobals ?? process.env.LOCKSTEP_PATCH !== '0';
+  let patch = options.patchGlobals ?? process.env.LOCKSTEP_PATCH !== '0';
+  const allowChange = options.allowProgramChange || process.env.LOCKSTEP_ALLOW_PROGRAM_CHANGE === '1';
+  const runId = Buffer.from(live.randomBytes(8)).toString('hex');
+  const replica = repl ? new Replica(repl, 0) : null;
 
   let log: Log | null = null;
   let limits: Limits;
   let seed: bigint;
-  if (mode === Mode.Replay) {
+  let header: HeaderData | null = null;
+  let snapshot: Snapshot | null = null;
+  if (repl?.role === 'backup') {
+    // The run's identity, seed and limits come from the primary's log header.
+    const got = await replica!.startReceiver(runId);
+    header = decodeHeader(got.header);
+    snapshot = got.snapshot as Snapshot | null;
+    const running = identify(program);
+    if (!allowChange && running.hash !== header.programHash) {
+      replica!.stop();
+      throw wrongProgram(`the primary's log`, `${header.programPath} (sha256 ${header.programHash.slice(0, 12)})`, `${program} (sha256 ${running.hash.slice(0, 12)})`);
+    }
+    const recorded = JSON.parse(header.options) as RecordedOptions;
+    limits = resolveLimits({ ...recorded.limits, stallMsMax: options.limits?.stallMsMax ?? recorded.limits.stallMsMax });
+    seed = header.seed;
+    patch = recorded.patchGlobals;
+    // A joining backup runs the program's setup without a log (same layout) until its first input.
+    if (snapshot) mode = Mode.Off;
+  } else if (mode === Mode.Replay) {
     log = readLog(logPath!);
     const running = identify(program);
-    if (!options.allowProgramChange && process.env.LOCKSTEP_ALLOW_PROGRAM_CHANGE !== '1' && running.hash !== log.header.programHash) {
+    if (!allowChange && running.hash !== log.header.programHash) {
       throw wrongProgram(logPath!, `${log.header.programPath} (sha256 ${log.header.programHash.slice(0, 12)})`,
         `${program} (sha256 ${running.hash.slice(0, 12)})`);
     }
@@ -539,10 +707,12 @@ async function startSession(options: StartOptions): Promise<Session> {
   }
 
   const arena = Arena.create(limits);
-  const main = arena.addThread(ringWordsFor(mode, limits), RING_HEADER_SLOTS);
+  const main = arena.addThread(ringWordsFor(mode, limits, repl !== null), RING_HEADER_SLOTS);
+  const floors = new SharedArrayBuffer((limits.objectsMax + 1) * 4);
+  const cutVersions = new SharedArrayBuffer((limits.objectsMax + 1) * 4);
   let drain: { worker: Worker; report: Promise<DrainReport> } | null = null;
   if (mode === Mode.Record) {
-    LogWriter.create(logPath!, {
+    header = {
       formatVersion: FORMAT_VERSION,
       programPath: program,
       programHash: identify(program).hash,
@@ -551,21 +721,57 @@ async function startSession(options: StartOptions): Promise<Session> {
       seed,
       nodeVersion: process.version,
       options: JSON.stringify({ limits, patchGlobals: patch } satisfies RecordedOptions),
-    });
-    drain = startDrain({ arena: arena.buffer, limits, logPath: logPath! });
+    };
+    if (repl) replica!.epoch = await claimEpoch(repl);
+    LogWriter.create(logPath!, header);
+    if (repl) {
+      const ship = new MessageChannel();
+      drain = startDrain({ arena: arena.buffer, limits, logPath: logPath!, ship: { port: ship.port1, lagBytesMax: repl.lagBytesMax, cutVersions } }, [ship.port1]);
+      const port = await replica!.startSender({ arena: arena.buffer, header: frame(encodeHeader(header)), frames: ship.port2, alone: false });
+      console.error(`lockstep: ${repl.node} is the primary (epoch ${replica!.epoch}); log channel on ${repl.listen!.host}:${port}`);
+    } else {
+      drain = startDrain({ arena: arena.buffer, limits, logPath: logPath! });
+    }
   }
-  const ring = main.ring ? new RingWriter(arena.a, main.ring.base, main.ring.words, main.id, limits.stallMsMax) : null;
-  const stream = log ? new StreamReader(streamInit(log, main.id)) : null;
+  const ring = main.ring && mode === Mode.Record ? new RingWriter(arena.a, main.ring.base, main.ring.words, main.id, limits.stallMsMax) : null;
+  const backup = repl?.role === 'backup';
+  const stream = backup ? new StreamReader(liveStream(runId, arena, main.id)) : log ? new StreamReader(streamInit(log, main.id)) : null;
   const thread = new Thread(main.id, mode, arena.a, ring, stream, limits.stallMsMax);
-  const until = mode === Mode.Replay ? parseUntil(options.until, process.env.LOCKSTEP_UNTIL) : null;
+  if (backup) {
+    thread.liveSetup = liveSetup(arena, main.id, floors, snapshot !== null);
+    replica!.attach({ arena: arena.buffer, limits, floors, versions: snapshot?.versions });
+  }
+  const until = mode === Mode.Replay && !repl ? parseUntil(options.until, process.env.LOCKSTEP_UNTIL) : null;
   if (until?.thread === 0) thread.untilIndex = until.index;
-  const restore = mode !== Mode.Off && patch ? patchGlobals(thread) : () => {};
-  return new Session(arena, thread, seed, logPath, drain, log, restore, patch, until);
+  const restore = (mode !== Mode.Off || backup) && patch ? patchGlobals(thread) : () => {};
+  const liveRun: LiveRun | null = repl ? { repl, replica: replica!, header: header!, floors, cutVersions, snapshot } : null;
+  return new Session(arena, thread, seed, logPath, drain, log, restore, patch, until, runId, liveRun);
 }
 
-/** Rings exist only while recording. */
-function ringWordsFor(mode: Mode, limits: Limits): number {
-  return mode === Mode.Record ? limits.ringBytes / 4 : 0;
+/** A replicated run's parts the session keeps. */
+interface LiveRun {
+  repl: Replication;
+  replica: Replica;
+  header: HeaderData;
+  /** Per object, the cutover floor (backup) — and the first version of a new primary's log. */
+  floors: SharedArrayBuffer;
+  /** Per object, the next version at a state-transfer cut (written by the drain). */
+  cutVersions: SharedArrayBuffer;
+  snapshot: Snapshot | null;
+}
+
+/** A primary goes live only if it wins the next epoch from the arbiter. */
+async function claimEpoch(repl: Replication): Promise<number> {
+  const arbiter = { ...repl.arbiter, secret: repl.secret, timeoutMs: repl.timeoutMs * 4 };
+  const current = await readEpoch(arbiter);
+  const d = await requestEpoch(arbiter, current.epoch + 1, repl.node);
+  if (!d.won) throw notLive(repl.node, d.epoch, d.owner, 'started as primary');
+  return d.epoch;
+}
+
+/** Rings exist while recording, and on a replicated node always (a backup records once it takes over). */
+function ringWordsFor(mode: Mode, limits: Limits, replicated: boolean): number {
+  return mode === Mode.Record || replicated ? limits.ringBytes / 4 : 0;
 }
 
 function streamInit(log: Log, thread: number): StreamInit {
@@ -581,8 +787,8 @@ function parseUntil(given: { thread: number; index: number } | undefined, env: s
   return { thread: Number(m[1]), index: Number(m[2]) };
 }
 
-function startDrain(init: DrainInit): { worker: Worker; report: Promise<DrainReport> } {
-  const worker = new Worker(new URL('../recorder/drain.js', import.meta.url), { workerData: { drain: init } });
+function startDrain(init: DrainInit, transferList: MessagePort[] = []): { worker: Worker; report: Promise<DrainReport> } {
+  const worker = new Worker(new URL('../recorder/drain.js', import.meta.url), { workerData: { drain: init }, transferList });
   worker.unref();
   const report = new Promise<DrainReport>((resolveReport, reject) => {
     worker.on('message', (m: { type: string; report?: DrainReport; error?: unknown }) => {

@@ -34,7 +34,24 @@ export const FINISH_CUT_OFF = 2;
 export const C_DRAIN_DONE = 9;
 /** Replaying threads parked on a version word right now: publishers skip Atomics.notify at 0. */
 export const C_VERSION_WAITERS = 8;
-export const CONTROL_SLOTS = 16;
+
+// Live replication (replication/, recorder/sender.ts, replayer/receiver.ts).
+/** Backup: 0 while the primary streams; the new epoch once this node has won cutover. */
+export const C_LIVE = 10;
+/** Primary: frames the backup has acknowledged (written by the sender, read by the drain). */
+export const C_ACKED_FRAMES = 11;
+/** Primary: 1 while no backup is attached (the output gate is open and the lag is unbounded). */
+export const C_ALONE = 12;
+/** Primary: frames the drain has shipped. */
+export const C_SHIPPED_FRAMES = 13;
+/** Primary: a state-transfer cut: the main thread sets CUT_REQUESTED, the drain answers with the last frame seq + 1. */
+export const C_CUT = 14;
+export const CUT_REQUESTED = -1;
+/** Primary: times the drain held a frame back because the backup lagged by more than lagBytesMax. */
+export const C_LAG_WAITS = 15;
+/** Joining backup: 1 once the state-transfer snapshot is in the arena; pool workers then start replaying. */
+export const C_JOINED = 16;
+export const CONTROL_SLOTS = 24;
 
 // Directory entry.
 export const DIR_BASE = CONTROL_SLOTS;
@@ -56,6 +73,9 @@ export const T_STATE = 2; // 0 unused, 1 created, 2 its worker has attached (onc
 export const T_OUTPUTS = 3; // outputs the thread has emitted
 export const T_OUTPUT_DIGEST = 4; // 8 slots: SHA-256 chained over the thread's outputs
 export const T_PROGRESS = 12; // replay: events this thread has replayed (updated every 256)
+export const T_FED = 13; // backup: log segments the receiver has posted to this thread (it waits on this word)
+export const T_CONSUMED = 14; // backup: log bytes this thread has replayed (wrapping), for the receiver's lag bound
+export const T_LIVE_FROM = 15; // backup after cutover: the event index at which the thread went live (-1 before)
 export const THREAD_SLOTS = 16;
 
 export const enum EntryKind {

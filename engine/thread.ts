@@ -2,6 +2,7 @@
 // or its recorded stream (replay), its event index, and the replay rule "wait for your version".
 
 import { C_ABORT, C_VERSION_WAITERS } from './symbols.js';
+import { assert } from './assert.js';
 import { Kind, ValueKind, describe, head, isOrdered, kindNames, kindOf, objectOf } from './event.js';
 import { aborted, divergence, replayStall, untilReached } from './errors.js';
 import type { RingWriter } from '../recorder/ring.js';
@@ -19,6 +20,20 @@ export const modeNames: ModeName[] = ['off', 'record', 'replay'];
 const SPIN_MAX = 128;
 const WAIT_SLICE_MS = 20;
 
+/** What a live backup's thread needs to go live when its stream ends at cutover. */
+export interface LiveSetup {
+  /** Per object, the version after the last operation the received log holds (thread.awaitFloor). */
+  floors: Int32Array;
+  /** The thread's event ring in the arena (the backup allocated one for every thread up front). */
+  ring: () => RingWriter;
+  /** Thread-table slot where the thread announces the event index it went live at (T_LIVE_FROM). */
+  fromSlot: number;
+  /** A joining backup's thread starts at its first segment's event index (the state-transfer cut). */
+  joined: boolean;
+  /** Told when the thread has gone live. */
+  onLive?: () => void;
+}
+
 export class Thread {
   /** Events this thread has recorded or replayed: the next event's index. */
   index = 0;
@@ -34,11 +49,18 @@ export class Thread {
   /** Main thread: told of a divergence, stall or stop raised on this thread, so the run fails as a whole. */
   onFail: ((e: Error) => void) | null = null;
 
+  /** Live backup: how to go live at cutover (null otherwise). */
+  liveSetup: LiveSetup | null = null;
+  /** After going live at cutover: per object, the version a live thread must wait for (see awaitFloor). */
+  floors: Int32Array | null = null;
+  private fedOnce = false;
+
   constructor(
     readonly id: number,
-    readonly mode: Mode,
+    /** Changes once, from replay to record, when a backup's thread goes live at cutover. */
+    public mode: Mode,
     readonly a: Int32Array,
-    readonly ring: RingWriter | null,
+    public ring: RingWriter | null,
     readonly stream: StreamReader | null,
     readonly stallMsMax: number,
   ) {}
@@ -62,7 +84,10 @@ export class Thread {
     const s = this.stream!;
     const p = s.pos;
     if (this.index === this.untilIndex) this.stopHere();
-    if (p >= s.events.length) this.endOfLog(attempted(kind, object));
+    if (p >= s.events.length) {
+      if (s.live && this.more(true)) return this.expect(kind, object);
+      this.endOfLog(attempted(kind, object));
+    }
     const h = s.events[p]!;
     const arg = s.events[p + 1]!;
     if (h !== head(kind, object)) this.diverge(describe(h, arg), attempted(kind, object));
@@ -77,10 +102,78 @@ export class Thread {
     if (this.progressSlot >= 0) Atomics.store(this.a, this.progressSlot, this.index);
   }
 
-  /** The next recorded event without taking it, or null at the end of the stream. */
+  /**
+   * The mode for the next operation; every operation asks before it starts. A live backup's
+   * thread takes its next segment here (waiting for the primary if it must), and goes live when
+   * its stream is over at cutover.
+   */
+  current(): Mode {
+    const m = this.mode;
+    if (m !== Mode.Replay) return m;
+    const s = this.stream!;
+    if (s.pos < s.events.length || !s.live) return m;
+    return this.more(true) ? Mode.Replay : this.goLive();
+  }
+
+  /** Live: takes the next segment; false once the stream is final (or, not waiting, nothing came). */
+  more(wait: boolean): boolean {
+    const s = this.stream!;
+    const r = s.refill(this.a, wait);
+    if (r !== 'more') return false;
+    if (!this.fedOnce && this.liveSetup?.joined) this.index = s.firstIndex;
+    this.fedOnce = true;
+    assert(s.firstIndex === this.index, `live stream continuity: thread ${this.id} at event ${this.index} got a segment from event ${s.firstIndex}`);
+    return s.events.length > 0 || this.more(wait);
+  }
+
+  /** Live backup: the stream is final and fully replayed (the main thread's pump asks). */
+  get streamOver(): boolean {
+    const s = this.stream;
+    return s !== null && s.live && s.pos >= s.events.length && s.refill(this.a, false) === 'final';
+  }
+
+  /** Cutover: from here on this thread runs live and records, for a future backup. */
+  goLive(): Mode {
+    const live = this.liveSetup;
+    assert(live !== null, `thread ${this.id} has a live stream but no live setup`);
+    this.ring = live.ring();
+    Atomics.store(this.a, live.fromSlot, this.index);
+    this.floors = live.floors;
+    this.mode = Mode.Record;
+    live.onLive?.();
+    return Mode.Record;
+  }
+
+  /**
+   * Live, after cutover: waits until every operation the received log holds on `object` has been
+   * replayed (its version word reaches the floor), so a live thread never takes a version that a
+   * still-replaying thread is waiting for.
+   */
+  awaitFloor(object: number, slot: number): void {
+    const floor = this.floors![object]!;
+    const a = this.a;
+    if (((Atomics.load(a, slot) - floor) | 0) >= 0) return;
+    let waitedMs = 0;
+    for (;;) {
+      Atomics.add(a, C_VERSION_WAITERS, 1);
+      const current = Atomics.load(a, slot);
+      const woke = ((current - floor) | 0) >= 0 ? 'ok' : Atomics.wait(a, slot, current, WAIT_SLICE_MS);
+      Atomics.sub(a, C_VERSION_WAITERS, 1);
+      if (((current - floor) | 0) >= 0) return;
+      if (woke === 'timed-out') {
+        waitedMs += WAIT_SLICE_MS;
+        if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.id);
+        if (waitedMs >= this.stallMsMax) {
+          throw this.failing(replayStall(this.id, `object ${object} to reach the cutover floor ${floor >>> 0} (it is at ${current >>> 0})`, waitedMs));
+        }
+      }
+    }
+  }
+
+  /** The next recorded event without taking it, or null at the end of the stream (live: of what arrived). */
   peek(): { kind: number; object: number; arg: number } | null {
     const s = this.stream!;
-    if (s.pos >= s.events.length) return null;
+    if (s.pos >= s.events.length && !(s.live && this.more(false))) return null;
     const h = s.events[s.pos]!;
     return { kind: kindOf(h), object: objectOf(h), arg: s.events[s.pos + 1]! };
   }
@@ -88,12 +181,14 @@ export class Thread {
   /** Describes the next recorded event, for divergence reports. */
   describeNext(): string {
     const s = this.stream!;
+    if (s.pos >= s.events.length && s.live) this.more(false);
     return s.pos < s.events.length ? describe(s.events[s.pos]!, s.events[s.pos + 1]!) : 'the end of this thread\'s log';
   }
 
   /** Takes the next event, which must be one of two kinds on `object`; returns which one matched. */
   expectEither(ok: Kind, fail: Kind, object: number): { ok: boolean; arg: number } {
     const s = this.stream!;
+    if (s.pos >= s.events.length && s.live) this.more(true);
     const p = s.pos;
     const h = p < s.events.length ? s.events[p]! : -1;
     if (h === head(ok, object)) return { ok: true, arg: this.expect(ok, object) };
@@ -105,6 +200,7 @@ export class Thread {
   /** Checks that the next event is `kind` on `object` without taking it. */
   peekExpect(kind: Kind, object: number, actual: string): void {
     const s = this.stream!;
+    if (s.pos >= s.events.length && s.live) this.more(true);
     if (s.pos >= s.events.length || s.events[s.pos] !== head(kind, object)) this.diverge(this.describeNext(), actual);
   }
 
@@ -152,8 +248,9 @@ export class Thread {
   // ---- values: the same call records or replays ----
 
   float(kind: ValueKind, live: () => number): number {
-    if (this.mode === Mode.Off) return live();
-    if (this.mode === Mode.Record) {
+    const mode = this.current();
+    if (mode === Mode.Off) return live();
+    if (mode === Mode.Record) {
       const x = live();
       this.f64[0] = x;
       this.recPayload(Kind.Value, kind, this.f64Bytes);
@@ -165,8 +262,9 @@ export class Thread {
   }
 
   bytes(kind: ValueKind, live: () => Uint8Array): Uint8Array {
-    if (this.mode === Mode.Off) return live();
-    if (this.mode === Mode.Record) {
+    const mode = this.current();
+    if (mode === Mode.Off) return live();
+    if (mode === Mode.Record) {
       const b = live();
       this.recPayload(Kind.Value, kind, b);
       return b;

@@ -20,6 +20,16 @@ export class CausalOrder {
     this.next = new Int32Array(objectsMax + 1);
   }
 
+  /** A log that starts mid-run: per object, the version its first shipped event has. */
+  startAt(versions: Int32Array): void {
+    this.next.set(versions.subarray(0, this.next.length));
+  }
+
+  /** Per object, the version whose event ships next (a state-transfer cut). */
+  versionsInto(out: Int32Array): void {
+    out.set(this.next.subarray(0, out.length));
+  }
+
   /**
    * Returns the end of the longest prefix of [from, to) that may ship now, and marks the versions
    * in it as shipped. Stops at the first ordered event whose predecessor has not shipped. Also

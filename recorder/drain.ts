@@ -4,13 +4,18 @@
 // there is nothing to do, writes a frame when it holds frameEventsMax events or has held events
 // for flushMs, and on C_FINISH ships everything, writes the trailer and reports its totals.
 
-import { workerData, parentPort } from 'node:worker_threads';
+import { workerData, parentPort, type MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Arena } from '../engine/arena.js';
 import { assert } from '../engine/assert.js';
 import { Kind, hasPayload, isOrdered, kindOf, payloadWords } from '../engine/event.js';
 import type { Limits } from '../engine/limits.js';
-import { C_DOORBELL, C_DRAIN_DONE, C_FINISH, FINISH_CUT_OFF, FINISH_SEALED, T_RING, T_RING_WORDS, entryKindNames } from '../engine/symbols.js';
+import {
+  C_ABORT, C_ACKED_FRAMES, C_ALONE, C_CUT, C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_SHIPPED_FRAMES, CUT_REQUESTED,
+  FINISH_CUT_OFF, FINISH_SEALED, T_LIVE_FROM, T_RING, T_RING_WORDS, entryKindNames,
+} from '../engine/symbols.js';
+import { FRAME_HEADER_BYTES, frameHeader } from '../engine/log/frame.js';
+import type { ShippedFrame } from './sender.js';
 import { serializeError } from '../engine/errors.js';
 import { CausalOrder } from './causal_order.js';
 import { RingReader } from './ring.js';
@@ -21,6 +26,14 @@ export interface DrainInit {
   arena: SharedArrayBuffer;
   limits: Limits;
   logPath: string;
+  /** Primary: every frame also goes to the log channel's sender (sender.ts). */
+  ship?: { port: MessagePort; lagBytesMax: number; cutVersions: SharedArrayBuffer };
+  /**
+   * A backup that took over starts a new log mid-run: per object, the version its first shipped
+   * event has (the cutover floors, or a snapshot's versions), and each thread's first event index
+   * is the one it went live at (T_LIVE_FROM).
+   */
+  continueFrom?: { versions: SharedArrayBuffer };
 }
 
 export interface DrainReport {
@@ -32,6 +45,7 @@ export interface DrainReport {
 }
 
 const IDLE_WAIT_MS = 2;
+const LAG_WAIT_MS = 20;
 const CUT_OFF_PASSES_MAX = 64;
 
 class Drain {
@@ -51,10 +65,17 @@ class Drain {
   private pendingSince = 0;
   private events = 0;
   private digest = '';
+  /** Primary: outputs shipped so far, per thread (the output gate releases by these). */
+  private readonly outputs: number[] = [];
+  /** Primary: sizes of frames shipped and not yet acknowledged, oldest first, and their sum. */
+  private readonly unacked: number[] = [];
+  private unackedBytes = 0;
+  private ackedSeen = 0;
 
-  constructor(init: DrainInit, private readonly writer: LogWriter) {
+  constructor(private readonly init: DrainInit, private readonly writer: LogWriter) {
     this.arena = new Arena(init.arena, init.limits);
     this.order = new CausalOrder(init.limits.objectsMax);
+    if (init.continueFrom) this.order.startAt(new Int32Array(init.continueFrom.versions));
   }
 
   run(): DrainReport {
@@ -69,6 +90,7 @@ class Drain {
       if (finishing === FINISH_CUT_OFF && (!moved || ++cutPasses >= CUT_OFF_PASSES_MAX)) break;
       if (moved) continue;
       if (finishing === FINISH_SEALED) break;
+      if (Atomics.load(a, C_CUT) === CUT_REQUESTED) this.cut();
       if (this.pendingEvents > 0 && performance.now() - this.pendingSince >= limits.flushMs) this.flush();
       Atomics.wait(a, C_DOORBELL, bell, IDLE_WAIT_MS);
     }
@@ -110,7 +132,8 @@ class Drain {
     for (let t = this.readers.length; t < this.arena.threadCount; t++) {
       const slot = this.arena.threadSlot(t);
       this.readers.push(new RingReader(a, a[slot + T_RING]!, a[slot + T_RING_WORDS]!));
-      this.shipped.push(0);
+      this.shipped.push(this.init.continueFrom ? -1 : 0);
+      this.outputs.push(0);
     }
   }
 
@@ -120,6 +143,8 @@ class Drain {
    * a fresh typed array per chunk cost more than the rest of the drain together.
    */
   private take(thread: number, r: RingReader, end: number, count: number): void {
+    // A new primary's thread ships from the event it went live at (stored before its first push).
+    if (this.shipped[thread]! < 0) this.shipped[thread] = Atomics.load(this.arena.a, this.arena.threadSlot(thread) + T_LIVE_FROM);
     const wordsStart = this.wordsUsed;
     const bytesStart = this.bytesUsed;
     for (let p = r.head; p !== end;) {
@@ -140,6 +165,7 @@ class Drain {
       for (let w = 0, n = payloadWords(arg); w < n; w++) view.setInt32(bytesAt + w * 4, r.word(p + w), true);
       this.bytesUsed = bytesAt + arg;
       p = (p + payloadWords(arg)) | 0;
+      if (kind === Kind.Output) this.outputs[thread]!++;
       if (kind === Kind.End) this.digest = Buffer.from(this.bytes.subarray(bytesAt, bytesAt + arg)).toString('hex');
     }
     if (this.pendingEvents === 0) this.pendingSince = performance.now();
@@ -184,11 +210,60 @@ class Drain {
   private flush(final = false, cutOff = false): void {
     if (this.pending.length === 0 && !final) return;
     const trailer = final ? { threadCount: this.readers.length, eventCount: this.events, digest: this.digest, names: this.names(), cutOff } : null;
-    this.writer.writeFrame(this.pending, trailer);
+    if (this.init.ship && !cutOff) this.awaitBackup();
+    const payload = this.writer.writeFrame(this.pending, trailer);
+    if (this.init.ship) this.ship(payload);
     this.pending = [];
     this.pendingEvents = 0;
     this.wordsUsed = 0;
     this.bytesUsed = 0;
+  }
+
+  /** Primary: holds the next frame back while the backup lags by more than lagBytesMax (rings fill, threads wait). */
+  private awaitBackup(): void {
+    const a = this.arena.a;
+    this.noteAcks();
+    for (let counted = false; this.unackedBytes > this.init.ship!.lagBytesMax;) {
+      if (Atomics.load(a, C_ALONE) !== 0 || Atomics.load(a, C_ABORT) !== 0 || Atomics.load(a, C_FINISH) === FINISH_CUT_OFF) return;
+      if (!counted) Atomics.add(a, C_LAG_WAITS, 1);
+      counted = true;
+      Atomics.wait(a, C_ACKED_FRAMES, Atomics.load(a, C_ACKED_FRAMES), LAG_WAIT_MS);
+      this.noteAcks();
+    }
+  }
+
+  private noteAcks(): void {
+    const acked = Atomics.load(this.arena.a, C_ACKED_FRAMES);
+    while (this.ackedSeen < acked && this.unacked.length > 0) {
+      this.unackedBytes -= this.unacked.shift()!;
+      this.ackedSeen++;
+    }
+  }
+
+  /** Primary: the frame goes to the sender as it is in the file, with the output counts it covers. */
+  private ship(payload: Uint8Array): void {
+    const bytes = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
+    bytes.set(frameHeader(payload));
+    bytes.set(payload, FRAME_HEADER_BYTES);
+    const f: ShippedFrame = { seq: this.writer.frames - 1, bytes, outputs: this.outputs.slice() };
+    this.init.ship!.port.postMessage(f, [bytes.buffer]);
+    this.unacked.push(bytes.length);
+    this.unackedBytes += bytes.length;
+    Atomics.store(this.arena.a, C_SHIPPED_FRAMES, this.writer.frames);
+  }
+
+  /**
+   * State transfer: the main thread holds every other thread quiet and asks for a cut. Everything
+   * in the rings ships now; frames from the answer on hold only what happens after the snapshot,
+   * and each object's next version is written for the joining backup's expander.
+   */
+  private cut(): void {
+    const a = this.arena.a;
+    while (this.pass());
+    this.flush();
+    this.order.versionsInto(new Int32Array(this.init.ship!.cutVersions));
+    Atomics.store(a, C_CUT, this.writer.frames);
+    Atomics.notify(a, C_CUT);
   }
 }
 

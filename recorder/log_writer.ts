@@ -28,12 +28,14 @@ export class LogWriter {
     return new LogWriter(openSync(path, 'a'));
   }
 
-  writeFrame(chunks: ChunkData[], trailer: TrailerData | null): void {
+  /** Appends a frame; returns its payload (a view of the builder, valid until the next frame). */
+  writeFrame(chunks: ChunkData[], trailer: TrailerData | null): Uint8Array {
     // The builder is reused and its bytes written straight from it: no per-frame allocation.
     const payload = encodeFrameInto(this.builder, { seq: this.frames, chunks, trailer });
     this.write(frameHeader(payload));
     this.write(payload);
     this.frames++;
+    return payload;
   }
 
   close(): void {

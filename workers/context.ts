@@ -8,11 +8,11 @@ import type { Output } from '../engine/api.js';
 import type { Limits } from '../engine/limits.js';
 import { patchGlobals } from '../engine/patch.js';
 import { Kind } from '../engine/event.js';
-import { T_PROGRESS, T_STATE } from '../engine/symbols.js';
+import { T_FED, T_LIVE_FROM, T_PROGRESS, T_RING, T_RING_WORDS, T_STATE } from '../engine/symbols.js';
 import { LockstepError } from '../engine/errors.js';
-import { Mode, Thread } from '../engine/thread.js';
+import { Mode, Thread, type LiveSetup } from '../engine/thread.js';
 import { RingWriter } from '../recorder/ring.js';
-import { StreamReader, type StreamInit } from '../replayer/stream.js';
+import { StreamReader, streamChannelName, type StreamInit } from '../replayer/stream.js';
 import { CONTEXT, WorkerThread } from './worker.js';
 
 export interface WorkerInit {
@@ -29,6 +29,8 @@ export interface WorkerInit {
   data: unknown;
   index: number;
   until: number;
+  /** Live backup: the cutover floors, and whether this node joined by state transfer. */
+  live: { floors: SharedArrayBuffer; joined: boolean } | null;
 }
 
 export function outputChannelName(run: string): string {
@@ -44,16 +46,37 @@ export function attachThread(init: WorkerInit): WorkerThread {
       'the run cannot continue. Find why the worker died: an uncaught error outside a task, or a crash.', { thread: init.id });
   }
   const ring = init.ring ? new RingWriter(arena.a, init.ring.base, init.ring.words, init.id, init.limits.stallMsMax) : null;
+  // A live stream's channel exists before the thread is marked attached: the receiver posts then.
   const stream = init.stream ? new StreamReader(init.stream) : null;
   const thread = new Thread(init.id, init.mode, arena.a, ring, stream, init.limits.stallMsMax);
   thread.untilIndex = init.until;
+  if (init.live) thread.liveSetup = liveSetup(arena, init.id, init.live.floors, init.live.joined);
   thread.progressSlot = arena.threadSlot(init.id) + T_PROGRESS;
   const outputs = new BroadcastChannel(outputChannelName(init.run));
   outputs.unref();
   const context = new WorkerThread(arena, thread, BigInt(init.seed), init.data, init.index, (o: Output) => outputs.postMessage(o));
   (globalThis as Record<symbol, unknown>)[CONTEXT] = context;
-  if (init.mode !== Mode.Off && init.patch) patchGlobals(thread);
+  if ((init.mode !== Mode.Off || init.live) && init.patch) patchGlobals(thread);
   return context;
+}
+
+/** A live backup's stream: empty at first, fed by the receiver on the thread's broadcast channel. */
+export function liveStream(run: string, arena: Arena, thread: number): StreamInit {
+  return {
+    buffer: new SharedArrayBuffer(0), eventWords: 0, dataBytes: 0, cutOff: false,
+    live: { channel: streamChannelName(run, thread), slot: arena.threadSlot(thread) + T_FED },
+  };
+}
+
+/** How a live backup's thread goes live at cutover: its ring (allocated up front), the floors. */
+export function liveSetup(arena: Arena, thread: number, floors: SharedArrayBuffer, joined: boolean): LiveSetup {
+  const slot = arena.threadSlot(thread);
+  return {
+    floors: new Int32Array(floors),
+    ring: () => new RingWriter(arena.a, arena.a[slot + T_RING]!, arena.a[slot + T_RING_WORDS]!, thread, arena.limits.stallMsMax),
+    fromSlot: slot + T_LIVE_FROM,
+    joined,
+  };
 }
 
 /**
@@ -62,9 +85,10 @@ export function attachThread(init: WorkerInit): WorkerThread {
  */
 export function recordFailure(thread: Thread, e: unknown): void {
   const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  if (thread.mode === Mode.Record) {
+  const mode = thread.current();
+  if (mode === Mode.Record) {
     thread.recPayload(Kind.Error, 0, new TextEncoder().encode(message));
-  } else if (thread.mode === Mode.Replay) {
+  } else if (mode === Mode.Replay) {
     const recorded = new TextDecoder().decode(thread.expectPayload(Kind.Error, 0));
     if (recorded !== message) thread.diverge(`the error "${recorded}"`, `the error "${message}"`);
   }
@@ -72,8 +96,9 @@ export function recordFailure(thread: Thread, e: unknown): void {
 
 /** The thread's last event: record logs its exit code; replay checks it and that nothing is left. */
 export function recordExit(thread: Thread, code: number): void {
-  if (thread.mode === Mode.Record) thread.rec(Kind.Exit, 0, code);
-  else if (thread.mode === Mode.Replay) {
+  const mode = thread.current();
+  if (mode === Mode.Record) thread.rec(Kind.Exit, 0, code);
+  else if (mode === Mode.Replay) {
     const recorded = thread.expect(Kind.Exit, 0);
     if (recorded !== code) thread.diverge(`exit(code ${recorded})`, `exit(code ${code})`);
     if (!thread.stream!.exhausted) thread.diverge(thread.describeNext(), 'the end of the thread');

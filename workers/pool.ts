@@ -80,8 +80,9 @@ export class Pool {
     const workers = options.workers ?? 4;
     if (!Number.isInteger(workers) || workers <= 0) throw usage('pool workers must be a positive integer');
     const t = host.thread;
-    if (t.mode === Mode.Record) t.rec(Kind.Pool, index, workers);
-    else if (t.mode === Mode.Replay) {
+    const mode = t.current();
+    if (mode === Mode.Record) t.rec(Kind.Pool, index, workers);
+    else if (mode === Mode.Replay) {
       const next = t.peek();
       if (next?.kind === Kind.Pool && next.object === index && next.arg !== workers) {
         throw new LockstepError('ERR_POOL_SIZE',
@@ -119,6 +120,31 @@ export class Pool {
     let n = 0;
     for (const task of this.tasks.values()) if (task.arrived) n++;
     return n;
+  }
+
+  /** No task submitted and unsettled: the pool's workers are between tasks (a quiescent point). */
+  get idle(): boolean {
+    return this.tasks.size === 0;
+  }
+
+  /** The id the next task gets (state transfer). */
+  get nextTaskId(): number {
+    return this.nextTask;
+  }
+
+  /** A joining backup continues numbering tasks where the primary's snapshot was taken. */
+  resumeAt(nextTask: number): void {
+    this.nextTask = nextTask;
+  }
+
+  /** The main thread went live at cutover: results held for their recorded turn are delivered now, and recorded. */
+  releaseHeld(): void {
+    const t = this.host.thread;
+    for (const task of [...this.tasks.values()]) {
+      if (!task.arrived) continue;
+      t.rec(task.arrived.ok ? Kind.TaskDone : Kind.TaskFailed, 0, task.id);
+      this.settle(task, task.arrived);
+    }
   }
 
   /** Runs `payload` through the task module's function on some worker; settles in recorded order. */
@@ -172,7 +198,7 @@ export class Pool {
     const t = this.host.thread;
     const id = this.nextTask++;
     let worker: number;
-    if (t.mode === Mode.Replay) {
+    if (t.current() === Mode.Replay) {
       const next = t.peek();
       worker = next?.kind === Kind.TaskAssign ? this.threadIds.indexOf(next.object) : -1;
       if (worker < 0 || next!.arg !== id) t.diverge(t.describeNext(), `task-assign(task ${id})`);

@@ -7,6 +7,7 @@ import { workerData } from 'node:worker_threads';
 import { LockstepError, serializeError } from '../engine/errors.js';
 import { Kind } from '../engine/event.js';
 import { Mode } from '../engine/thread.js';
+import { C_JOINED } from '../engine/symbols.js';
 import { attachThread, recordExit, recordFailure, type WorkerInit } from './context.js';
 
 const init = workerData as { lockstep: WorkerInit; entry: string };
@@ -24,12 +25,15 @@ async function load(name: string): Promise<(payload: unknown, t: typeof context)
 
 export default async function handle(task: { id: number; name: string; payload: unknown } | { close: true }): Promise<unknown> {
   try {
+    // A joining backup's worker ran the setup without a log; from the snapshot on it replays.
+    if (thread.mode === Mode.Off && thread.liveSetup?.joined && Atomics.load(thread.a, C_JOINED) === 1) thread.mode = Mode.Replay;
     if ('close' in task) {
       recordExit(thread, 0);
       return {};
     }
-    if (thread.mode === Mode.Record) thread.rec(Kind.TaskStart, 0, task.id);
-    else if (thread.mode === Mode.Replay) {
+    const mode = thread.current();
+    if (mode === Mode.Record) thread.rec(Kind.TaskStart, 0, task.id);
+    else if (mode === Mode.Replay) {
       const recorded = thread.expect(Kind.TaskStart, 0);
       if (recorded !== task.id) thread.diverge(`task-start(task ${recorded})`, `task-start(task ${task.id})`);
     }

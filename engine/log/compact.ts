@@ -23,6 +23,17 @@ export class Expander {
   /** Per object id, its next version (grows to the largest id seen). */
   private next = new Int32Array(1024);
 
+  /** A log that starts mid-run (state transfer): per object, the version its next event has. */
+  startAt(versions: Int32Array): void {
+    if (versions.length > this.next.length) this.grow(versions.length - 1);
+    this.next.set(versions);
+  }
+
+  /** Per object, the version after the last event expanded so far (the cutover floors). */
+  versionsInto(out: Int32Array): void {
+    out.set(this.next.subarray(0, Math.min(out.length, this.next.length)));
+  }
+
   /** Two words per event again; returns null if the words end in the middle of an event. */
   expand(words: Int32Array): Int32Array | null {
     // At most two words per compact word; written in place, no per-event allocation.

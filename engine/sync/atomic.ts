@@ -32,11 +32,9 @@ const ops: Record<number, Op> = {
 export class AtomicArray {
   static readonly SLOTS_PER_CELL = 3;
   private readonly a: Int32Array;
-  private readonly mode: Mode;
 
   constructor(private readonly t: Thread, readonly firstId: number, private readonly s: number, readonly length: number) {
     this.a = t.a;
-    this.mode = t.mode;
   }
 
   /** Applies `kind` to cell `i`; returns the old value (the new one for store, as Atomics.store does). */
@@ -44,10 +42,12 @@ export class AtomicArray {
     if (!(i >= 0 && i < this.length)) throw new RangeError(`atomic index ${i} out of range 0..${this.length - 1}`);
     const a = this.a;
     const c = this.s + i * AtomicArray.SLOTS_PER_CELL;
-    if (this.mode === Mode.Off) return offOp(a, c, kind, x, y);
+    const mode = this.t.current();
+    if (mode === Mode.Off) return offOp(a, c, kind, x, y);
     const id = this.firstId + i;
     const op = ops[kind]!;
-    if (this.mode === Mode.Record) {
+    if (mode === Mode.Record) {
+      if (this.t.floors !== null) this.t.awaitFloor(id, c + VERSION);
       this.t.ring!.ensure(2);
       lockWord(a, c + GUARD);
       const old = a[c + VALUE]!;

@@ -20,7 +20,8 @@ export class Condition {
   /** Releases `mutex`, waits for a notification (or `timeoutMs`), re-acquires `mutex`. */
   wait(mutex: Mutex, timeoutMs?: number): WaitResult {
     const t = this.t;
-    if (t.mode === Mode.Replay) {
+    const mode = t.current();
+    if (mode === Mode.Replay) {
       const reason = t.expect(Kind.WaitResult, this.id);
       mutex.unlock();
       mutex.lock();
@@ -30,7 +31,7 @@ export class Condition {
     mutex.unlock();
     const r = Atomics.wait(t.a, this.s, seq, timeoutMs ?? Infinity);
     const reason = r === 'timed-out' ? 1 : 0;
-    if (t.mode === Mode.Record) t.rec(Kind.WaitResult, this.id, reason);
+    if (mode === Mode.Record) t.rec(Kind.WaitResult, this.id, reason);
     mutex.lock();
     return reason === 0 ? 'ok' : 'timed-out';
   }

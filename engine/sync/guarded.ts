@@ -40,9 +40,11 @@ const nothing = (): void => {};
 /** A blocking ordered operation (acquire, arrive, send, receive…) in any mode. */
 export function ordered(t: Thread, kind: Kind, id: number, s: number, attempt: () => boolean): void {
   const a = t.a;
-  if (t.mode === Mode.Off) {
+  const mode = t.current();
+  if (mode === Mode.Off) {
     blockUntil(a, s, attempt, nothing);
-  } else if (t.mode === Mode.Record) {
+  } else if (mode === Mode.Record) {
+    if (t.floors !== null) t.awaitFloor(id, s + G_VERSION);
     t.ring!.ensure(2);
     let version = 0;
     blockUntil(a, s, attempt, () => {
@@ -61,7 +63,8 @@ export function ordered(t: Thread, kind: Kind, id: number, s: number, attempt: (
 /** A non-blocking ordered operation (tryAcquire, poll…): the outcome itself is recorded. */
 export function orderedTry(t: Thread, id: number, s: number, attempt: () => boolean, okKind = Kind.TryOk, failKind = Kind.TryFail): boolean {
   const a = t.a;
-  if (t.mode === Mode.Replay) {
+  const mode = t.current();
+  if (mode === Mode.Replay) {
     const r = t.expectEither(okKind, failKind, id);
     if (!r.ok) return false;
     t.awaitVersion(s + G_VERSION, r.arg, id);
@@ -69,6 +72,7 @@ export function orderedTry(t: Thread, id: number, s: number, attempt: () => bool
     t.wakeVersion(s + G_VERSION);
     return true;
   }
+  if (t.floors !== null) t.awaitFloor(id, s + G_VERSION);
   lockWord(a, s + G_GUARD);
   const ok = attempt();
   const version = a[s + G_VERSION]!;
@@ -78,7 +82,7 @@ export function orderedTry(t: Thread, id: number, s: number, attempt: () => bool
   }
   unlockWord(a, s + G_GUARD);
   if (ok) Atomics.notify(a, s + G_SEQ);
-  if (t.mode === Mode.Record) {
+  if (mode === Mode.Record) {
     if (ok) t.rec(okKind, id, version);
     else t.rec(failKind, id, 0);
   }

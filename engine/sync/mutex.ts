@@ -11,19 +11,19 @@ import { Mode, type Thread } from '../thread.js';
 export class Mutex {
   static readonly SLOTS = 2;
   private readonly a: Int32Array;
-  private readonly mode: Mode;
 
   constructor(private readonly t: Thread, readonly id: number, private readonly s: number) {
     this.a = t.a;
-    this.mode = t.mode;
   }
 
   lock(): void {
     const a = this.a;
     const s = this.s;
-    if (this.mode === Mode.Off) {
+    const mode = this.t.current();
+    if (mode === Mode.Off) {
       lockWord(a, s);
-    } else if (this.mode === Mode.Record) {
+    } else if (mode === Mode.Record) {
+      if (this.t.floors !== null) this.t.awaitFloor(this.id, s + 1);
       this.t.ring!.ensure(2); // room for the event before the lock: never wait for the drain holding it
       lockWord(a, s);
       const version = a[s + 1]!;
@@ -44,8 +44,10 @@ export class Mutex {
   tryLock(): boolean {
     const a = this.a;
     const s = this.s;
-    if (this.mode === Mode.Off) return tryLockWord(a, s);
-    if (this.mode === Mode.Record) {
+    const mode = this.t.current();
+    if (mode === Mode.Off) return tryLockWord(a, s);
+    if (mode === Mode.Record) {
+      if (this.t.floors !== null) this.t.awaitFloor(this.id, s + 1);
       if (!tryLockWord(a, s)) {
         this.t.rec(Kind.TryFail, this.id, 0);
         return false;

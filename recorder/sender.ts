@@ -1,0 +1,278 @@
+// The primary's end of the log channel: a worker thread (the main thread may block in Atomics.wait,
+// the drain never yields to its event loop) that owns the TCP listener. It authenticates a backup
+// (wire.ts), sends it the log header and every frame the drain posts, takes its acknowledgements,
+// and tells the main thread's output gate which outputs are now safe to release. It sends and
+// checks heartbeats; when the backup dies it asks the arbiter for the next epoch and either goes
+// on alone (the gate opens, the lag is unbounded) or stops the node (fail-stop). A backup that
+// joins a running primary gets a state-transfer snapshot first (snapshot.ts).
+//
+// Frames are held until acknowledged (bounded: the drain stops shipping past lagBytesMax, so the
+// program's threads wait instead of the gap growing).
+
+import { createServer, type Server, type Socket } from 'node:net';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { C_ACKED_FRAMES, C_ALONE } from '../engine/symbols.js';
+import { serializeError, notLive } from '../engine/errors.js';
+import type { Replication } from '../replication/config.js';
+import { Heartbeat } from '../replication/heartbeat.js';
+import { requestEpoch } from '../replication/arbiter.js';
+import { Msg, WireDecoder, encode, mac, macOk, nonce, type Message } from '../replication/wire.js';
+
+export interface SenderInit {
+  arena: SharedArrayBuffer;
+  repl: Replication;
+  epoch: number;
+  /** The log's header frame (framed), sent first to every backup. */
+  header: Uint8Array;
+  /** Frames from the drain: { seq, bytes, outputs }. */
+  frames: MessagePort;
+  /** Start alone (a backup that took over: only a joining backup can follow it). */
+  alone: boolean;
+}
+
+export interface ShippedFrame {
+  seq: number;
+  bytes: Uint8Array;
+  /** Per thread, outputs shipped up to and including this frame. */
+  outputs: number[];
+}
+
+/** From the main thread. */
+export type SenderCommand =
+  | { type: 'released'; outputs: number[] }
+  | { type: 'snapshot'; snapshot: unknown; cut: number }
+  /** finish(): the drain has shipped its last frame; `frames` is the log's total. */
+  | { type: 'end'; frames: number };
+
+interface Peer {
+  socket: Socket;
+  name: string;
+  decoder: WireDecoder;
+  hb: Heartbeat;
+  /** Authenticated and sent the log (fresh) or the snapshot (join). */
+  synced: boolean;
+  join: boolean;
+  challenge: string;
+  node: string;
+}
+
+const TICK_MS = 10;
+
+class Sender {
+  private readonly a: Int32Array;
+  private readonly server: Server;
+  private readonly held: ShippedFrame[] = [];
+  private nextSeq: number;
+  private acked: number;
+  private lastOutputs: number[] = [];
+  private peer: Peer | null = null;
+  private alone: boolean;
+  private epoch: number;
+  /** Frames were dropped unacknowledged (alone): a fresh backup can no longer follow from the start. */
+  private dropped = false;
+  private joinWaiting: Peer | null = null;
+  /** finish(): the log's total frame count, once known (-1 before). */
+  private endFrames = -1;
+  private claiming = false;
+  private readonly started = Date.now();
+
+  constructor(private readonly init: SenderInit) {
+    this.a = new Int32Array(init.arena);
+    this.epoch = init.epoch;
+    this.nextSeq = 0;
+    this.acked = 0;
+    this.alone = init.alone;
+    Atomics.store(this.a, C_ACKED_FRAMES, this.acked);
+    Atomics.store(this.a, C_ALONE, this.alone ? 1 : 0);
+    init.frames.on('message', (f: ShippedFrame) => this.frame(f));
+    this.server = createServer((s) => this.accept(s));
+    this.server.on('error', (e) => this.fail(e));
+    this.server.listen(init.repl.listen!.port, init.repl.listen!.host, () => {
+      const addr = this.server.address();
+      parentPort!.postMessage({ type: 'listening', port: typeof addr === 'object' && addr ? addr.port : 0 });
+    });
+    setInterval(() => this.tick(), TICK_MS);
+  }
+
+  command(c: SenderCommand): void {
+    if (c.type === 'released') {
+      if (this.peer?.synced) this.send(this.peer, Msg.Released, { outputs: c.outputs });
+    } else if (c.type === 'snapshot') {
+      this.sendSnapshot(c.snapshot, c.cut);
+    } else {
+      this.endFrames = c.frames;
+      this.maybeEnd();
+    }
+  }
+
+  private frame(f: ShippedFrame): void {
+    this.nextSeq = f.seq + 1;
+    this.held.push(f);
+    if (this.peer?.synced) this.send(this.peer, Msg.Log, f.bytes);
+    if (this.alone && !this.joinWaiting) this.ackUpTo(this.nextSeq);
+  }
+
+  /** Frames below `frames` are safe: drop them, publish the count, release their outputs. */
+  private ackUpTo(frames: number): void {
+    let outputs: number[] | null = null;
+    while (this.held.length > 0 && this.held[0]!.seq < frames) {
+      outputs = this.held.shift()!.outputs;
+      if (!this.peer?.synced) this.dropped = true;
+    }
+    if (frames <= this.acked) return;
+    this.acked = frames;
+    Atomics.store(this.a, C_ACKED_FRAMES, frames);
+    Atomics.notify(this.a, C_ACKED_FRAMES);
+    if (outputs) {
+      this.lastOutputs = outputs;
+      parentPort!.postMessage({ type: 'acked', frames, outputs });
+    }
+    this.maybeEnd();
+  }
+
+  private accept(socket: Socket): void {
+    const name = `${socket.remoteAddress}:${socket.remotePort}`;
+    const peer: Peer = {
+      socket, name, decoder: new WireDecoder(), hb: new Heartbeat(this.init.repl.heartbeatMs, this.init.repl.timeoutMs, Date.now()),
+      synced: false, join: false, challenge: nonce(), node: '',
+    };
+    socket.setNoDelay(true);
+    socket.on('data', (chunk) => {
+      let messages: Message[];
+      try {
+        messages = peer.decoder.push(chunk);
+      } catch (e) {
+        this.lost(peer, `a corrupt message (${(e as Error).message})`);
+        return;
+      }
+      peer.hb.heard(Date.now());
+      for (const m of messages) this.message(peer, m);
+    });
+    socket.on('error', () => this.lost(peer, 'the connection failed'));
+    socket.on('close', () => this.lost(peer, 'the connection closed'));
+    this.send(peer, Msg.Challenge, { nonce: peer.challenge });
+  }
+
+  private message(peer: Peer, m: Message): void {
+    if (m.type === Msg.Hello) this.hello(peer, m.body);
+    else if (m.type === Msg.Ack && peer === this.peer && peer.synced) this.ackUpTo(m.body.frames as number);
+  }
+
+  private hello(peer: Peer, h: { node: string; join: boolean; mac: string; nonce: string }): void {
+    if (!macOk(this.init.repl.secret, h.mac, 'hello', peer.challenge, String(h.node))) {
+      console.error(`lockstep: ${this.init.repl.node} refused a peer from ${peer.name}: it does not hold the cluster secret (attempt logged)`);
+      return this.refuse(peer, 'wrong secret');
+    }
+    peer.node = String(h.node);
+    peer.join = h.join === true;
+    if (this.peer || this.joinWaiting) return this.refuse(peer, `${this.init.repl.node} already has a backup`);
+    if (this.endFrames >= 0) return this.refuse(peer, 'the run is finishing');
+    if (!peer.join && (this.alone || this.dropped)) {
+      return this.refuse(peer, `${this.init.repl.node} runs alone and its log has moved on; start the backup with --join (state transfer)`);
+    }
+    this.send(peer, Msg.Welcome, { mac: mac(this.init.repl.secret, 'welcome', h.nonce, this.init.repl.node), epoch: this.epoch, node: this.init.repl.node });
+    this.send(peer, Msg.Log, this.init.header);
+    if (peer.join) {
+      this.joinWaiting = peer;
+      parentPort!.postMessage({ type: 'join', node: peer.node });
+      return;
+    }
+    this.attach(peer);
+    for (const f of this.held) this.send(peer, Msg.Log, f.bytes);
+  }
+
+  private sendSnapshot(snapshot: unknown, cut: number): void {
+    const peer = this.joinWaiting;
+    this.joinWaiting = null;
+    if (!peer || peer.socket.destroyed) {
+      if (this.alone) this.ackUpTo(this.nextSeq);
+      return;
+    }
+    while (this.held.length > 0 && this.held[0]!.seq < cut) this.held.shift();
+    this.send(peer, Msg.Snapshot, snapshot);
+    this.attach(peer);
+    this.alone = false;
+    Atomics.store(this.a, C_ALONE, 0);
+    for (const f of this.held) this.send(peer, Msg.Log, f.bytes);
+  }
+
+  private attach(peer: Peer): void {
+    peer.synced = true;
+    this.peer = peer;
+    parentPort!.postMessage({ type: 'backup', node: peer.node, join: peer.join });
+    if (this.lastOutputs.length > 0) this.send(peer, Msg.Released, { outputs: this.lastOutputs });
+  }
+
+  private refuse(peer: Peer, why: string): void {
+    this.send(peer, Msg.Refused, { why });
+    peer.socket.end();
+    peer.synced = false;
+  }
+
+  private send(peer: Peer, type: Msg, body: unknown): void {
+    if (!peer.socket.destroyed) peer.socket.write(encode(type, body));
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const peer of [this.peer, this.joinWaiting]) {
+      if (!peer) continue;
+      if (peer.hb.sendDue(now)) this.send(peer, Msg.Heartbeat, {});
+      const silent = peer.hb.silentFor(now);
+      if (silent !== null) this.lost(peer, `no heartbeat for ${silent} ms`);
+    }
+    if (!this.peer && !this.alone && !this.claiming && now - this.started >= this.init.repl.waitBackupMs) {
+      this.goAlone(`no backup connected within ${this.init.repl.waitBackupMs} ms`);
+    }
+  }
+
+  /** A backup died or went silent. One that was following the log may have gone live: ask the arbiter. */
+  private lost(peer: Peer, why: string): void {
+    peer.socket.destroy();
+    if (peer === this.joinWaiting) {
+      this.joinWaiting = null;
+      if (this.alone) this.ackUpTo(this.nextSeq);
+      return;
+    }
+    if (peer !== this.peer) return;
+    this.peer = null;
+    if (this.endFrames >= 0 && this.acked >= this.endFrames) return;
+    console.error(`lockstep: ${this.init.repl.node} lost its backup ${peer.node}: ${why}`);
+    this.claiming = true;
+    const arbiter = { ...this.init.repl.arbiter, secret: this.init.repl.secret, timeoutMs: this.init.repl.timeoutMs * 4 };
+    requestEpoch(arbiter, this.epoch + 1, this.init.repl.node).then(
+      (d) => {
+        this.claiming = false;
+        if (!d.won) return this.fail(notLive(this.init.repl.node, d.epoch, d.owner, `lost its backup (${why})`));
+        this.epoch = d.epoch;
+        this.goAlone(`backup ${peer.node} lost (${why}); won epoch ${d.epoch}`);
+      },
+      (e) => this.fail(e),
+    );
+  }
+
+  private goAlone(why: string): void {
+    this.alone = true;
+    Atomics.store(this.a, C_ALONE, 1);
+    Atomics.notify(this.a, C_ACKED_FRAMES);
+    parentPort!.postMessage({ type: 'alone', why, epoch: this.epoch });
+    if (!this.joinWaiting) this.ackUpTo(this.nextSeq);
+  }
+
+  /** finish(): once the backup has every frame, tell it the run ended normally. */
+  private maybeEnd(): void {
+    if (this.endFrames < 0 || this.acked < this.endFrames) return;
+    if (this.peer?.synced) this.send(this.peer, Msg.End, { frames: this.endFrames });
+    this.endFrames = Number.MAX_SAFE_INTEGER;
+    parentPort!.postMessage({ type: 'ended' });
+  }
+
+  private fail(e: unknown): void {
+    parentPort!.postMessage({ type: 'fail', error: serializeError(e) });
+  }
+}
+
+if (parentPort && workerData?.sender) {
+  const sender = new Sender(workerData.sender as SenderInit);
+  parentPort.on('message', (c: SenderCommand) => sender.command(c));
+}

@@ -1,0 +1,329 @@
+// The backup's end of the log channel: a worker thread (the backup's threads, main included, block
+// in Atomics.wait while they replay, so the socket cannot live on their event loops). It connects
+// to the primary, proves it holds the secret and checks that the primary does too, receives the
+// log header (the main thread builds the run from it), then every frame: it checks each frame's
+// CRC and sequence, restores versions (compact.ts), and posts each thread its part of the frame as
+// a segment on the thread's broadcast channel (stream.ts). It acknowledges what it received, one
+// acknowledgement per batch of bytes read (not per event), and sends and checks heartbeats.
+//
+// When the primary dies (silence, a closed or corrupt channel) it asks the arbiter for the next
+// epoch. Winning is cutover: every complete frame received is already posted (each frame boundary
+// is a consistent cut: the drain ships in causal order), so it publishes each object's floor (the
+// version after the last received operation), marks every thread's stream final, and tells the
+// main thread, which starts a new log and lets threads go live as they reach the end of their
+// streams. Losing, or not reaching the arbiter, stops the node (fail-stop).
+//
+// Lag bound: when the segments posted and not yet replayed exceed lagBytesMax, it stops reading
+// the socket; TCP backpressure then stops the acknowledgements and the primary's drain waits.
+
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
+import { Expander } from '../engine/log/compact.js';
+import { decodeFrame } from '../engine/log/codec.js';
+import { scanFrame } from '../engine/log/frame.js';
+import { preamble } from '../engine/log/format.js';
+import type { Limits } from '../engine/limits.js';
+import { C_LIVE, T_CONSUMED, T_FED, T_STATE, threadTableBase, THREAD_SLOTS } from '../engine/symbols.js';
+import { channelCorrupt, notLive, peerLost, peerRefused, serializeError } from '../engine/errors.js';
+import type { Replication } from '../replication/config.js';
+import { Heartbeat } from '../replication/heartbeat.js';
+import { requestEpoch } from '../replication/arbiter.js';
+import { Msg, WireDecoder, encode, mac, macOk, nonce, type Message } from '../replication/wire.js';
+import { FED_FINAL, streamChannelName, type Segment } from './stream.js';
+
+export interface ReceiverInit {
+  repl: Replication;
+  run: string;
+}
+
+/** From the main thread, once it has built the arena from the header. */
+export interface ReceiverAttach {
+  type: 'attach';
+  arena: SharedArrayBuffer;
+  limits: Limits;
+  /** Per object, the cutover floor (written at cutover). */
+  floors: SharedArrayBuffer;
+  /** Joining: per object, the version at the snapshot's cut. */
+  versions?: Int32Array;
+}
+
+const TICK_MS = 10;
+const RETRY_MS = 100;
+
+class Receiver {
+  private socket: Socket | null = null;
+  private readonly decoder = new WireDecoder();
+  private hb: Heartbeat | null = null;
+  private myNonce = nonce();
+  private epoch = 0;
+  private primary = '';
+  private welcomed = false;
+  private headerSeen = false;
+  private attached: ReceiverAttach | null = null;
+  private a: Int32Array | null = null;
+  private readonly early: Message[] = [];
+  private readonly expander = new Expander();
+  private frames = 0;
+  private firstSeq = -1;
+  private readonly channels = new Map<number, BroadcastChannel>();
+  /** Segments for threads not listening yet (not spawned, or not attached). */
+  private readonly waiting = new Map<number, Segment[]>();
+  private readonly posted: number[] = [];
+  private over: 'running' | 'ended' | 'deciding' | 'cutover' | 'failed' = 'running';
+  private readonly started = Date.now();
+
+  constructor(private readonly init: ReceiverInit) {
+    this.dial();
+    setInterval(() => this.tick(), TICK_MS);
+  }
+
+  attach(m: ReceiverAttach): void {
+    this.attached = m;
+    this.a = new Int32Array(m.arena);
+    if (m.versions) this.expander.startAt(m.versions);
+    for (const e of this.early.splice(0)) this.message(e);
+  }
+
+  private get repl(): Replication {
+    return this.init.repl;
+  }
+
+  private get peer(): string {
+    return `${this.primary || 'the primary'} at ${this.repl.connect!.host}:${this.repl.connect!.port}`;
+  }
+
+  private dial(): void {
+    const s = connect(this.repl.connect!);
+    s.setNoDelay(true);
+    s.on('connect', () => {
+      this.socket = s;
+      this.hb = new Heartbeat(this.repl.heartbeatMs, this.repl.timeoutMs, Date.now());
+    });
+    s.on('data', (chunk) => this.data(chunk));
+    s.on('error', () => {});
+    s.on('close', () => {
+      if (this.socket !== s) {
+        if (this.over === 'running' && !this.welcomed && Date.now() - this.started < this.repl.connectMs) setTimeout(() => this.dial(), RETRY_MS);
+        else if (!this.welcomed) this.fail(peerLost(this.peer, `no primary answered within ${this.repl.connectMs} ms`));
+        return;
+      }
+      this.primaryLost('the connection closed');
+    });
+  }
+
+  private data(chunk: Buffer): void {
+    let messages: Message[];
+    try {
+      messages = this.decoder.push(chunk);
+    } catch (e) {
+      const err = channelCorrupt(this.peer, (e as Error).message);
+      console.error(`lockstep: ${this.repl.node}: ${err.message}`);
+      this.primaryLost(`a corrupt frame (${(e as Error).message})`);
+      return;
+    }
+    this.hb?.heard(Date.now());
+    for (const m of messages) {
+      if (this.attached || m.type === Msg.Challenge || m.type === Msg.Welcome || m.type === Msg.Refused || m.type === Msg.Heartbeat || !this.headerSeen) this.message(m);
+      else this.early.push(m);
+    }
+    if (this.welcomed && this.attached) this.send(Msg.Ack, { frames: this.frames });
+  }
+
+  private message(m: Message): void {
+    switch (m.type) {
+      case Msg.Challenge:
+        this.send(Msg.Hello, { node: this.repl.node, join: this.repl.join, mac: mac(this.repl.secret, 'hello', m.body.nonce, this.repl.node), nonce: this.myNonce });
+        return;
+      case Msg.Welcome:
+        if (!macOk(this.repl.secret, m.body.mac, 'welcome', this.myNonce, String(m.body.node))) {
+          return this.fail(peerRefused(this.peer, 'it does not hold the cluster secret (it cannot prove it): not following it'));
+        }
+        this.welcomed = true;
+        this.epoch = m.body.epoch as number;
+        this.primary = String(m.body.node);
+        parentPort!.postMessage({ type: 'welcome', epoch: this.epoch, primary: this.primary });
+        return;
+      case Msg.Refused:
+        return this.fail(peerRefused(this.peer, String(m.body.why)));
+      case Msg.Log:
+        if (!this.headerSeen) return this.header(m.body as Uint8Array);
+        return this.frame(m.body as Uint8Array);
+      case Msg.Snapshot:
+        parentPort!.postMessage({ type: 'snapshot', snapshot: m.body });
+        return;
+      case Msg.Released:
+        parentPort!.postMessage({ type: 'released', outputs: m.body.outputs });
+        return;
+      case Msg.End:
+        this.over = 'ended';
+        this.socket?.end();
+        parentPort!.postMessage({ type: 'ended', frames: m.body.frames });
+        return;
+      default:
+    }
+  }
+
+  private header(bytes: Uint8Array): void {
+    this.headerSeen = true;
+    if (this.repl.log) writeFileSync(this.repl.log, Buffer.concat([preamble(), bytes]));
+    const r = scanFrame(bytes, 0, bytes.length);
+    if (r.kind !== 'frame') return this.primaryLost(`a bad log header (${r.kind === 'end' ? 'empty' : r.why})`);
+    parentPort!.postMessage({ type: 'header', payload: r.payload });
+  }
+
+  private frame(bytes: Uint8Array): void {
+    const r = scanFrame(bytes, 0, this.attached!.limits.frameBytesMax);
+    if (r.kind !== 'frame') return this.primaryLost(`a corrupt log frame (${r.kind === 'end' ? 'empty' : r.why})`);
+    const f = decodeFrame(r.payload);
+    if (this.firstSeq < 0) this.firstSeq = this.frames = f.seq;
+    if (f.seq !== this.frames) return this.primaryLost(`log frame ${f.seq} where ${this.frames} was due`);
+    if (this.repl.log) appendFileSync(this.repl.log, bytes);
+    const parts = new Map<number, { firstIndex: number; events: Int32Array[]; data: Uint8Array[] }>();
+    for (const c of f.chunks) {
+      const events = this.expander.expand(c.events);
+      if (!events) return this.primaryLost(`thread ${c.thread}'s chunk ends inside an event`);
+      const p = parts.get(c.thread) ?? { firstIndex: c.firstIndex, events: [], data: [] };
+      p.events.push(events);
+      p.data.push(c.data);
+      parts.set(c.thread, p);
+    }
+    for (const [thread, p] of parts) {
+      const events = concatInt32(p.events);
+      const data = Buffer.concat(p.data);
+      this.post(thread, { firstIndex: p.firstIndex, events, data: new Uint8Array(data), bytes: events.length * 4 + data.length });
+    }
+    this.frames++;
+  }
+
+  private post(thread: number, s: Segment): void {
+    const queue = this.waiting.get(thread);
+    if (queue || !this.listening(thread)) {
+      if (queue) queue.push(s);
+      else this.waiting.set(thread, [s]);
+      return;
+    }
+    this.deliver(thread, s);
+  }
+
+  private listening(thread: number): boolean {
+    return thread === 0 || Atomics.load(this.a!, this.slot(thread) + T_STATE) >= 2;
+  }
+
+  private slot(thread: number): number {
+    return threadTableBase(this.attached!.limits.namesMax) + thread * THREAD_SLOTS;
+  }
+
+  private deliver(thread: number, s: Segment): void {
+    let ch = this.channels.get(thread);
+    if (!ch) {
+      ch = new BroadcastChannel(streamChannelName(this.init.run, thread));
+      this.channels.set(thread, ch);
+    }
+    ch.postMessage(s);
+    this.posted[thread] = ((this.posted[thread] ?? 0) + s.bytes) | 0;
+    const fed = this.slot(thread) + T_FED;
+    Atomics.add(this.a!, fed, 1);
+    Atomics.notify(this.a!, fed);
+    if (thread === 0) parentPort!.postMessage({ type: 'more' });
+  }
+
+  /** Log bytes posted to threads and not yet replayed. */
+  private queued(): number {
+    let n = 0;
+    for (let t = 0; t < this.posted.length; t++) n += ((this.posted[t] ?? 0) - Atomics.load(this.a!, this.slot(t) + T_CONSUMED)) | 0;
+    for (const q of this.waiting.values()) for (const s of q) n += s.bytes;
+    return n;
+  }
+
+  private tick(): void {
+    if (this.a) {
+      for (const [thread, queue] of this.waiting) {
+        if (!this.listening(thread)) continue;
+        for (const s of queue) this.deliver(thread, s);
+        this.waiting.delete(thread);
+        if (this.over === 'cutover') this.markFinal(thread);
+      }
+      if (this.socket && this.over === 'running') {
+        const behind = this.queued() > this.repl.lagBytesMax;
+        if (behind && !this.socket.isPaused()) this.socket.pause();
+        if (!behind && this.socket.isPaused()) this.socket.resume();
+      }
+    }
+    if (!this.hb || !this.socket || this.over !== 'running') return;
+    const now = Date.now();
+    // A paused socket still counts as alive: the primary's heartbeats wait in the kernel's buffer.
+    if (this.socket.isPaused()) this.hb.heard(now);
+    if (this.hb.sendDue(now)) this.send(Msg.Heartbeat, {});
+    const silent = this.hb.silentFor(now);
+    if (silent !== null) this.primaryLost(`no heartbeat for ${silent} ms`);
+  }
+
+  private send(type: Msg, body: unknown): void {
+    if (this.socket && !this.socket.destroyed) this.socket.write(encode(type, body));
+  }
+
+  /** The primary is gone (or its channel is unusable): the arbiter decides whether this node goes live. */
+  private primaryLost(why: string): void {
+    if (this.over !== 'running') return;
+    this.socket?.destroy();
+    if (!this.welcomed || !this.attached) {
+      this.over = 'failed';
+      return this.fail(peerLost(this.peer, `${why} before the log started`));
+    }
+    this.over = 'deciding';
+    const torn = this.decoder.pending;
+    console.error(`lockstep: ${this.repl.node} lost the primary ${this.primary}: ${why}` +
+      (torn > 0 ? ` (${torn} bytes of an incomplete frame dropped)` : ''));
+    const arbiter = { ...this.repl.arbiter, secret: this.repl.secret, timeoutMs: this.repl.timeoutMs * 4 };
+    requestEpoch(arbiter, this.epoch + 1, this.repl.node).then(
+      (d) => {
+        if (!d.won) return this.fail(notLive(this.repl.node, d.epoch, d.owner, `lost the primary (${why})`));
+        this.cutover(d.epoch, why);
+      },
+      (e) => this.fail(e),
+    );
+  }
+
+  /** Every received frame is posted; floors go out, then every stream is marked final. */
+  private cutover(epoch: number, why: string): void {
+    const a = this.a!;
+    this.expander.versionsInto(new Int32Array(this.attached!.floors));
+    Atomics.store(a, C_LIVE, epoch);
+    for (let t = 0; t < this.attached!.limits.threadsMax; t++) if (!this.waiting.has(t)) this.markFinal(t);
+    this.over = 'cutover';
+    parentPort!.postMessage({ type: 'cutover', epoch, frames: this.frames, why });
+  }
+
+  private markFinal(thread: number): void {
+    const fed = this.slot(thread) + T_FED;
+    Atomics.or(this.a!, fed, FED_FINAL);
+    Atomics.notify(this.a!, fed);
+  }
+
+  private fail(e: Error): void {
+    this.over = 'failed';
+    this.socket?.destroy();
+    parentPort!.postMessage({ type: 'fail', error: serializeError(e) });
+  }
+}
+
+function concatInt32(parts: Int32Array[]): Int32Array {
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Int32Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+if (parentPort && workerData?.receiver) {
+  const receiver = new Receiver(workerData.receiver as ReceiverInit);
+  parentPort.on('message', (m: ReceiverAttach) => {
+    if (m.type === 'attach') receiver.attach(m);
+  });
+}

@@ -1,0 +1,293 @@
+// A replicated node's main-thread side: its role (primary, or backup following a primary), its
+// epoch, the channel worker (recorder/sender.ts or replayer/receiver.ts), and the output gate.
+//
+// Output gate. A primary releases an output to the sinks only once the backup has acknowledged
+// the frame holding the output's event (the drain ships in causal order, so that frame's prefix
+// holds its causal past too); running alone, it releases at once. A backup holds every output it
+// replays and forgets those the primary reports released; at cutover it re-emits the rest, with
+// the same ids, and from then on drops only what the old primary had released.
+
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { Output } from '../engine/api.js';
+import { LockstepError, revive } from '../engine/errors.js';
+import type { Replication } from './config.js';
+import type { SenderCommand, SenderInit } from '../recorder/sender.js';
+import type { ReceiverAttach } from '../replayer/receiver.js';
+
+export interface ReplicationStatus {
+  node: string;
+  role: 'primary' | 'backup';
+  epoch: number;
+  /** Primary: running without a backup (the gate is open). */
+  alone: boolean;
+  /** Primary: the attached backup's name, if any. */
+  backup: string | null;
+  /** Primary: frames shipped / acknowledged; the lag is their difference. */
+  shippedFrames: number;
+  ackedFrames: number;
+  lagFrames: number;
+  /** Primary: times the drain held frames back because the backup lagged by more than lagBytesMax. */
+  lagWaits: number;
+  /** Outputs held by the gate right now. */
+  heldOutputs: number;
+  /** Added output latency (time in the gate), milliseconds, over the last outputs released. */
+  gateMs: { count: number; p50: number; p99: number; max: number };
+  /** Backup that took over: how long from the loss of the primary being decided to going live. */
+  cutover: { epoch: number; why: string; at: number } | null;
+}
+
+const LATENCY_SAMPLES_MAX = 10_000;
+
+interface Held {
+  o: Output;
+  at: number;
+}
+
+export class Replica {
+  role: 'primary' | 'backup';
+  epoch: number;
+  alone = false;
+  backupNode: string | null = null;
+  cutoverInfo: { epoch: number; why: string; at: number } | null = null;
+  private held: Held[] = [];
+  /** Primary: per thread, outputs the backup holds (released below this). Backup: released by the old primary. */
+  private safe: number[] = [];
+  private readonly released: number[] = [];
+  private readonly latencies: number[] = [];
+  private latencyNext = 0;
+  private worker: Worker | null = null;
+  private endWaiter: (() => void) | null = null;
+  private drainedWaiters: (() => void)[] = [];
+  /** Set by the session: where released outputs go, and how the run fails. */
+  emit: (o: Output) => void = () => {};
+  fail: (e: Error) => void = () => {};
+  /** Backup: cutover decided (the receiver won the next epoch). */
+  onCutover: (epoch: number, why: string) => void = () => {};
+  /** Primary: a backup asks to join; the session takes a snapshot at the next quiescent point. */
+  onJoin: () => void = () => {};
+  /** Backup: the primary finished its run normally. */
+  onEnded: () => void = () => {};
+  /** Backup: the receiver has log for the main thread. */
+  onMore: () => void = () => {};
+
+  constructor(readonly repl: Replication, epoch: number) {
+    this.role = repl.role;
+    this.epoch = epoch;
+  }
+
+  // ---- primary ----
+
+  /** Starts the log channel's sender (a primary, or a backup that has just taken over). */
+  startSender(init: Omit<SenderInit, 'repl' | 'epoch'>): Promise<number> {
+    this.role = 'primary';
+    this.alone = init.alone;
+    const worker = new Worker(new URL('../recorder/sender.js', import.meta.url), {
+      workerData: { sender: { ...init, repl: this.repl, epoch: this.epoch } satisfies SenderInit },
+      transferList: [init.frames],
+    });
+    this.worker = worker;
+    worker.unref();
+    return new Promise((listening, failed) => {
+      worker.on('message', (m: { type: string; [k: string]: unknown }) => {
+        switch (m.type) {
+          case 'listening': return listening(m.port as number);
+          case 'acked': return this.acked(m.outputs as number[]);
+          case 'backup':
+            this.backupNode = m.node as string;
+            this.alone = false;
+            return;
+          case 'alone':
+            this.alone = true;
+            this.backupNode = null;
+            this.epoch = m.epoch as number;
+            console.error(`lockstep: ${this.repl.node} runs alone (epoch ${this.epoch}): ${String(m.why)}`);
+            return this.releaseAll();
+          case 'join': return this.onJoin();
+          case 'ended': return this.endWaiter?.();
+          case 'fail': {
+            const e = revive(m.error);
+            failed(e);
+            return this.fail(e);
+          }
+          default:
+        }
+      });
+      worker.on('error', (e) => this.fail(e));
+    });
+  }
+
+  send(c: SenderCommand): void {
+    this.worker?.postMessage(c);
+  }
+
+  /** finish(): waits until the backup holds the whole log (or the node runs alone), then stops the channel. */
+  async end(frames: number): Promise<void> {
+    if (this.role !== 'primary' || !this.worker) return;
+    const ended = new Promise<void>((r) => (this.endWaiter = r));
+    this.send({ type: 'end', frames });
+    await ended;
+    await this.drained();
+  }
+
+  /** Resolves when the gate holds no output. */
+  drained(): Promise<void> {
+    if (this.held.length === 0) return Promise.resolve();
+    return new Promise((r) => this.drainedWaiters.push(r));
+  }
+
+  private acked(outputs: number[]): void {
+    this.safe = outputs;
+    this.releaseSafe();
+  }
+
+  private releaseAll(): void {
+    this.releaseSafe();
+  }
+
+  /** The gate: is `o` free to leave? */
+  private free(o: Output): boolean {
+    if (this.role === 'backup') return false;
+    return this.alone || o.seq < (this.safe[o.thread] ?? 0);
+  }
+
+  private releaseSafe(): void {
+    if (this.held.length === 0) return;
+    const now = performance.now();
+    const keep: Held[] = [];
+    const blocked = new Set<number>();
+    for (const h of this.held) {
+      // Per thread, outputs leave in order: one held back holds back the thread's later ones.
+      if (blocked.has(h.o.thread) || !this.free(h.o)) {
+        blocked.add(h.o.thread);
+        keep.push(h);
+        continue;
+      }
+      this.sample(now - h.at);
+      this.out(h.o);
+    }
+    this.held = keep;
+    if (this.role === 'primary' && this.backupNode) this.send({ type: 'released', outputs: this.released.slice() });
+    if (keep.length === 0) for (const w of this.drainedWaiters.splice(0)) w();
+  }
+
+  private out(o: Output): void {
+    this.released[o.thread] = Math.max(this.released[o.thread] ?? 0, o.seq + 1);
+    this.emit(o);
+  }
+
+  private sample(ms: number): void {
+    this.latencies[this.latencyNext] = ms;
+    this.latencyNext = (this.latencyNext + 1) % LATENCY_SAMPLES_MAX;
+  }
+
+  // ---- both ----
+
+  /** An output reached the main thread: it leaves now, waits in the gate, or is dropped. */
+  admit(o: Output): void {
+    if (this.role === 'backup') {
+      if (o.seq >= (this.safe[o.thread] ?? 0)) this.held.push({ o, at: performance.now() });
+      return;
+    }
+    // A new primary drops what the old one had released (this.safe held its marks then).
+    if (this.cutoverInfo && o.seq < (this.oldReleased[o.thread] ?? 0)) return;
+    if (this.held.length === 0 && this.free(o)) {
+      this.sample(0);
+      this.out(o);
+      return;
+    }
+    this.held.push({ o, at: performance.now() });
+    this.releaseSafe();
+  }
+
+  private oldReleased: number[] = [];
+
+  // ---- backup ----
+
+  /** Starts the receiver; resolves with the log header's payload (and a joining backup's snapshot). */
+  startReceiver(run: string): Promise<{ header: Uint8Array; snapshot: unknown }> {
+    const worker = new Worker(new URL('../replayer/receiver.js', import.meta.url), { workerData: { receiver: { repl: this.repl, run } } });
+    this.worker = worker;
+    worker.unref();
+    return new Promise((resolve, reject) => {
+      let header: Uint8Array | null = null;
+      const ready = (snapshot: unknown): void => resolve({ header: header!, snapshot });
+      worker.on('message', (m: { type: string; [k: string]: unknown }) => {
+        switch (m.type) {
+          case 'welcome':
+            this.epoch = m.epoch as number;
+            return;
+          case 'header':
+            header = m.payload as Uint8Array;
+            if (!this.repl.join) ready(null);
+            return;
+          case 'snapshot': return ready(m.snapshot);
+          case 'more': return this.onMore();
+          case 'released':
+            this.safe = m.outputs as number[];
+            this.held = this.held.filter((h) => h.o.seq >= (this.safe[h.o.thread] ?? 0));
+            return;
+          case 'ended': return this.onEnded();
+          case 'cutover': return this.cutover(m.epoch as number, String(m.why));
+          case 'fail': {
+            const e = revive(m.error);
+            reject(e);
+            return this.fail(e);
+          }
+          default:
+        }
+      });
+      worker.on('error', (e) => {
+        reject(e);
+        this.fail(e);
+      });
+      worker.on('exit', (code) => reject(new LockstepError('ERR_PEER_LOST', `the log receiver exited (code ${code})`)));
+    });
+  }
+
+  attach(m: Omit<ReceiverAttach, 'type'>): void {
+    this.worker!.postMessage({ type: 'attach', ...m } satisfies ReceiverAttach);
+  }
+
+  /** Cutover (idempotent): this node is the primary of `epoch`; held outputs the old primary may not have released go out. */
+  cutover(epoch: number, why: string): void {
+    if (this.cutoverInfo) return;
+    this.cutoverInfo = { epoch, why, at: Date.now() };
+    this.epoch = epoch;
+    this.oldReleased = this.safe;
+    this.safe = [];
+    this.role = 'primary';
+    this.alone = true;
+    const receiver = this.worker;
+    this.worker = null;
+    this.onCutover(epoch, why);
+    receiver?.terminate().catch(() => {});
+    const again = this.held;
+    this.held = [];
+    for (const h of again) this.admit(h.o);
+  }
+
+  status(shipped: number, acked: number, lagWaits: number): ReplicationStatus {
+    const sorted = this.latencies.slice().sort((x, y) => x - y);
+    const at = (q: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
+    return {
+      node: this.repl.node,
+      role: this.role,
+      epoch: this.epoch,
+      alone: this.alone,
+      backup: this.backupNode,
+      shippedFrames: shipped,
+      ackedFrames: acked,
+      lagFrames: Math.max(0, shipped - acked),
+      lagWaits,
+      heldOutputs: this.held.length,
+      gateMs: { count: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted.length ? sorted[sorted.length - 1]! : 0 },
+      cutover: this.cutoverInfo,
+    };
+  }
+
+  stop(): void {
+    this.worker?.terminate().catch(() => {});
+    this.worker = null;
+  }
+}
