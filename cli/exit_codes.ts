@@ -43,6 +43,14 @@ export function exitCodeFor(code: string): ExitCodeValue {
     case 'ERR_LOG_UNREADABLE':
     case 'ERR_LOG_INCONSISTENT':
       return ExitCode.BadLog;
+    // A replicated node that stops is a failed run, never a usage error: the same command can
+    // succeed once the peer or the arbiter is back (and ERR_NOT_LIVE is fail-stop working).
+    case 'ERR_NOT_LIVE':
+    case 'ERR_PEER_REFUSED':
+    case 'ERR_PEER_LOST':
+    case 'ERR_CHANNEL_CORRUPT':
+    case 'ERR_ARBITER_UNREACHABLE':
+      return ExitCode.ProgramFailed;
     default:
       return ExitCode.ProgramFailed;
   }

@@ -6,10 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { arbiterCommand } from './arbiter.js';
+import { backupCommand } from './backup.js';
 import { diffCommand } from './diff.js';
 import { oneLine, toCliError } from './errors.js';
 import { ExitCode } from './exit_codes.js';
 import { inspectCommand } from './inspect.js';
+import { primaryCommand } from './primary.js';
 import { recordCommand } from './record.js';
 import { replayCommand } from './replay.js';
 import { timelineCommand } from './timeline.js';
@@ -21,7 +23,8 @@ Exit codes:
   1  replay diverged, digests differ, or (diff) the recordings differ
   2  usage error: unknown flag, missing argument, no such program
   3  the log is missing, unreadable, not a lockstep log, corrupt, truncated or of another version
-  4  the program itself failed (threw, exited non-zero, was killed, or never finished its session)
+  4  the program itself failed (threw, exited non-zero, was killed, or never finished its session),
+     or a replicated node stopped (not live, peer refused or lost, channel corrupt, arbiter unreachable)
   70 a bug in lockstep itself`;
 
 function version(): string {
@@ -38,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     .addHelpText('after', EXIT_CODES_HELP);
   let verbose = false;
   let current = 'lockstep';
-  for (const command of [recordCommand(), replayCommand(), verifyCommand(), inspectCommand(), diffCommand(), timelineCommand(), arbiterCommand()]) {
+  for (const command of [recordCommand(), replayCommand(), verifyCommand(), inspectCommand(), diffCommand(), timelineCommand(), arbiterCommand(), primaryCommand(), backupCommand()]) {
     command
       .copyInheritedSettings(program)
       // Commander's own messages ("error: unknown option '--x'") become one line naming the command.

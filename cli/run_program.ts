@@ -1,7 +1,9 @@
-// Runs the user's program as a child process in record or replay mode, the way `rr record` runs
-// a binary: the program is unchanged, lockstep's start() reads its mode and log from the
-// environment, and its finish() writes the run's result. This file is the driver that owns
-// the child: environment, node flags, output forwarding, signals, and learning why it ended.
+// Runs the user's program as a child process in record or replay mode, or as a replicated
+// primary or backup, the way `rr record` runs a binary: the program is unchanged, lockstep's
+// start() reads its mode and log from the environment (a replicated node's role and peers from
+// $LOCKSTEP_REPLICATION), and its finish() writes the run's result. This file is the driver
+// that owns the child: environment, node flags, output forwarding, signals, and learning why it
+// ended.
 //
 // Why the run ended comes from the first source that knows, most reliable first:
 //   1. $LOCKSTEP_RESULT_FILE, written by the engine (finish(), start(), its uncaught monitor);
@@ -36,7 +38,8 @@ export interface RunResultFile {
 }
 
 export interface ProgramRun {
-  mode: 'record' | 'replay';
+  /** primary and backup take their role from $LOCKSTEP_REPLICATION in `env`, not $LOCKSTEP_MODE. */
+  mode: 'record' | 'replay' | 'primary' | 'backup';
   /** The entry file (.js, .mjs, .cjs, or TypeScript, which runs through tsx). */
   program: string;
   args: string[];
@@ -53,6 +56,8 @@ export interface ProgramRun {
   inspect?: string;
   /** Let lockstep errors print their stack in the child, as Node normally does. */
   verbose: boolean;
+  /** More variables for the child, set after the CLI's own ($LOCKSTEP_REPLICATION, say). */
+  env?: Record<string, string>;
   status?: StatusLine;
 }
 
@@ -81,7 +86,7 @@ const STDERR_TAIL_BYTES = 64 << 10;
 const STEERING = [
   'LOCKSTEP_MODE', 'LOCKSTEP_LOG', 'LOCKSTEP_SEED', 'LOCKSTEP_PROGRAM', 'LOCKSTEP_ALLOW_PROGRAM_CHANGE',
   'LOCKSTEP_UNTIL', 'LOCKSTEP_PATCH', 'LOCKSTEP_RESULT_FILE', 'LOCKSTEP_CLI_FAILURE_FILE', 'LOCKSTEP_CLI_QUIET',
-  'LOCKSTEP_PROGRESS_FILE',
+  'LOCKSTEP_PROGRESS_FILE', 'LOCKSTEP_REPLICATION',
 ];
 
 /** Resolves and checks the program's entry file; a missing one is a usage error. */
@@ -103,7 +108,7 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
   try {
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const name of STEERING) delete env[name];
-    env.LOCKSTEP_MODE = run.mode;
+    if (run.mode === 'record' || run.mode === 'replay') env.LOCKSTEP_MODE = run.mode;
     env.LOCKSTEP_LOG = resolve(run.log);
     env.LOCKSTEP_RESULT_FILE = resultFile;
     env.LOCKSTEP_CLI_FAILURE_FILE = failureFile;
@@ -116,6 +121,7 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
       env.LOCKSTEP_PROGRESS_FILE = join(dir, 'progress.json');
       run.status.progressFile = env.LOCKSTEP_PROGRESS_FILE;
     }
+    Object.assign(env, run.env);
 
     const nodeArgs: string[] = [];
     if (run.inspect) nodeArgs.push(run.inspect);
@@ -139,8 +145,14 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
 
     // Ctrl-C reaches the child through the terminal's process group: the CLI waits for it to
     // stop and then reports, rather than dying first and leaving the child's output unexplained.
-    // A SIGTERM aimed at the CLI alone is passed on.
-    const onInt = (): void => {};
+    // A SIGTERM aimed at the CLI alone is passed on. A replicated node usually runs under a
+    // supervisor, not at a terminal, so its SIGINT is passed on too, unless stdin is a terminal:
+    // there Ctrl-C has already reached the child, and a second SIGINT would cut short a program
+    // that shuts down gracefully on the first.
+    const forwardInt = (run.mode === 'primary' || run.mode === 'backup') && !process.stdin.isTTY;
+    const onInt = (): void => {
+      if (forwardInt) child.kill('SIGINT');
+    };
     const onTerm = (): void => {
       child.kill('SIGTERM');
     };
