@@ -71,6 +71,7 @@ class Drain {
   private readonly unacked: number[] = [];
   private unackedBytes = 0;
   private ackedSeen = 0;
+  private outputsPending = false;
 
   constructor(private readonly init: DrainInit, private readonly writer: LogWriter) {
     this.arena = new Arena(init.arena, init.limits);
@@ -88,6 +89,8 @@ class Drain {
       const moved = this.pass();
       // Cut off: threads may still be running while the process exits; take what is there, briefly.
       if (finishing === FINISH_CUT_OFF && (!moved || ++cutPasses >= CUT_OFF_PASSES_MAX)) break;
+      // Primary: an output waits in the gate until its frame is acknowledged: ship it now.
+      if (moved && this.outputsPending) this.flush();
       if (moved) continue;
       if (finishing === FINISH_SEALED) break;
       if (Atomics.load(a, C_CUT) === CUT_REQUESTED) this.cut();
@@ -165,7 +168,10 @@ class Drain {
       for (let w = 0, n = payloadWords(arg); w < n; w++) view.setInt32(bytesAt + w * 4, r.word(p + w), true);
       this.bytesUsed = bytesAt + arg;
       p = (p + payloadWords(arg)) | 0;
-      if (kind === Kind.Output) this.outputs[thread]!++;
+      if (kind === Kind.Output) {
+        this.outputs[thread]!++;
+        this.outputsPending = this.init.ship !== undefined;
+      }
       if (kind === Kind.End) this.digest = Buffer.from(this.bytes.subarray(bytesAt, bytesAt + arg)).toString('hex');
     }
     if (this.pendingEvents === 0) this.pendingSince = performance.now();
@@ -214,6 +220,7 @@ class Drain {
     const payload = this.writer.writeFrame(this.pending, trailer);
     if (this.init.ship) this.ship(payload);
     this.pending = [];
+    this.outputsPending = false;
     this.pendingEvents = 0;
     this.wordsUsed = 0;
     this.bytesUsed = 0;

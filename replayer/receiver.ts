@@ -24,7 +24,7 @@ import { decodeFrame } from '../engine/log/codec.js';
 import { scanFrame } from '../engine/log/frame.js';
 import { preamble } from '../engine/log/format.js';
 import type { Limits } from '../engine/limits.js';
-import { C_LIVE, T_CONSUMED, T_FED, T_STATE, threadTableBase, THREAD_SLOTS } from '../engine/symbols.js';
+import { C_ABORT, C_LIVE, T_CONSUMED, T_FED, T_STATE, threadTableBase, THREAD_SLOTS } from '../engine/symbols.js';
 import { channelCorrupt, notLive, peerLost, peerRefused, serializeError } from '../engine/errors.js';
 import type { Replication } from '../replication/config.js';
 import { Heartbeat } from '../replication/heartbeat.js';
@@ -75,10 +75,14 @@ class Receiver {
 
   constructor(private readonly init: ReceiverInit) {
     this.dial();
-    setInterval(() => this.tick(), TICK_MS);
+    setInterval(() => this.guard(() => this.tick()), TICK_MS);
   }
 
   attach(m: ReceiverAttach): void {
+    this.guard(() => this.attachNow(m));
+  }
+
+  private attachNow(m: ReceiverAttach): void {
     this.attached = m;
     this.a = new Int32Array(m.arena);
     if (m.versions) this.expander.startAt(m.versions);
@@ -100,7 +104,7 @@ class Receiver {
       this.socket = s;
       this.hb = new Heartbeat(this.repl.heartbeatMs, this.repl.timeoutMs, Date.now());
     });
-    s.on('data', (chunk) => this.data(chunk));
+    s.on('data', (chunk) => this.guard(() => this.data(chunk)));
     s.on('error', () => {});
     s.on('close', () => {
       if (this.socket !== s) {
@@ -110,6 +114,15 @@ class Receiver {
       }
       this.primaryLost('the connection closed');
     });
+  }
+
+  /** An unexpected error in this worker fails the node (fail-stop) and wakes every waiting thread. */
+  guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.fail(e as Error);
+    }
   }
 
   private data(chunk: Buffer): void {
@@ -304,6 +317,11 @@ class Receiver {
   private fail(e: Error): void {
     this.over = 'failed';
     this.socket?.destroy();
+    // The main thread may be parked on its stream: the abort word reaches it where a message cannot.
+    if (this.a) {
+      Atomics.store(this.a, C_ABORT, 1);
+      for (let t = 0; t < this.attached!.limits.threadsMax; t++) Atomics.notify(this.a, this.slot(t) + T_FED);
+    }
     parentPort!.postMessage({ type: 'fail', error: serializeError(e) });
   }
 }

@@ -52,6 +52,7 @@ export class StreamReader {
   private readonly channel: BroadcastChannel | null = null;
   private readonly slot: number = -1;
   private consumed = 0;
+  private readonly arrived: Segment[] = [];
 
   constructor(init: StreamInit) {
     this.cutOff = init.cutOff;
@@ -60,6 +61,10 @@ export class StreamReader {
     this.view = new DataView(init.buffer, init.eventWords * 4, init.dataBytes);
     if (init.live) {
       this.channel = new BroadcastChannel(init.live.channel);
+      // While the thread's event loop runs (an async task, an idle pool worker) the channel
+      // dispatches messages itself and would drop them with no listener: keep them, in order.
+      // They are older than anything still in the channel's queue, so they are taken first.
+      this.channel.onmessage = (m) => this.arrived.push((m as unknown as { data: Segment }).data);
       this.channel.unref();
       this.slot = init.live.slot;
     }
@@ -93,7 +98,7 @@ export class StreamReader {
   refill(a: Int32Array, wait: boolean): 'more' | 'final' | 'none' {
     for (;;) {
       const fed = Atomics.load(a, this.slot);
-      const m = receiveMessageOnPort(this.port);
+      const m = this.arrived.length > 0 ? { message: this.arrived.shift() } : receiveMessageOnPort(this.port);
       if (m) {
         this.install(a, m.message as Segment);
         return 'more';

@@ -207,8 +207,8 @@ export class Replica {
   /** Starts the receiver; resolves with the log header's payload (and a joining backup's snapshot). */
   startReceiver(run: string): Promise<{ header: Uint8Array; snapshot: unknown }> {
     const worker = new Worker(new URL('../replayer/receiver.js', import.meta.url), { workerData: { receiver: { repl: this.repl, run } } });
+    // Kept referenced: a following backup's main thread may have nothing else keeping it alive.
     this.worker = worker;
-    worker.unref();
     return new Promise((resolve, reject) => {
       let header: Uint8Array | null = null;
       const ready = (snapshot: unknown): void => resolve({ header: header!, snapshot });

@@ -40,7 +40,8 @@ export function scanFrame(bytes: Uint8Array, offset: number, frameBytesMax: numb
   if (left - FRAME_HEADER_BYTES < length) {
     return { kind: 'truncated', why: `a frame of ${length} bytes has only ${left - FRAME_HEADER_BYTES}` };
   }
-  const payload = bytes.slice(offset + FRAME_HEADER_BYTES, offset + FRAME_HEADER_BYTES + length);
+  // Uint8Array's slice copies; a Buffer's own slice would alias (and keep the odd offset).
+  const payload = Uint8Array.prototype.slice.call(bytes, offset + FRAME_HEADER_BYTES, offset + FRAME_HEADER_BYTES + length);
   if (crc32(payload) !== crc) return { kind: 'corrupt', why: 'frame checksum mismatch' };
   return { kind: 'frame', payload, next: offset + FRAME_HEADER_BYTES + length };
 }
