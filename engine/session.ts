@@ -16,7 +16,7 @@ import { FORMAT_VERSION } from './log/format.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { patchGlobals } from './patch.js';
 import {
-  C_ABORT, C_ACKED_FRAMES, C_ALONE, C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_LIVE, C_SHIPPED_FRAMES, FINISH_CUT_OFF, FINISH_SEALED,
+  C_ABORT, C_ACKED_FRAMES, C_ALONE, C_DOORBELL, C_VERSION_WAITERS, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_LIVE, C_SHIPPED_FRAMES, FINISH_CUT_OFF, FINISH_SEALED,
   T_OUTPUTS, T_OUTPUT_DIGEST, T_PROGRESS, T_RING, T_RING_WORDS,
 } from './symbols.js';
 import { Mode, Thread, modeNames, type ModeName } from './thread.js';
@@ -304,6 +304,7 @@ export class Session extends LockstepThread {
     if (t.mode === Mode.Replay) await this.turn(Kind.Input, channel.id);
     if (t.mode === Mode.Replay) {
       value = deserialize(t.expectPayload(Kind.Input, channel.id)) as T;
+      await this.versionTurn(channel.versionSlot, Kind.Send, channel.id);
     } else {
       if (this.joinWanted) await this.transferState();
       value = await read();
@@ -316,6 +317,28 @@ export class Session extends LockstepThread {
     }
     channel.send(value);
     return value;
+  }
+
+  /**
+   * Replay, main thread: waits without blocking the event loop until the object's version is the
+   * one its next recorded operation needs. A main thread that blocked in Atomics.wait instead
+   * would starve its own event loop, which dispatches the pool task whose operation comes first.
+   */
+  private async versionTurn(slot: number, kind: Kind, object: number): Promise<void> {
+    const next = this.thread.peek();
+    if (!next || next.kind !== kind || next.object !== object) return;
+    const a = this.arena.a;
+    for (;;) {
+      const current = Atomics.load(a, slot);
+      if (current === next.arg || this.failure) return;
+      const w = waitAsync(a, slot, current, 50);
+      Atomics.add(a, C_VERSION_WAITERS, 1);
+      try {
+        if (w.async) await w.value;
+      } finally {
+        Atomics.sub(a, C_VERSION_WAITERS, 1);
+      }
+    }
   }
 
   /**
@@ -747,6 +770,11 @@ async function startSession(options: StartOptions): Promise<Session> {
   const liveRun: LiveRun | null = repl ? { repl, replica: replica!, header: header!, floors, cutVersions, snapshot } : null;
   return new Session(arena, thread, seed, logPath, drain, log, restore, patch, until, runId, liveRun);
 }
+
+/** Atomics.waitAsync (Node ≥ 16); the ES2022 typings lack it. */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(a: Int32Array, index: number, value: number, timeoutMs: number): { async: boolean; value: Promise<string> | string };
+}).waitAsync;
 
 /** A replicated run's parts the session keeps. */
 interface LiveRun {

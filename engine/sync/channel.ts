@@ -10,7 +10,7 @@ import { serialize, deserialize } from 'node:v8';
 import { Kind } from '../event.js';
 import { limitExceeded, usage } from '../errors.js';
 import type { Thread } from '../thread.js';
-import { GUARDED_SLOTS, ordered, orderedTry } from './guarded.js';
+import { GUARDED_SLOTS, G_VERSION, ordered, orderedTry } from './guarded.js';
 
 const HEAD = GUARDED_SLOTS;
 const TAIL = GUARDED_SLOTS + 1;
@@ -38,6 +38,11 @@ export class Channel<T = unknown> {
   static init(a: Int32Array, s: number, capacity: number, bytesMax: number): void {
     a[s + CAPACITY] = capacity;
     a[s + SLOT_WORDS] = Math.ceil(bytesMax / 4);
+  }
+
+  /** The slot of the channel's version word (the main thread waits on it asynchronously in replay). */
+  get versionSlot(): number {
+    return this.s + G_VERSION;
   }
 
   get capacity(): number {

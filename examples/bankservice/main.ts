@@ -49,6 +49,9 @@ session.onOutput((o) => {
 
 function answer(res: ServerResponse, status: number, outputId: string | null, body: unknown): void {
   if (res.writableEnded) return;
+  // No Date header: lockstep patches Date on the main thread, and node:http reading the clock
+  // for every response would put live-only clock reads into the log.
+  res.sendDate = false;
   res.writeHead(status, { 'content-type': 'application/json', ...(outputId ? { 'x-lockstep-output-id': outputId } : {}) });
   res.end(JSON.stringify(body));
 }

@@ -1,0 +1,113 @@
+// Test driver for live replication: an in-process arbiter and bank-service nodes (examples/
+// bankservice) as child processes on loopback, each role configured through $LOCKSTEP_REPLICATION
+// the way `lockstep primary` / `lockstep backup` set it. Free ports are taken from the OS.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Arbiter } from '../replication/arbiter.js';
+import type { ReplicationOptions } from '../replication/config.js';
+
+const SERVICE = new URL('../examples/bankservice/main.js', import.meta.url).pathname;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface NodeProc {
+  name: string;
+  child: ChildProcess;
+  /** The node's client URL (it listens there once live). */
+  url: string;
+  /** Its log channel port. */
+  channel: number;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  summaryFile: string;
+  /** The JSON line the service prints when its run ends. */
+  result: () => { mode: string; digest: string; total: number; applied: number } | null;
+  summary: () => { total: number; applied: { key: string; ok: boolean; from: number; to: number; output: string }[] };
+}
+
+export class Cluster {
+  readonly nodes: NodeProc[] = [];
+
+  private constructor(readonly dir: string, readonly arbiter: Arbiter, readonly secret: string) {}
+
+  static async start(secret = 'test-secret'): Promise<Cluster> {
+    const dir = mkdtempSync(join(tmpdir(), 'lockstep-cluster-'));
+    const arbiter = await Arbiter.start({ stateFile: join(dir, 'arbiter.json'), secret, log: () => {} });
+    return new Cluster(dir, arbiter, secret);
+  }
+
+  async node(name: string, role: 'primary' | 'backup', o: { connect?: NodeProc; join?: boolean; secret?: string; env?: Record<string, string>; repl?: Partial<ReplicationOptions> } = {}): Promise<NodeProc> {
+    const bankPort = await freePort();
+    const channel = await freePort();
+    const repl: ReplicationOptions = {
+      role, node: name, secret: o.secret ?? this.secret,
+      arbiter: this.arbiter.address,
+      listen: { host: '127.0.0.1', port: channel },
+      ...(o.connect ? { connect: { host: '127.0.0.1', port: o.connect.channel } } : {}),
+      join: o.join ?? false,
+      log: join(this.dir, `${name}.log`),
+      waitBackupMs: 3000,
+      ...o.repl,
+    };
+    const summaryFile = join(this.dir, `${name}.summary.json`);
+    const child = spawn(process.execPath, [SERVICE], {
+      cwd: this.dir,
+      env: {
+        ...process.env, LOCKSTEP_MODE: '', LOCKSTEP_REPLICATION: JSON.stringify(repl), LOCKSTEP_LOG: join(this.dir, `${name}.log`),
+        BANK_PORT: String(bankPort), BANK_SUMMARY: summaryFile, BANK_ACCOUNTS: '16', BANK_WORKERS: '2', ...o.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+    const node: NodeProc = {
+      name, child, url: `http://127.0.0.1:${bankPort}`, channel, stdout: () => out, stderr: () => err, exited, summaryFile,
+      result: () => {
+        const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+        return line ? JSON.parse(line) : null;
+      },
+      summary: () => JSON.parse(readFileSync(summaryFile, 'utf8')),
+    };
+    this.nodes.push(node);
+    return node;
+  }
+
+  /** Resolves once `node`'s stderr matches `re` (or rejects after `ms`, with its stderr). */
+  async waitFor(node: NodeProc, re: RegExp, ms = 20_000): Promise<void> {
+    const until = Date.now() + ms;
+    while (!re.test(node.stderr())) {
+      if (Date.now() > until) throw new Error(`${node.name} never printed ${re}; stderr:\n${node.stderr()}`);
+      if (node.child.exitCode !== null) throw new Error(`${node.name} exited (${node.child.exitCode}) before printing ${re}; stderr:\n${node.stderr()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const n of this.nodes) if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGKILL');
+    await Promise.all(this.nodes.map((n) => n.exited));
+    await this.arbiter.close();
+  }
+}
+
+/** GET /status of a live node. */
+export async function status(node: NodeProc): Promise<Record<string, unknown>> {
+  const r = await fetch(`${node.url}/status`);
+  return (await r.json()) as Record<string, unknown>;
+}
