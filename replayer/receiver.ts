@@ -137,7 +137,8 @@ class Receiver {
     }
     this.hb?.heard(Date.now());
     for (const m of messages) {
-      if (this.attached || m.type === Msg.Challenge || m.type === Msg.Welcome || m.type === Msg.Refused || m.type === Msg.Heartbeat || !this.headerSeen) this.message(m);
+      // Log frames wait until the main thread has built the arena from the header (and snapshot).
+      if (this.attached || m.type !== Msg.Log || !this.headerSeen) this.message(m);
       else this.early.push(m);
     }
     if (this.welcomed && this.attached) this.send(Msg.Ack, { frames: this.frames });

@@ -116,10 +116,10 @@ await Promise.all(running);
 
 const ledger = Ledger.attach(session);
 const total = ledger.total();
-session.output('reply', { requestId: quit.requestId, responseId: null, answer: { ok: true, balance: total } satisfies Answer } satisfies Reply);
 if (process.env.BANK_SUMMARY) {
   writeFileSync(process.env.BANK_SUMMARY, JSON.stringify({ total, balances: [...ledger.balances], applied: ledger.entries() }));
 }
+session.output('reply', { requestId: quit.requestId, responseId: null, answer: { ok: true, balance: total } satisfies Answer } satisfies Reply);
 const result = await session.finish();
 console.log(JSON.stringify({ mode: result.mode, digest: result.digest, total, applied: ledger.entries().length, events: result.events, replication: session.replication() }));
 const srv = server as Server | null;
