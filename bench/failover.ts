@@ -1,0 +1,39 @@
+// Replication figures on loopback (not a test): the output gate's added latency (p50/p99, from
+// the primary's /status) under a steady client load, and the cutover time: from kill -9 of the
+// primary to the first answer from the new primary. Run: npm run build && node dist/bench/failover.js
+// (FAILOVER_TRIALS, default 5). Uses the bank service and the test cluster driver.
+
+import { Client } from '../client/index.js';
+import { Cluster, status } from '../test/cluster.js';
+
+const trials = Number(process.env.FAILOVER_TRIALS ?? 5);
+const cutovers: number[] = [];
+const gates: { p50: number; p99: number }[] = [];
+for (let trial = 0; trial < trials; trial++) {
+  const cluster = await Cluster.start();
+  try {
+    const a = await cluster.node('a', 'primary');
+    await cluster.waitFor(a, /log channel on/);
+    const b = await cluster.node('b', 'backup', { connect: a });
+    await cluster.waitFor(a, /listening on/);
+    const client = new Client({ nodes: [a.url, b.url], attemptTimeoutMs: 200, retryDelayMs: 5, deadlineMs: 20_000 });
+    for (let i = 0; i < 200; i++) await client.request('/transfer', { from: i % 16, to: (i + 1) % 16, amount: 1 });
+    const gate = (await status(a)).gateMs as { p50: number; p99: number };
+    gates.push(gate);
+    const killed = performance.now();
+    a.child.kill('SIGKILL');
+    await client.request('/transfer', { from: 1, to: 2, amount: 1 });
+    cutovers.push(performance.now() - killed);
+    client.close();
+  } finally {
+    await cluster.close();
+  }
+}
+const median = (xs: number[]): number => xs.slice().sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+console.log(JSON.stringify({
+  trials,
+  gateP50Ms: median(gates.map((g) => g.p50)),
+  gateP99Ms: median(gates.map((g) => g.p99)),
+  cutoverMs: { median: median(cutovers), min: Math.min(...cutovers), max: Math.max(...cutovers) },
+  defaults: { heartbeatMs: 50, timeoutMs: 300 },
+}));
