@@ -9,7 +9,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { Output } from '../engine/api.js';
+import { live, type Output } from '../engine/api.js';
 import { LockstepError, revive } from '../engine/errors.js';
 import type { Replication } from './config.js';
 import type { SenderCommand, SenderInit } from '../recorder/sender.js';
@@ -252,7 +252,7 @@ export class Replica {
   /** Cutover (idempotent): this node is the primary of `epoch`; held outputs the old primary may not have released go out. */
   cutover(epoch: number, why: string): void {
     if (this.cutoverInfo) return;
-    this.cutoverInfo = { epoch, why, at: Date.now() };
+    this.cutoverInfo = { epoch, why, at: live.dateNow() };
     this.epoch = epoch;
     this.oldReleased = this.safe;
     this.safe = [];

@@ -61,6 +61,9 @@ export class Cluster {
       join: o.join ?? false,
       log: join(this.dir, `${name}.log`),
       waitBackupMs: 3000,
+      // Lenient failure detection: a loaded 2-core CI box must not mistake slowness for death.
+      heartbeatMs: 100,
+      timeoutMs: 1500,
       ...o.repl,
     };
     const summaryFile = join(this.dir, `${name}.summary.json`);
