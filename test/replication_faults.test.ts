@@ -1,0 +1,421 @@
+// Fault injection on the live path (DESIGN.md, "Live replication"): a bank-service primary and
+// backup as child processes (cluster.ts), with a TCP proxy (proxy.ts) on the log channel where a
+// test needs to partition it or tear a frame. Each test ends in a documented state: exactly one
+// node live (it answers /status as the primary and serves requests), every other node stopped
+// with the error that says why. Seeded choices print their seed; LOCKSTEP_FAULT_SEED reruns one.
+
+import { strict as assert } from 'node:assert';
+import { join } from 'node:path';
+import { Client } from '../client/index.js';
+import { Arbiter, readEpoch } from '../replication/arbiter.js';
+import type { ReplicationStatus } from '../replication/replica.js';
+import { Cluster, type NodeProc } from './cluster.js';
+import { prng } from './prng.js';
+import { Proxy } from './proxy.js';
+
+const POLL_MS = 25;
+/** How long one /status poll may take before the node counts as not answering. */
+const STATUS_TIMEOUT_MS = 400;
+/** Bound on any one wait for a node to start, decide or exit. */
+const WAIT_MS = 15_000;
+
+const baseSeed = process.env.LOCKSTEP_FAULT_SEED ? Number(process.env.LOCKSTEP_FAULT_SEED) : Date.now() % 1_000_000;
+
+type Status = ReplicationStatus;
+
+function running(n: NodeProc): boolean {
+  return n.child.exitCode === null && n.child.signalCode === null;
+}
+
+/** GET /status, or null when the node does not answer (not listening, gone, or too slow). */
+async function statusOf(n: NodeProc): Promise<Status | null> {
+  if (!running(n)) return null;
+  try {
+    const r = await fetch(`${n.url}/status`, { signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) });
+    return r.ok ? ((await r.json()) as Status) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function until<T>(what: string, ms: number, probe: () => Promise<T | null | undefined | false>): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(POLL_MS);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The node's exit, bounded. */
+async function exitOf(n: NodeProc, ms = WAIT_MS): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${n.name} did not exit within ${ms} ms; stderr:\n${n.stderr()}`)), ms);
+  });
+  try {
+    return await Promise.race([n.exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Starts primary A and its backup B (B dials a proxy in front of A's channel when `proxy` is set) and waits until A reports B attached. */
+async function startPair(cluster: Cluster, o: { proxy?: boolean; a?: Parameters<Cluster['node']>[2]; b?: Parameters<Cluster['node']>[2] } = {}): Promise<{ a: NodeProc; b: NodeProc; proxy: Proxy | null }> {
+  const a = await cluster.node('A', 'primary', o.a);
+  await cluster.waitFor(a, /is the primary \(epoch 1\)/);
+  const proxy = o.proxy ? await Proxy.start({ host: '127.0.0.1', port: a.channel }) : null;
+  const b = await cluster.node('B', 'backup', proxy ? { ...o.b, repl: { ...o.b?.repl, connect: proxy.address } } : { connect: a, ...o.b });
+  await cluster.waitFor(a, /bankservice: listening on/);
+  await until('A to report backup B attached', WAIT_MS, async () => {
+    if (!running(b)) throw new Error(`B exited (${b.child.exitCode}) before attaching; stderr:\n${b.stderr()}`);
+    const s = await statusOf(a);
+    return s?.backup === 'B' && s;
+  });
+  return { a, b, proxy };
+}
+
+/** One POST straight to one node (no failover): its status and body, or status 0 and why it failed. */
+async function post(n: NodeProc, path: string, requestId: string, body: unknown): Promise<{ status: number; body: unknown }> {
+  try {
+    const r = await fetch(`${n.url}${path}`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-lockstep-request-id': requestId }, body: JSON.stringify(body), signal: AbortSignal.timeout(WAIT_MS),
+    });
+    return { status: r.status, body: await r.json() };
+  } catch (e) {
+    return { status: 0, body: String((e as Error).cause ?? e) };
+  }
+}
+
+/** A few transfers through the client; each answered once, from a live node. */
+async function transfers(client: Client, count: number, next: () => number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const from = Math.floor(next() * 16);
+    const r = await client.request<{ ok: boolean }>('/transfer', { from, to: (from + 1) % 16, amount: 1 + Math.floor(next() * 5) });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.ok, true, `transfer ${i}: ${JSON.stringify(r.body)}`);
+  }
+}
+
+/** Both nodes free to release outputs: both primary and running alone (no backup's ack gates them), or both primary of one epoch. */
+function twoLive(sa: Status | null, sb: Status | null): boolean {
+  if (sa?.role !== 'primary' || sb?.role !== 'primary') return false;
+  return (sa.alone && sb.alone) || sa.epoch === sb.epoch;
+}
+
+function describePair(a: NodeProc, sa: Status | null, b: NodeProc, sb: Status | null): string {
+  const one = (n: NodeProc, s: Status | null): string =>
+    `${n.name} ${running(n) ? 'running' : `exited ${n.child.exitCode}`}, /status ${s ? JSON.stringify({ role: s.role, epoch: s.epoch, alone: s.alone, backup: s.backup }) : 'none'}`;
+  return `${one(a, sa)}; ${one(b, sb)}\n${a.name} stderr:\n${a.stderr()}\n${b.name} stderr:\n${b.stderr()}`;
+}
+
+/**
+ * After a fault on the channel: polls both nodes until the arbiter's decision has played out and
+ * checks that exactly one node is live (primary, alone, epoch 2) and the other stopped with
+ * ERR_NOT_LIVE. Throughout, the two are never both live; that fails at once. A superseded primary
+ * that has not noticed yet may still answer /status as the primary of the old epoch with its gate
+ * shut (not alone): `overlaps` counts polls where both answered as primary at all.
+ */
+async function exactlyOneLive(cluster: Cluster, a: NodeProc, b: NodeProc): Promise<{ live: NodeProc; stopped: NodeProc; status: Status; overlaps: number }> {
+  let overlaps = 0;
+  let last = '';
+  const decided = await until('one node to stop and the other to be live alone in epoch 2', WAIT_MS, async () => {
+    const [sa, sb] = await Promise.all([statusOf(a), statusOf(b)]);
+    last = describePair(a, sa, b, sb);
+    if (twoLive(sa, sb)) throw new Error(`split brain: two nodes live at once: ${last}`);
+    if (sa?.role === 'primary' && sb?.role === 'primary') overlaps++;
+    if (!running(a) && !running(b)) throw new Error(`both nodes stopped: ${last}`);
+    for (const [live, s, stopped] of [[a, sa, b], [b, sb, a]] as const) {
+      if (!running(stopped) && s?.role === 'primary' && s.alone && s.epoch === 2) return { live, status: s, stopped };
+    }
+    return null;
+  }).catch((e: Error) => {
+    throw new Error(e.message.startsWith('timed out') ? `${e.message}: ${last}` : e.message);
+  });
+  const { live, stopped, status } = decided;
+  const exit = await exitOf(stopped);
+  assert.notEqual(exit.code, 0, `${stopped.name} exited 0; stderr:\n${stopped.stderr()}`);
+  assert.match(stopped.stderr(), /ERR_NOT_LIVE/, `${stopped.name} stopped without ERR_NOT_LIVE; stderr:\n${stopped.stderr()}`);
+  const record = await readEpoch({ ...cluster.arbiter.address, secret: cluster.secret });
+  assert.deepEqual({ epoch: record.epoch, owner: record.owner }, { epoch: 2, owner: live.name }, 'the arbiter holds the live node as epoch 2\'s owner');
+  return { live, stopped, status, overlaps };
+}
+
+describe('replication faults', function () {
+  this.timeout(60_000);
+  let cluster: Cluster;
+  let proxy: Proxy | null = null;
+  let client: Client | null = null;
+  const extra: Arbiter[] = [];
+
+  before(function () {
+    console.log(`      seed ${baseSeed} (LOCKSTEP_FAULT_SEED=${baseSeed} reruns these choices)`);
+  });
+
+  beforeEach(async function () {
+    cluster = await Cluster.start();
+  });
+
+  afterEach(async function () {
+    client?.close();
+    client = null;
+    await proxy?.close();
+    proxy = null;
+    await cluster.close();
+    for (const x of extra.splice(0)) await x.close();
+  });
+
+  /**
+   * A takes 8 transfers that B receives only after A has died, so B takes over with them still to
+   * replay: 'hold' delays them in the proxy (A dies with them on the wire), 'pause' stops B's
+   * process (SIGSTOP) while its kernel buffers them. B must answer the 8 (the client resends them
+   * under the same ids) and new requests.
+   */
+  async function backlogTakeover(how: 'hold' | 'pause'): Promise<void> {
+    // B hears nothing from A for a while (and A nothing from a paused B): long timeouts.
+    const pair = await startPair(cluster, { proxy: how === 'hold', a: { repl: { timeoutMs: 5000 } }, b: { repl: { timeoutMs: 5000 } } });
+    const { a, b } = pair;
+    proxy = pair.proxy;
+    const c = (client = new Client({ nodes: [a.url, b.url], deadlineMs: WAIT_MS }));
+    const next = prng(baseSeed);
+    await transfers(c, 1, next);
+    if (how === 'hold') proxy!.hold('down');
+    else b.child.kill('SIGSTOP');
+    const held = Array.from({ length: 8 }, (_, i) => c.request<{ ok: boolean }>('/transfer', { from: i, to: i + 8, amount: 1 }));
+    let shipped = -1;
+    await until('A to hold the 8 answers in its gate and to have shipped their frames', WAIT_MS, async () => {
+      const s = await statusOf(a);
+      const settled = s?.heldOutputs === 8 && s.shippedFrames === shipped;
+      shipped = s?.shippedFrames ?? -1;
+      await sleep(100);
+      return settled;
+    });
+    a.child.kill('SIGKILL');
+    await exitOf(a);
+    if (how === 'pause') b.child.kill('SIGCONT');
+    await cluster.waitFor(b, /bankservice: listening on/);
+    const answers = await Promise.allSettled(held);
+    const summary = answers.map((r, i) => `${i}: ${r.status === 'fulfilled' ? JSON.stringify(r.value.body) : (r.reason as Error).message.slice(0, 120)}`).join('\n');
+    assert(answers.every((r) => r.status === 'fulfilled' && r.value.body.ok),
+      `the 8 transfers held by A's gate, resent to B:\n${summary}\nB ${running(b) ? 'running' : `exited ${b.child.exitCode}`}, /status ${JSON.stringify(await statusOf(b))}, stderr:\n${b.stderr()}`);
+    await transfers(c, 2, next);
+    const s = await statusOf(b);
+    assert.deepEqual(s && { role: s.role, epoch: s.epoch, alone: s.alone }, { role: 'primary', epoch: 2, alone: true });
+  }
+
+  it('partition, the primary notices first: it wins epoch 2 and goes on alone, the backup stops; never two live (3 seeded trials)', async function () {
+    for (let trial = 0; trial < 3; trial++) {
+      const seed = baseSeed + trial;
+      const next = prng(seed);
+      const before = 1 + Math.floor(next() * 4);
+      const pauseMs = Math.floor(next() * 150);
+      const inflight = next() < 0.5;
+      console.log(`      partition trial ${trial}: seed ${seed} (${before} requests, partition after ${pauseMs} ms, request in flight: ${inflight})`);
+      if (trial > 0) {
+        await proxy?.close();
+        await cluster.close();
+        cluster = await Cluster.start();
+      }
+      // The primary's failure detector is the faster one, so it asks the arbiter first (the
+      // other order is the skipped test below); both are well above the heartbeat interval.
+      const pair = await startPair(cluster, { proxy: true, a: { repl: { timeoutMs: 800 } }, b: { repl: { timeoutMs: 2500 } } });
+      proxy = pair.proxy;
+      client = new Client({ nodes: [pair.a.url, pair.b.url], deadlineMs: WAIT_MS });
+      await transfers(client, before, next);
+      await sleep(pauseMs);
+      proxy!.partition();
+      // A request sent into the partition: the primary's gate holds its answer (no ack can come)
+      // until the primary wins epoch 2 and runs alone.
+      const pending = inflight ? client.request<{ ok: boolean }>('/transfer', { from: 1, to: 2, amount: 1 }) : null;
+      const { live, stopped, overlaps } = await exactlyOneLive(cluster, pair.a, pair.b);
+      assert.equal(live.name, 'A', 'the primary noticed first and won epoch 2');
+      assert.equal(overlaps, 0, 'the backup never answered /status while the primary did');
+      assert.match(pair.a.stderr(), /lost its backup B: no heartbeat for \d+ ms/);
+      assert.match(pair.b.stderr(), /lost the primary A: no heartbeat for \d+ ms/);
+      assert(proxy!.dropped.down + proxy!.dropped.up > 0, 'the partition dropped traffic (heartbeats at least)');
+      if (pending) assert.equal((await pending).body.ok, true, 'the request sent into the partition is answered once the primary runs alone');
+      await transfers(client, 2, next);
+      console.log(`      partition trial ${trial}: ${live.name} live in epoch 2, ${stopped.name} stopped (ERR_NOT_LIVE)`);
+      client.close();
+      client = null;
+    }
+  });
+
+  // BUG (recorder/sender.ts, Sender.lost then Sender.tick): a primary that loses the arbiter's
+  // flag does not stop. lost() sets `claiming`, and the arbiter's answer clears it *before* the
+  // `won` check, so after fail(ERR_NOT_LIVE) the sender's next tick finds no peer, not alone, not
+  // claiming and waitBackupMs long past, and calls goAlone('no backup connected within … ms'):
+  // the main thread prints "lockstep: A runs alone (epoch 1): no backup connected within 3000 ms"
+  // and its gate releases every held output. Meanwhile the session's failure is never surfaced
+  // (the bank's main loop sits in read(), which does not race the failure), so A neither prints
+  // ERR_NOT_LIVE nor exits. Observed: A keeps answering /status {role: primary, epoch: 1,
+  // alone: true} next to B {role: primary, epoch: 2}, and a transfer sent to A during the
+  // partition is answered 200 {ok: true} by A although B, the live node, never received it
+  // (B's /balance shows it unapplied): an acknowledged write lost, i.e. split brain.
+  it.skip('partition, the backup notices first: it wins epoch 2, the old primary stops without releasing what it held', async function () {
+    const pair = await startPair(cluster, { proxy: true, a: { repl: { timeoutMs: 2500 } }, b: { repl: { timeoutMs: 800 } } });
+    proxy = pair.proxy;
+    client = new Client({ nodes: [pair.a.url, pair.b.url], deadlineMs: WAIT_MS });
+    await transfers(client, 2, () => 0.5); // accounts 8 → 9 only
+    proxy!.partition();
+    // Straight to A (no failover client): the answer can only come from A's gate.
+    const heldByA = post(pair.a, '/transfer', 'probe:1', { from: 1, to: 2, amount: 7 });
+    await cluster.waitFor(pair.b, /bankservice: listening on/);
+    // A either stops (the POST fails, status 0) or, with the bug, answers from its gate.
+    const answer = await heldByA;
+    const balance = await post(pair.b, '/balance', 'probe:2', { account: 1 });
+    console.log(`      A answered the held transfer: ${JSON.stringify(answer)}; B's balance of account 1: ${JSON.stringify(balance.body)}`);
+    assert.notEqual(answer.status, 200, `A answered a transfer that B, the live node, never received: ${JSON.stringify(answer)}; ` +
+      `B says ${JSON.stringify(balance.body)}; A /status ${JSON.stringify(await statusOf(pair.a))}; A stderr:\n${pair.a.stderr()}`);
+    const { live } = await exactlyOneLive(cluster, pair.a, pair.b);
+    assert.equal(live.name, 'B', 'the backup noticed first and won epoch 2');
+  });
+
+  it('backup killed: the primary reports it, wins epoch 2, runs alone and keeps serving', async function () {
+    const { a, b } = await startPair(cluster);
+    client = new Client({ nodes: [a.url, b.url], deadlineMs: WAIT_MS });
+    const next = prng(baseSeed);
+    await transfers(client, 3, next);
+    b.child.kill('SIGKILL');
+    await cluster.waitFor(a, /lost its backup B: /);
+    await cluster.waitFor(a, /runs alone \(epoch 2\)/);
+    await transfers(client, 3, next);
+    const s = await statusOf(a);
+    assert(s, 'A answers /status');
+    assert.equal(s.role, 'primary');
+    assert.equal(s.alone, true);
+    assert.equal(s.epoch, 2);
+    assert.equal(s.backup, null);
+    assert.equal((await exitOf(b)).signal, 'SIGKILL');
+  });
+
+  it('arbiter unreachable when the primary dies: the backup does not go live', async function () {
+    const { a, b } = await startPair(cluster);
+    client = new Client({ nodes: [a.url, b.url], deadlineMs: WAIT_MS });
+    await transfers(client, 2, prng(baseSeed));
+    await cluster.arbiter.close();
+    a.child.kill('SIGKILL');
+    await cluster.waitFor(b, /lost the primary A: /);
+    const exit = await exitOf(b);
+    assert.notEqual(exit.code, 0, `B exited 0; stderr:\n${b.stderr()}`);
+    assert.match(b.stderr(), /ERR_ARBITER_UNREACHABLE/);
+    assert.doesNotMatch(b.stderr(), /bankservice: listening/, 'B never opened its client port');
+  });
+
+  it('an arbiter restarted on its state file still holds epoch 2 owned by the backup that took over', async function () {
+    const { a, b } = await startPair(cluster);
+    client = new Client({ nodes: [a.url, b.url], deadlineMs: WAIT_MS });
+    await transfers(client, 2, prng(baseSeed));
+    a.child.kill('SIGKILL');
+    await cluster.waitFor(b, /lost the primary A: the connection closed/);
+    // This test is about the arbiter's record, which B's win writes before B goes live (B's
+    // cutover itself is what the backlog tests below exercise).
+    const arbiter = { ...cluster.arbiter.address, secret: cluster.secret };
+    await until('the arbiter to grant epoch 2 to B', WAIT_MS, async () => (await readEpoch(arbiter)).epoch === 2);
+    assert.deepEqual(await readEpoch(arbiter), { ok: true, won: false, epoch: 2, owner: 'B' });
+    await cluster.arbiter.close();
+    const restarted = await Arbiter.start({ stateFile: join(cluster.dir, 'arbiter.json'), secret: cluster.secret, port: arbiter.port, log: () => {} });
+    extra.push(restarted);
+    assert.equal(restarted.address.port, arbiter.port);
+    const record = await readEpoch(arbiter);
+    assert.deepEqual({ epoch: record.epoch, owner: record.owner }, { epoch: 2, owner: 'B' });
+  });
+
+  // BUG (intermittent, about 1 run in 15 here at 2e922ce; engine/session.ts, Session.input in
+  // replay): the backup takes over with 8 received transfers not yet replayed, and its main
+  // thread, replaying one of them, cannot decode the input's payload; B exits 1 right after
+  //   lockstep: B lost the primary A: the connection closed
+  //   Error: Unable to deserialize cloned data due to invalid or unsupported version.
+  //       at deserialize (node:v8:401:7)
+  //       at Session.input (engine/session.js)
+  //       at examples/bankservice/main.js (the service loop's session.input)
+  // so no node is live (the arbiter says B owns epoch 2). The frames B received are whole and
+  // CRC-checked (the proxy only delays them), so the payload handed to deserialize() is not the
+  // recorded one. The other runs pass: B replays the 8, answers them (resent by the client under
+  // the same ids) and serves new requests. Before 2e922ce this failed every time with the cutover
+  // Date.now divergence ("the log expects completion-order(ok)(task 7), but the program did
+  // value(Date.now)", from Replica.cutover), fixed there.
+  it.skip('the backup takes over with a backlog to replay (the primary dies with log in flight)', async function () {
+    await backlogTakeover('hold');
+  });
+
+  // BUG (intermittent, 1 run in 4 here at 2e922ce): the same takeover with a backlog, where the
+  // backlog built up because B was paused (SIGSTOP, as a long GC pause or a stalled VM would)
+  // while A went on and died: B wins epoch 2, prints "bankservice: listening on …" and answers
+  // /status {role: primary, epoch: 2, alone: true, heldOutputs: 0, gateMs.count: 0}, but never
+  // answers a request: neither the 8 transfers resent to it nor a fresh /balance (each attempt
+  // times out; the client gives up after deadlineMs), and it keeps running. Its main thread never
+  // gets through the replayed backlog, and nothing is reported (no stall error). The other runs
+  // pass.
+  it.skip('the backup takes over with a backlog to replay (it was paused while the primary went on)', async function () {
+    await backlogTakeover('pause');
+  });
+
+  it('a backup with the wrong secret is refused; the primary goes on alone after waitBackupMs', async function () {
+    const a = await cluster.node('A', 'primary', { repl: { waitBackupMs: 500 } });
+    await cluster.waitFor(a, /is the primary \(epoch 1\)/);
+    const b = await cluster.node('B', 'backup', { connect: a, secret: 'wrong' });
+    const exit = await exitOf(b);
+    assert.notEqual(exit.code, 0, `B exited 0; stderr:\n${b.stderr()}`);
+    assert.match(b.stderr(), /ERR_PEER_REFUSED/);
+    assert.match(a.stderr(), /refused a peer from 127\.0\.0\.1:\d+: it does not hold the cluster secret \(attempt logged\)/);
+    await cluster.waitFor(a, /runs alone \(epoch 1\): no backup connected within 500 ms/);
+    client = new Client({ nodes: [a.url], deadlineMs: WAIT_MS });
+    await transfers(client, 2, prng(baseSeed));
+    const s = await statusOf(a);
+    assert.deepEqual(s && { role: s.role, epoch: s.epoch, alone: s.alone, backup: s.backup }, { role: 'primary', epoch: 1, alone: true, backup: null });
+  });
+
+  it('a frame torn on the primary → backup channel, the primary\'s side closed: the primary wins epoch 2, the backup stops', async function () {
+    const seed = baseSeed + 100;
+    const next = prng(seed);
+    // Heartbeat frames are the smallest on the channel (8 header + 1 type + 5 body bytes), so
+    // keeping fewer bytes than 14 tears whichever frame comes next, in its header or its payload.
+    const keep = 1 + Math.floor(next() * 10);
+    console.log(`      torn frame: seed ${seed} (keep ${keep} bytes of the next frame)`);
+    const pair = await startPair(cluster, { proxy: true, b: { repl: { timeoutMs: 2000 } } });
+    proxy = pair.proxy;
+    client = new Client({ nodes: [pair.a.url, pair.b.url], deadlineMs: WAIT_MS });
+    await transfers(client, 3, next);
+    // The primary's socket closes at the cut, so it asks the arbiter at once; the backup's stays
+    // open and silent, so the backup learns only by heartbeat silence, holding the torn frame.
+    const cut = await proxy!.truncateFrame('down', keep, 'upstream');
+    const torn = cut.forwarded - cut.frameStart;
+    assert(torn === keep && (cut.frameLength < 0 || torn < cut.frameLength), `the cut falls inside a frame: ${JSON.stringify(cut)}`);
+    const { live, stopped } = await exactlyOneLive(cluster, pair.a, pair.b);
+    assert.equal(live.name, 'A');
+    assert.match(pair.a.stderr(), /lost its backup B: the connection closed/);
+    assert.match(pair.b.stderr(), new RegExp(`lost the primary A: no heartbeat for \\d+ ms \\(${torn} bytes of an incomplete frame dropped\\)`));
+    await transfers(client, 2, next);
+    console.log(`      torn frame: ${torn} of ${cut.frameLength < 0 ? '?' : cut.frameLength} bytes reached B; ${live.name} live in epoch 2, ${stopped.name} stopped (ERR_NOT_LIVE)`);
+  });
+
+  // BUG: the same as the skipped partition test ("the backup notices first"): B wins epoch 2;
+  // A learns by silence, loses the arbiter's flag, and instead of stopping prints
+  // "runs alone (epoch 1): no backup connected within 3000 ms" and keeps serving as primary
+  // (split brain, seen here by the poll of /status: A {primary, epoch 1, alone} next to B
+  // {primary, epoch 2, alone}).
+  it.skip('a frame torn on the primary → backup channel, the backup\'s side closed: the backup wins epoch 2, the primary stops', async function () {
+    const seed = baseSeed + 200;
+    const next = prng(seed);
+    const keep = 1 + Math.floor(next() * 10);
+    console.log(`      torn frame: seed ${seed} (keep ${keep} bytes of the next frame)`);
+    const pair = await startPair(cluster, { proxy: true, a: { repl: { timeoutMs: 2000 } } });
+    proxy = pair.proxy;
+    client = new Client({ nodes: [pair.a.url, pair.b.url], deadlineMs: WAIT_MS });
+    await transfers(client, 3, next);
+    const cut = await proxy!.truncateFrame('down', keep, 'client');
+    const torn = cut.forwarded - cut.frameStart;
+    assert.equal(torn, keep);
+    await cluster.waitFor(pair.b, new RegExp(`lost the primary A: the connection closed \\(${torn} bytes of an incomplete frame dropped\\)`));
+    const { live } = await exactlyOneLive(cluster, pair.a, pair.b);
+    assert.equal(live.name, 'B');
+    assert.match(pair.a.stderr(), /lost its backup B: no heartbeat for \d+ ms/);
+    await transfers(client, 2, next);
+  });
+});
