@@ -91,6 +91,9 @@ export interface RunResult {
   logBytes?: number;
 }
 
+/** The exit status of a replicated node that stops itself (fail-stop); the CLI maps it from the result file. */
+const FAIL_STOP_EXIT_CODE = 4;
+
 /** How long a process exiting without finish() waits for the drain to cut the log off. */
 const CUT_OFF_WAIT_MS = 5000;
 
@@ -229,7 +232,13 @@ export class Session extends LockstepThread {
   private wireReplica(live: LiveRun): void {
     const replica = live.replica;
     replica.emit = (o) => this.sink(o);
-    replica.fail = (e) => this.fail(e);
+    replica.fail = (e) => {
+      // Fail-stop: a node that lost the arbiter's flag, cannot reach it, or lost its channel must
+      // not serve on; the program's own loop may be waiting for input and would never notice.
+      this.fail(e);
+      process.stderr.write(`lockstep: ${live.repl.node} stops (${(e as { code?: string }).code ?? 'ERR_PROGRAM'}): ${e.message}\n`);
+      process.exit(FAIL_STOP_EXIT_CODE);
+    };
     replica.onMore = () => this.pump();
     replica.onJoin = () => (this.joinWanted = true);
     replica.onCutover = (epoch) => this.takeOver(epoch);

@@ -3,6 +3,7 @@
 
 import { C_ABORT, C_VERSION_WAITERS } from './symbols.js';
 import { assert } from './assert.js';
+import { writeSync } from 'node:fs';
 import { Kind, ValueKind, describe, head, isOrdered, kindNames, kindOf, objectOf } from './event.js';
 import { aborted, divergence, replayStall, untilReached } from './errors.js';
 import type { RingWriter } from '../recorder/ring.js';
@@ -162,6 +163,7 @@ export class Thread {
       if (((current - floor) | 0) >= 0) return;
       if (woke === 'timed-out') {
         waitedMs += WAIT_SLICE_MS;
+        if (process.env.LOCKSTEP_TRACE && waitedMs % 1000 === 0) writeSync(2, `TRACE thread ${this.id} (mode ${this.mode}) at ${this.index} waits ${waitedMs} ms: slot ${slot} is ${Atomics.load(a, slot)}\n`);
         if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.id);
         if (waitedMs >= this.stallMsMax) {
           throw this.failing(replayStall(this.id, `object ${object} to reach the cutover floor ${floor >>> 0} (it is at ${current >>> 0})`, waitedMs));
@@ -226,6 +228,7 @@ export class Thread {
       if (current === version) return;
       if (woke === 'timed-out') {
         waitedMs += WAIT_SLICE_MS;
+        if (process.env.LOCKSTEP_TRACE && waitedMs % 1000 === 0) writeSync(2, `TRACE thread ${this.id} (mode ${this.mode}) at ${this.index} waits ${waitedMs} ms: slot ${slot} is ${Atomics.load(a, slot)}\n`);
         if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.id);
         if (waitedMs >= this.stallMsMax) {
           throw this.failing(replayStall(this.id, `object ${object} to reach version ${version >>> 0} (it is at ${current >>> 0})`, waitedMs));

@@ -74,6 +74,10 @@ class Sender {
   /** finish(): the log's total frame count, once known (-1 before). */
   private endFrames = -1;
   private claiming = false;
+  /** A backup has followed this log at some point: only a join can follow it after that. */
+  private everAttached = false;
+  /** Fail-stop: this node lost the flag or the arbiter; nothing is released or sent any more. */
+  private stopped = false;
   private readonly started = Date.now();
 
   constructor(private readonly init: SenderInit) {
@@ -114,6 +118,7 @@ class Sender {
 
   /** Frames below `frames` are safe: drop them, publish the count, release their outputs. */
   private ackUpTo(frames: number): void {
+    if (this.stopped) return;
     let outputs: number[] | null = null;
     while (this.held.length > 0 && this.held[0]!.seq < frames) {
       outputs = this.held.shift()!.outputs;
@@ -199,6 +204,7 @@ class Sender {
   private attach(peer: Peer): void {
     peer.synced = true;
     this.peer = peer;
+    this.everAttached = true;
     parentPort!.postMessage({ type: 'backup', node: peer.node, join: peer.join });
     if (this.lastOutputs.length > 0) this.send(peer, Msg.Released, { outputs: this.lastOutputs });
   }
@@ -221,7 +227,8 @@ class Sender {
       const silent = peer.hb.silentFor(now);
       if (silent !== null) this.lost(peer, `no heartbeat for ${silent} ms`);
     }
-    if (!this.peer && !this.alone && !this.claiming && now - this.started >= this.init.repl.waitBackupMs) {
+    if (this.stopped) return;
+    if (!this.peer && !this.everAttached && !this.alone && !this.claiming && now - this.started >= this.init.repl.waitBackupMs) {
       this.goAlone(`no backup connected within ${this.init.repl.waitBackupMs} ms`);
     }
   }
@@ -252,6 +259,7 @@ class Sender {
   }
 
   private goAlone(why: string): void {
+    if (this.stopped) return;
     this.alone = true;
     Atomics.store(this.a, C_ALONE, 1);
     Atomics.notify(this.a, C_ACKED_FRAMES);
@@ -268,6 +276,10 @@ class Sender {
   }
 
   private fail(e: unknown): void {
+    this.stopped = true;
+    this.server.close();
+    this.peer?.socket.destroy();
+    this.joinWaiting?.socket.destroy();
     parentPort!.postMessage({ type: 'fail', error: serializeError(e) });
   }
 }

@@ -57,6 +57,7 @@ export class Replica {
   private readonly latencies: number[] = [];
   private latencyNext = 0;
   private worker: Worker | null = null;
+  private receiver: Worker | null = null;
   private endWaiter: (() => void) | null = null;
   private drainedWaiters: (() => void)[] = [];
   /** Set by the session: where released outputs go, and how the run fails. */
@@ -108,14 +109,24 @@ export class Replica {
           case 'fail': {
             const e = revive(m.error);
             failed(e);
-            return this.fail(e);
+            return this.failStop(e);
           }
           default:
         }
       });
-      worker.on('error', (e) => this.fail(e));
+      worker.on('error', (e) => this.failStop(e));
     });
   }
+
+  /** This node must not go on (it lost the arbiter's flag, or its channel failed): nothing more leaves the gate. */
+  private failStop(e: Error): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.held = [];
+    this.fail(e);
+  }
+
+  private stopped = false;
 
   send(c: SenderCommand): void {
     this.worker?.postMessage(c);
@@ -152,7 +163,7 @@ export class Replica {
   }
 
   private releaseSafe(): void {
-    if (this.held.length === 0) return;
+    if (this.held.length === 0 || this.stopped) return;
     const now = performance.now();
     const keep: Held[] = [];
     const blocked = new Set<number>();
@@ -185,6 +196,7 @@ export class Replica {
 
   /** An output reached the main thread: it leaves now, waits in the gate, or is dropped. */
   admit(o: Output): void {
+    if (this.stopped) return;
     if (this.role === 'backup') {
       if (o.seq >= (this.safe[o.thread] ?? 0)) this.held.push({ o, at: performance.now() });
       return;
@@ -232,14 +244,14 @@ export class Replica {
           case 'fail': {
             const e = revive(m.error);
             reject(e);
-            return this.fail(e);
+            return this.failStop(e);
           }
           default:
         }
       });
       worker.on('error', (e) => {
         reject(e);
-        this.fail(e);
+        this.failStop(e);
       });
       worker.on('exit', (code) => reject(new LockstepError('ERR_PEER_LOST', `the log receiver exited (code ${code})`)));
     });
@@ -258,10 +270,12 @@ export class Replica {
     this.safe = [];
     this.role = 'primary';
     this.alone = true;
-    const receiver = this.worker;
+    // The receiver stays until the session ends: segments for threads that have not attached
+    // yet are still in its hands, and it marks their streams final once it has posted them.
+    this.receiver = this.worker;
+    this.receiver?.unref();
     this.worker = null;
     this.onCutover(epoch, why);
-    receiver?.terminate().catch(() => {});
     const again = this.held;
     this.held = [];
     for (const h of again) this.admit(h.o);
@@ -288,6 +302,8 @@ export class Replica {
 
   stop(): void {
     this.worker?.terminate().catch(() => {});
+    this.receiver?.terminate().catch(() => {});
     this.worker = null;
+    this.receiver = null;
   }
 }
