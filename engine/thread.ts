@@ -82,11 +82,21 @@ export class Thread {
 
   /** Takes the next recorded event, which must be `kind` on `object`; returns its arg. */
   expect(kind: Kind, object: number): number {
+    const arg = this.take(kind, object);
+    if (this.onAdvance) this.onAdvance();
+    return arg;
+  }
+
+  /**
+   * expect() without telling the main thread's consumers: a payload event's bytes must be taken
+   * first, because they may let the pump move a live stream on to its next segment.
+   */
+  private take(kind: Kind, object: number): number {
     const s = this.stream!;
     const p = s.pos;
     if (this.index === this.untilIndex) this.stopHere();
     if (p >= s.events.length) {
-      if (s.live && this.more(true)) return this.expect(kind, object);
+      if (s.live && this.more(true)) return this.take(kind, object);
       this.endOfLog(attempted(kind, object));
     }
     const h = s.events[p]!;
@@ -95,7 +105,6 @@ export class Thread {
     s.pos = p + 2;
     this.index++;
     if ((this.index & 255) === 0 || s.pos === s.events.length) this.reportProgress();
-    if (this.onAdvance) this.onAdvance();
     return arg;
   }
 
@@ -207,8 +216,10 @@ export class Thread {
   }
 
   expectPayload(kind: Kind, object: number): Uint8Array {
-    const length = this.expect(kind, object);
-    return this.stream!.takePayload(length);
+    const length = this.take(kind, object);
+    const payload = this.stream!.takePayload(length);
+    if (this.onAdvance) this.onAdvance();
+    return payload;
   }
 
   /** Replay: waits until the version word at `slot` reaches `version` (spin briefly, then park). */
@@ -259,9 +270,11 @@ export class Thread {
       this.recPayload(Kind.Value, kind, this.f64Bytes);
       return x;
     }
-    const length = this.expect(Kind.Value, kind);
+    const length = this.take(Kind.Value, kind);
     if (length !== 8) this.diverge(`a ${length}-byte value`, 'an 8-byte value');
-    return this.stream!.takeFloat64();
+    const x = this.stream!.takeFloat64();
+    if (this.onAdvance) this.onAdvance();
+    return x;
   }
 
   bytes(kind: ValueKind, live: () => Uint8Array): Uint8Array {

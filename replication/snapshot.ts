@@ -10,7 +10,7 @@ import { usage } from '../engine/errors.js';
 import { assert } from '../engine/assert.js';
 import {
   C_CUT, C_DOORBELL, C_JOINED, C_NAMES, C_OBJECTS, C_THREADS, C_TOP, CUT_REQUESTED, DIR_BASE,
-  T_CONSUMED, T_FED, T_LIVE_FROM, T_PROGRESS, T_STATE,
+  T_OUTPUT_DIGEST, T_OUTPUTS, heapBase, threadTableBase,
 } from '../engine/symbols.js';
 
 export interface Snapshot {
@@ -60,11 +60,16 @@ export function applySnapshot(arena: Arena, s: Snapshot): void {
         `${s.layout[k]} on the primary). The program must register the same names and pools, in the same order, before its first input.`);
     }
   }
-  // Each node's own bookkeeping of its threads (attached, fed, consumed, live) stays as it is.
-  const own = [T_STATE, T_FED, T_CONSUMED, T_LIVE_FROM, T_PROGRESS];
-  const kept: number[][] = [];
-  for (let t = 0; t < mine.threads; t++) kept.push(own.map((k) => a[arena.threadSlot(t) + k]!));
-  a.set(s.slots, DIR_BASE);
-  for (let t = 0; t < mine.threads; t++) own.forEach((k, i) => (a[arena.threadSlot(t) + k] = kept[t]![i]!));
+  // The directory and the heap are copied whole; of the thread table only each thread's output
+  // count and digest. The other thread-table words are this node's own bookkeeping, which its
+  // receiver reads concurrently (attached, fed, consumed), so they are never written here.
+  const table = threadTableBase(arena.limits.namesMax);
+  const heap = heapBase(arena.limits.namesMax, arena.limits.threadsMax);
+  a.set(s.slots.subarray(0, table - DIR_BASE), DIR_BASE);
+  for (let t = 0; t < mine.threads; t++) {
+    const slot = arena.threadSlot(t);
+    a.set(s.slots.subarray(slot + T_OUTPUTS - DIR_BASE, slot + T_OUTPUT_DIGEST + 8 - DIR_BASE), slot + T_OUTPUTS);
+  }
+  a.set(s.slots.subarray(heap - DIR_BASE), heap);
   Atomics.store(a, C_JOINED, 1);
 }

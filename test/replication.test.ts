@@ -133,11 +133,7 @@ describe('live replication', function () {
     });
   }
 
-  // Open (issue 6, item 9): the join handshake, quiescent-point snapshot and cut work (the joined
-  // backup's final state has matched the primary's), but replay after a join is not yet reliable:
-  // seen "thread 1 expects task-start(task 96), did task-start(task 86)" and, at the run's end,
-  // "output 0:0 on reply with another value". Skipped until fixed; run it with --grep joins.
-  it.skip('a new backup joins a running primary by state transfer and then follows its log to the same state', async () => {
+  it('a new backup joins a running primary by state transfer and then follows its log to the same state', async () => {
     const a = await cluster.node('a', 'primary', { repl: { waitBackupMs: 300 } });
     await cluster.waitFor(a, /runs alone/);
     const rng = new Prng(7);
@@ -158,4 +154,33 @@ describe('live replication', function () {
     checkTold(c, told);
   });
 
+
+  it('a cluster loses its primary, regains a backup by state transfer, and survives losing a node again', async () => {
+    const a = await cluster.node('a', 'primary');
+    await cluster.waitFor(a, /log channel on/);
+    const b = await cluster.node('b', 'backup', { connect: a });
+    await cluster.waitFor(a, /listening on/);
+    const rng = new Prng(11);
+    const client = new Client({ nodes: [a.url, b.url], attemptTimeoutMs: 1000, deadlineMs: 30_000 });
+    const told = await load(client, rng, 40, 4, () => {});
+    a.child.kill('SIGKILL');
+    await cluster.waitFor(b, /listening on/);
+    told.push(...(await load(client, rng, 20, 4, () => {})));
+    const c = await cluster.node('c', 'backup', { connect: b, join: true });
+    const joined = Date.now();
+    while ((await status(b)).backup !== 'c') {
+      assert.ok(Date.now() - joined < 20_000, `c never joined b; c stderr:\n${c.stderr()}`);
+      told.push(...(await load(client, rng, 1, 1, () => {})));
+    }
+    client.close();
+    const client2 = new Client({ nodes: [b.url, c.url], attemptTimeoutMs: 1000, deadlineMs: 30_000 });
+    told.push(...(await load(client2, rng, 40, 4, () => {})));
+    b.child.kill('SIGKILL');
+    await cluster.waitFor(c, /listening on/);
+    told.push(...(await load(client2, rng, 20, 4, () => {})));
+    await quit(client2, c);
+    client2.close();
+    assert.equal(c.result()!.mode, 'record', 'c went live and finished as the primary');
+    checkTold(c, told);
+  });
 });

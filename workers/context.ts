@@ -39,6 +39,9 @@ export function outputChannelName(run: string): string {
 
 export function attachThread(init: WorkerInit): WorkerThread {
   const arena = new Arena(init.arena, init.limits);
+  // A live stream's channel must exist before the thread is marked attached: the receiver posts
+  // to it from then on, and a broadcast channel does not keep messages for instances yet to come.
+  const stream = init.stream ? new StreamReader(init.stream) : null;
   // A logical thread runs once. A second start means something (piscina after a crash, say)
   // respawned it: its ring and stream positions are gone, so the run cannot go on.
   if (Atomics.compareExchange(arena.a, arena.threadSlot(init.id) + T_STATE, 1, 2) !== 1) {
@@ -46,8 +49,6 @@ export function attachThread(init: WorkerInit): WorkerThread {
       'the run cannot continue. Find why the worker died: an uncaught error outside a task, or a crash.', { thread: init.id });
   }
   const ring = init.ring ? new RingWriter(arena.a, init.ring.base, init.ring.words, init.id, init.limits.stallMsMax) : null;
-  // A live stream's channel exists before the thread is marked attached: the receiver posts then.
-  const stream = init.stream ? new StreamReader(init.stream) : null;
   const thread = new Thread(init.id, init.mode, arena.a, ring, stream, init.limits.stallMsMax);
   thread.untilIndex = init.until;
   if (init.live) thread.liveSetup = liveSetup(arena, init.id, init.live.floors, init.live.joined);
