@@ -269,7 +269,7 @@ export class Session extends LockstepThread {
     this.logPath = logPath;
     if (live.repl.listen) {
       live.replica.startSender({ arena: this.arena.buffer, header: frame(encodeHeader(live.header)), frames: ship.port2, alone: true })
-        .catch(() => {});
+        .then((port) => console.error(`lockstep: ${live.repl.node} is the primary (epoch ${epoch}); log channel on ${live.repl.listen!.host}:${port} for a joining backup`), () => {});
     } else {
       ship.port2.on('message', () => {}); // no one can join: frames are only written to the log
       ship.port2.unref();

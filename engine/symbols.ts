@@ -76,7 +76,8 @@ export const T_PROGRESS = 12; // replay: events this thread has replayed (update
 export const T_FED = 13; // backup: log segments the receiver has posted to this thread (it waits on this word)
 export const T_CONSUMED = 14; // backup: log bytes this thread has replayed (wrapping), for the receiver's lag bound
 export const T_LIVE_FROM = 15; // backup after cutover: the event index at which the thread went live (-1 before)
-export const THREAD_SLOTS = 16;
+export const T_LIVE_OUTPUTS = 16; // backup after cutover: the thread's output count when it went live
+export const THREAD_SLOTS = 20;
 
 export const enum EntryKind {
   Region = 1,

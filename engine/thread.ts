@@ -19,6 +19,8 @@ export type ModeName = 'off' | 'record' | 'replay';
 export const modeNames: ModeName[] = ['off', 'record', 'replay'];
 
 const SPIN_MAX = 128;
+/** LOCKSTEP_TRACE=1: a thread waiting a second or more for a version says so on stderr (debugging stalls). */
+const TRACE = process.env.LOCKSTEP_TRACE === '1';
 const WAIT_SLICE_MS = 20;
 
 /** What a live backup's thread needs to go live when its stream ends at cutover. */
@@ -29,6 +31,9 @@ export interface LiveSetup {
   ring: () => RingWriter;
   /** Thread-table slot where the thread announces the event index it went live at (T_LIVE_FROM). */
   fromSlot: number;
+  /** Its output count (T_OUTPUTS), and where it announces that count at going live (T_LIVE_OUTPUTS). */
+  outputsSlot: number;
+  liveOutputsSlot: number;
   /** A joining backup's thread starts at its first segment's event index (the state-transfer cut). */
   joined: boolean;
   /** Told when the thread has gone live. */
@@ -147,6 +152,8 @@ export class Thread {
     const live = this.liveSetup;
     assert(live !== null, `thread ${this.id} has a live stream but no live setup`);
     this.ring = live.ring();
+    // Both before the first event reaches the ring: the drain reads them when it sees that event.
+    Atomics.store(this.a, live.liveOutputsSlot, Atomics.load(this.a, live.outputsSlot));
     Atomics.store(this.a, live.fromSlot, this.index);
     this.floors = live.floors;
     this.mode = Mode.Record;
@@ -172,7 +179,7 @@ export class Thread {
       if (((current - floor) | 0) >= 0) return;
       if (woke === 'timed-out') {
         waitedMs += WAIT_SLICE_MS;
-        if (process.env.LOCKSTEP_TRACE && waitedMs % 1000 === 0) writeSync(2, `TRACE thread ${this.id} (mode ${this.mode}) at ${this.index} waits ${waitedMs} ms: slot ${slot} is ${Atomics.load(a, slot)}\n`);
+        if (TRACE && waitedMs % 1000 === 0) this.traceWait(slot, waitedMs);
         if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.id);
         if (waitedMs >= this.stallMsMax) {
           throw this.failing(replayStall(this.id, `object ${object} to reach the cutover floor ${floor >>> 0} (it is at ${current >>> 0})`, waitedMs));
@@ -239,13 +246,17 @@ export class Thread {
       if (current === version) return;
       if (woke === 'timed-out') {
         waitedMs += WAIT_SLICE_MS;
-        if (process.env.LOCKSTEP_TRACE && waitedMs % 1000 === 0) writeSync(2, `TRACE thread ${this.id} (mode ${this.mode}) at ${this.index} waits ${waitedMs} ms: slot ${slot} is ${Atomics.load(a, slot)}\n`);
+        if (TRACE && waitedMs % 1000 === 0) this.traceWait(slot, waitedMs);
         if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.id);
         if (waitedMs >= this.stallMsMax) {
           throw this.failing(replayStall(this.id, `object ${object} to reach version ${version >>> 0} (it is at ${current >>> 0})`, waitedMs));
         }
       }
     }
+  }
+
+  private traceWait(slot: number, waitedMs: number): void {
+    writeSync(2, `lockstep trace: thread ${this.id} (mode ${modeNames[this.mode]}) at event ${this.index} has waited ${waitedMs} ms; version word ${slot} is ${Atomics.load(this.a, slot)}\n`);
   }
 
   /** Replay: hands the object to whichever thread recorded the next version. */

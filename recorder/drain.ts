@@ -12,7 +12,7 @@ import { Kind, hasPayload, isOrdered, kindOf, payloadWords } from '../engine/eve
 import type { Limits } from '../engine/limits.js';
 import {
   C_ABORT, C_ACKED_FRAMES, C_ALONE, C_CUT, C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_SHIPPED_FRAMES, CUT_REQUESTED,
-  FINISH_CUT_OFF, FINISH_SEALED, T_LIVE_FROM, T_RING, T_RING_WORDS, entryKindNames,
+  FINISH_CUT_OFF, FINISH_SEALED, T_LIVE_FROM, T_LIVE_OUTPUTS, T_RING, T_RING_WORDS, entryKindNames,
 } from '../engine/symbols.js';
 import { FRAME_HEADER_BYTES, frameHeader } from '../engine/log/frame.js';
 import type { ShippedFrame } from './sender.js';
@@ -147,7 +147,12 @@ class Drain {
    */
   private take(thread: number, r: RingReader, end: number, count: number): void {
     // A new primary's thread ships from the event it went live at (stored before its first push).
-    if (this.shipped[thread]! < 0) this.shipped[thread] = Atomics.load(this.arena.a, this.arena.threadSlot(thread) + T_LIVE_FROM);
+    // Its output count too: the output gate releases by output sequence numbers, which go on.
+    if (this.shipped[thread]! < 0) {
+      const slot = this.arena.threadSlot(thread);
+      this.shipped[thread] = Atomics.load(this.arena.a, slot + T_LIVE_FROM);
+      this.outputs[thread] = Atomics.load(this.arena.a, slot + T_LIVE_OUTPUTS);
+    }
     const wordsStart = this.wordsUsed;
     const bytesStart = this.bytesUsed;
     for (let p = r.head; p !== end;) {

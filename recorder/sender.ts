@@ -113,15 +113,21 @@ class Sender {
     this.nextSeq = f.seq + 1;
     this.held.push(f);
     if (this.peer?.synced) this.send(this.peer, Msg.Log, f.bytes);
-    if (this.alone && !this.joinWaiting) this.ackUpTo(this.nextSeq);
+    if (this.alone) this.ackUpTo(this.nextSeq);
   }
 
   /** Frames below `frames` are safe: drop them, publish the count, release their outputs. */
   private ackUpTo(frames: number): void {
     if (this.stopped) return;
     let outputs: number[] | null = null;
-    while (this.held.length > 0 && this.held[0]!.seq < frames) {
-      outputs = this.held.shift()!.outputs;
+    for (const f of this.held) {
+      if (f.seq >= frames) break;
+      outputs = f.outputs;
+    }
+    // A backup waiting for its snapshot still needs the frames after the cut: keep them (the
+    // snapshot command drops the ones before it); the gate opens for them all the same.
+    while (!this.joinWaiting && this.held.length > 0 && this.held[0]!.seq < frames) {
+      this.held.shift();
       if (!this.peer?.synced) this.dropped = true;
     }
     if (frames <= this.acked) return;
@@ -264,7 +270,7 @@ class Sender {
     Atomics.store(this.a, C_ALONE, 1);
     Atomics.notify(this.a, C_ACKED_FRAMES);
     parentPort!.postMessage({ type: 'alone', why, epoch: this.epoch });
-    if (!this.joinWaiting) this.ackUpTo(this.nextSeq);
+    this.ackUpTo(this.nextSeq);
   }
 
   /** finish(): once the backup has every frame, tell it the run ended normally. */

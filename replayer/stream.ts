@@ -8,7 +8,6 @@
 // primary. Once cutover is decided (C_LIVE) and nothing is left, the stream is over and the thread
 // goes live (thread.ts).
 
-import { writeSync } from 'node:fs';
 import { BroadcastChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { C_ABORT, T_CONSUMED, T_FED } from '../engine/symbols.js';
 
@@ -108,8 +107,7 @@ export class StreamReader {
       if ((fed & FED_FINAL) !== 0) return 'final';
       if (!wait) return 'none';
       if (Atomics.load(a, C_ABORT) !== 0) return 'final';
-      if (process.env.LOCKSTEP_TRACE && Atomics.wait(a, this.slot, fed, 1000) === 'timed-out') writeSync(2, `TRACE stream slot ${this.slot} waits for a segment (fed ${fed})\n`);
-      else Atomics.wait(a, this.slot, fed, FEED_WAIT_MS);
+      Atomics.wait(a, this.slot, fed, FEED_WAIT_MS);
     }
   }
 

@@ -8,7 +8,7 @@ import type { Output } from '../engine/api.js';
 import type { Limits } from '../engine/limits.js';
 import { patchGlobals } from '../engine/patch.js';
 import { Kind } from '../engine/event.js';
-import { T_FED, T_LIVE_FROM, T_PROGRESS, T_RING, T_RING_WORDS, T_STATE } from '../engine/symbols.js';
+import { T_FED, T_LIVE_FROM, T_LIVE_OUTPUTS, T_OUTPUTS, T_PROGRESS, T_RING, T_RING_WORDS, T_STATE } from '../engine/symbols.js';
 import { LockstepError } from '../engine/errors.js';
 import { Mode, Thread, type LiveSetup } from '../engine/thread.js';
 import { RingWriter } from '../recorder/ring.js';
@@ -76,6 +76,8 @@ export function liveSetup(arena: Arena, thread: number, floors: SharedArrayBuffe
     floors: new Int32Array(floors),
     ring: () => new RingWriter(arena.a, arena.a[slot + T_RING]!, arena.a[slot + T_RING_WORDS]!, thread, arena.limits.stallMsMax),
     fromSlot: slot + T_LIVE_FROM,
+    outputsSlot: slot + T_OUTPUTS,
+    liveOutputsSlot: slot + T_LIVE_OUTPUTS,
     joined,
   };
 }

@@ -127,6 +127,11 @@ export class Pool {
     return this.tasks.size === 0;
   }
 
+  /** The unsettled tasks, for diagnostics. */
+  describe(): string {
+    return [...this.tasks.values()].map((t) => `task ${t.id} on ${t.worker}${t.started ? ' started' : ''}${t.arrived ? ' arrived' : ''}`).join(', ') || 'idle';
+  }
+
   /** The id the next task gets (state transfer). */
   get nextTaskId(): number {
     return this.nextTask;
