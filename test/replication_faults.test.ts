@@ -247,17 +247,10 @@ describe('replication faults', function () {
     }
   });
 
-  // BUG (recorder/sender.ts, Sender.lost then Sender.tick): a primary that loses the arbiter's
-  // flag does not stop. lost() sets `claiming`, and the arbiter's answer clears it *before* the
-  // `won` check, so after fail(ERR_NOT_LIVE) the sender's next tick finds no peer, not alone, not
-  // claiming and waitBackupMs long past, and calls goAlone('no backup connected within … ms'):
-  // the main thread prints "lockstep: A runs alone (epoch 1): no backup connected within 3000 ms"
-  // and its gate releases every held output. Meanwhile the session's failure is never surfaced
-  // (the bank's main loop sits in read(), which does not race the failure), so A neither prints
-  // ERR_NOT_LIVE nor exits. Observed: A keeps answering /status {role: primary, epoch: 1,
-  // alone: true} next to B {role: primary, epoch: 2}, and a transfer sent to A during the
-  // partition is answered 200 {ok: true} by A although B, the live node, never received it
-  // (B's /balance shows it unapplied): an acknowledged write lost, i.e. split brain.
+  // Split brain, the dangerous side: the old primary learns by silence that its backup is gone,
+  // asks the arbiter for epoch 2 and loses it. It must stop (ERR_NOT_LIVE, exit) without
+  // releasing the outputs it held: a transfer it took during the partition must not be answered.
+  // (Found here: the sender used to fall back to "no backup connected: run alone" after losing.)
   it('partition, the backup notices first: it wins epoch 2, the old primary stops without releasing what it held', async function () {
     const pair = await startPair(cluster, { proxy: true, a: { repl: { timeoutMs: 2500 } }, b: { repl: { timeoutMs: 800 } } });
     proxy = pair.proxy;
@@ -327,32 +320,16 @@ describe('replication faults', function () {
     assert.deepEqual({ epoch: record.epoch, owner: record.owner }, { epoch: 2, owner: 'B' });
   });
 
-  // BUG (intermittent, about 1 run in 15 here at 2e922ce; engine/session.ts, Session.input in
-  // replay): the backup takes over with 8 received transfers not yet replayed, and its main
-  // thread, replaying one of them, cannot decode the input's payload; B exits 1 right after
-  //   lockstep: B lost the primary A: the connection closed
-  //   Error: Unable to deserialize cloned data due to invalid or unsupported version.
-  //       at deserialize (node:v8:401:7)
-  //       at Session.input (engine/session.js)
-  //       at examples/bankservice/main.js (the service loop's session.input)
-  // so no node is live (the arbiter says B owns epoch 2). The frames B received are whole and
-  // CRC-checked (the proxy only delays them), so the payload handed to deserialize() is not the
-  // recorded one. The other runs pass: B replays the 8, answers them (resent by the client under
-  // the same ids) and serves new requests. Before 2e922ce this failed every time with the cutover
-  // Date.now divergence ("the log expects completion-order(ok)(task 7), but the program did
-  // value(Date.now)", from Replica.cutover), fixed there.
+  // Takeover with received log not yet replayed when the primary dies: the backup replays it all,
+  // answers the resent requests with the same output ids, then serves new ones. (Found here: an
+  // input that ended a received segment was read from the next segment's bytes.)
   it('the backup takes over with a backlog to replay (the primary dies with log in flight)', async function () {
     await backlogTakeover('hold');
   });
 
-  // BUG (intermittent, 1 run in 4 here at 2e922ce): the same takeover with a backlog, where the
-  // backlog built up because B was paused (SIGSTOP, as a long GC pause or a stalled VM would)
-  // while A went on and died: B wins epoch 2, prints "bankservice: listening on …" and answers
-  // /status {role: primary, epoch: 2, alone: true, heldOutputs: 0, gateMs.count: 0}, but never
-  // answers a request: neither the 8 transfers resent to it nor a fresh /balance (each attempt
-  // times out; the client gives up after deadlineMs), and it keeps running. Its main thread never
-  // gets through the replayed backlog, and nothing is reported (no stall error). The other runs
-  // pass.
+  // The same backlog, built because the backup was paused (SIGSTOP, as a long GC pause or a stalled
+  // VM would) while the primary went on and died. (Found here: segments for a thread that attached
+  // late were still in the receiver when cutover terminated it, and that thread waited forever.)
   it('the backup takes over with a backlog to replay (it was paused while the primary went on)', async function () {
     await backlogTakeover('pause');
   });
@@ -396,11 +373,7 @@ describe('replication faults', function () {
     console.log(`      torn frame: ${torn} of ${cut.frameLength < 0 ? '?' : cut.frameLength} bytes reached B; ${live.name} live in epoch 2, ${stopped.name} stopped (ERR_NOT_LIVE)`);
   });
 
-  // BUG: the same as the skipped partition test ("the backup notices first"): B wins epoch 2;
-  // A learns by silence, loses the arbiter's flag, and instead of stopping prints
-  // "runs alone (epoch 1): no backup connected within 3000 ms" and keeps serving as primary
-  // (split brain, seen here by the poll of /status: A {primary, epoch 1, alone} next to B
-  // {primary, epoch 2, alone}).
+  // A torn frame where the backup notices first: it wins epoch 2 and the old primary must stop.
   it('a frame torn on the primary → backup channel, the backup\'s side closed: the backup wins epoch 2, the primary stops', async function () {
     const seed = baseSeed + 200;
     const next = prng(seed);
