@@ -168,25 +168,11 @@ export class Thread {
    */
   awaitFloor(object: number, slot: number): void {
     const floor = this.floors![object]!;
-    const a = this.a;
-    if (((Atomics.load(a, slot) - floor) | 0) >= 0) return;
-    let waitedMs = 0;
-    for (;;) {
-      Atomics.add(a, C_VERSION_WAITERS, 1);
-      const current = Atomics.load(a, slot);
-      const woke = ((current - floor) | 0) >= 0 ? 'ok' : Atomics.wait(a, slot, current, WAIT_SLICE_MS);
-      Atomics.sub(a, C_VERSION_WAITERS, 1);
-      if (((current - floor) | 0) >= 0) return;
-      if (woke === 'timed-out') {
-        waitedMs += WAIT_SLICE_MS;
-        if (TRACE && waitedMs % 1000 === 0) this.traceWait(slot, waitedMs);
-        if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.id);
-        if (waitedMs >= this.stallMsMax) {
-          throw this.failing(replayStall(this.id, `object ${object} to reach the cutover floor ${floor >>> 0} (it is at ${current >>> 0})`, waitedMs));
-        }
-      }
-    }
+    if (((Atomics.load(this.a, slot) - floor) | 0) >= 0) return;
+    this.park(slot, (current) => ((current - floor) | 0) >= 0,
+      (current) => `object ${object} to reach the cutover floor ${floor >>> 0} (it is at ${current >>> 0})`);
   }
+
 
   /** The next recorded event without taking it, or null at the end of the stream (live: of what arrived). */
   peek(): { kind: number; object: number; arg: number } | null {
@@ -235,25 +221,32 @@ export class Thread {
     for (let spin = 0; spin < SPIN_MAX; spin++) {
       if (Atomics.load(a, slot) === version) return;
     }
+    this.park(slot, (current) => current === version,
+      (current) => `object ${object} to reach version ${version >>> 0} (it is at ${current >>> 0})`);
+  }
+
+  /** Parks on a version word until `reached` (in slices, so an abort or a stall is noticed). */
+  private park(slot: number, reached: (current: number) => boolean, what: (current: number) => string): void {
+    const a = this.a;
     let waitedMs = 0;
     for (;;) {
       // Announce the wait before checking the version once more: a publisher that stores the
       // version and then sees no waiter is then sure this load sees its store (both are SC).
       Atomics.add(a, C_VERSION_WAITERS, 1);
       const current = Atomics.load(a, slot);
-      const woke = current === version ? 'ok' : Atomics.wait(a, slot, current, WAIT_SLICE_MS);
+      const done = reached(current);
+      const woke = done ? 'ok' : Atomics.wait(a, slot, current, WAIT_SLICE_MS);
       Atomics.sub(a, C_VERSION_WAITERS, 1);
-      if (current === version) return;
+      if (done) return;
       if (woke === 'timed-out') {
         waitedMs += WAIT_SLICE_MS;
         if (TRACE && waitedMs % 1000 === 0) this.traceWait(slot, waitedMs);
         if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.id);
-        if (waitedMs >= this.stallMsMax) {
-          throw this.failing(replayStall(this.id, `object ${object} to reach version ${version >>> 0} (it is at ${current >>> 0})`, waitedMs));
-        }
+        if (waitedMs >= this.stallMsMax) throw this.failing(replayStall(this.id, what(current), waitedMs));
       }
     }
   }
+
 
   private traceWait(slot: number, waitedMs: number): void {
     writeSync(2, `lockstep trace: thread ${this.id} (mode ${modeNames[this.mode]}) at event ${this.index} has waited ${waitedMs} ms; version word ${slot} is ${Atomics.load(this.a, slot)}\n`);

@@ -54,6 +54,8 @@ export class Replica {
   /** Primary: per thread, outputs the backup holds (released below this). Backup: released by the old primary. */
   private safe: number[] = [];
   private readonly released: number[] = [];
+  /** A backup that took over: per thread, the outputs the old primary had released (never re-emitted). */
+  private oldReleased: number[] = [];
   private readonly latencies: number[] = [];
   private latencyNext = 0;
   private worker: Worker | null = null;
@@ -103,7 +105,7 @@ export class Replica {
             this.backupNode = null;
             this.epoch = m.epoch as number;
             console.error(`lockstep: ${this.repl.node} runs alone (epoch ${this.epoch}): ${String(m.why)}`);
-            return this.releaseAll();
+            return this.releaseSafe();
           case 'join': return this.onJoin();
           case 'ended': return this.endWaiter?.();
           case 'fail': {
@@ -149,10 +151,6 @@ export class Replica {
 
   private acked(outputs: number[]): void {
     this.safe = outputs;
-    this.releaseSafe();
-  }
-
-  private releaseAll(): void {
     this.releaseSafe();
   }
 
@@ -211,8 +209,6 @@ export class Replica {
     this.held.push({ o, at: performance.now() });
     this.releaseSafe();
   }
-
-  private oldReleased: number[] = [];
 
   // ---- backup ----
 
