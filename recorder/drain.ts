@@ -258,9 +258,10 @@ class Drain {
     bytes.set(frameHeader(payload));
     bytes.set(payload, FRAME_HEADER_BYTES);
     const f: ShippedFrame = { seq: this.writer.frames - 1, bytes, outputs: this.outputs.slice() };
-    this.init.ship!.port.postMessage(f, [bytes.buffer]);
+    // Counted before the post: transferring the buffer detaches it (its length becomes 0).
     this.unacked.push(bytes.length);
     this.unackedBytes += bytes.length;
+    this.init.ship!.port.postMessage(f, [bytes.buffer]);
     Atomics.store(this.arena.a, C_SHIPPED_FRAMES, this.writer.frames);
   }
 

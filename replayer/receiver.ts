@@ -13,7 +13,7 @@
 // main thread, which starts a new log and lets threads go live as they reach the end of their
 // streams. Losing, or not reaching the arbiter, stops the node (fail-stop).
 //
-// Lag bound: when the segments posted and not yet replayed exceed lagBytesMax, it stops reading
+// Lag bound: when the segments posted and not yet taken by their threads exceed lagBytesMax, it stops reading
 // the socket; TCP backpressure then stops the acknowledgements and the primary's drain waits.
 
 import { appendFileSync, writeFileSync } from 'node:fs';

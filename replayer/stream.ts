@@ -51,7 +51,6 @@ export class StreamReader {
   private view: DataView;
   private readonly channel: BroadcastChannel | null = null;
   private readonly slot: number = -1;
-  private consumed = 0;
   private readonly arrived: Segment[] = [];
 
   constructor(init: StreamInit) {
@@ -112,8 +111,9 @@ export class StreamReader {
   }
 
   private install(a: Int32Array, s: Segment): void {
-    Atomics.add(a, this.slot - T_FED + T_CONSUMED, this.consumed);
-    this.consumed = s.bytes;
+    // Counted as consumed once taken: a thread that has gone idle after its last segment would
+    // otherwise hold the receiver's lag bound shut.
+    Atomics.add(a, this.slot - T_FED + T_CONSUMED, s.bytes);
     this.events = s.events;
     this.data = s.data;
     this.view = new DataView(s.data.buffer, s.data.byteOffset, s.data.byteLength);

@@ -183,4 +183,36 @@ describe('live replication', function () {
     assert.equal(c.result()!.mode, 'record', 'c went live and finished as the primary');
     checkTold(c, told);
   });
+
+  it('a backup that falls behind makes the primary wait (bounded lag), and it catches up to the same digest', async () => {
+    const repl = { lagBytesMax: 2048, heartbeatMs: 100, timeoutMs: 30_000 };
+    const a = await cluster.node('a', 'primary', { repl });
+    await cluster.waitFor(a, /log channel on/);
+    const b = await cluster.node('b', 'backup', { connect: a, repl });
+    await cluster.waitFor(a, /listening on/);
+    while ((await status(a)).backup !== 'b') await new Promise((r) => setTimeout(r, 20));
+    b.child.kill('SIGSTOP');
+    // Requests sent without waiting for answers keep the primary producing log while the gate
+    // holds every answer: only the lag bound can stop it.
+    const answers = Array.from({ length: 150 }, (_, i) => fetch(`${a.url}/transfer`, {
+      method: 'POST', headers: { 'x-lockstep-request-id': `lag:${i}` }, body: JSON.stringify({ from: i % ACCOUNTS, to: (i + 1) % ACCOUNTS, amount: 1 }),
+    }).then((r) => r.status));
+    let s = await status(a);
+    for (const until = Date.now() + 20_000; (s.lagWaits as number) === 0 && Date.now() < until;) {
+      await new Promise((r) => setTimeout(r, 50));
+      s = await status(a);
+    }
+    assert.ok((s.lagWaits as number) > 0, `the drain never held frames back: ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 300));
+    const held = await status(a);
+    assert.equal(held.shippedFrames, s.shippedFrames, 'no frame shipped while the backup lags past the bound');
+    assert.ok((held.lagFrames as number) > 0, 'the lag is visible in /status');
+    b.child.kill('SIGCONT');
+    assert.deepEqual(new Set(await Promise.all(answers)), new Set([200]));
+    const client = new Client({ nodes: [a.url] });
+    await quit(client, a);
+    await b.exited;
+    client.close();
+    assert.equal(b.result()!.digest, a.result()!.digest, 'the backup caught up to the primary\'s digest');
+  });
 });
