@@ -2,11 +2,11 @@
 // test-and-set service that decides which node may go live for each epoch (replication/arbiter.ts).
 // It runs until it is stopped (SIGINT/SIGTERM); its state survives restarts.
 
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { Arbiter } from '../replication/arbiter.js';
 import { usageError } from './errors.js';
+import { readSecretFile } from './replicated.js';
 
 function nonNegativeInt(text: string): number {
   const n = Number(text);
@@ -31,7 +31,7 @@ export function arbiterCommand(): Command {
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--verbose', 'print stacks and details with errors')
     .action(async (options: ArbiterCommandOptions) => {
-      const secret = options.secretFile ? readFileSync(options.secretFile, 'utf8').trim() : process.env.LOCKSTEP_SECRET;
+      const secret = options.secretFile ? readSecretFile(options.secretFile) : process.env.LOCKSTEP_SECRET;
       if (!secret) throw usageError('the arbiter needs the cluster secret: --secret-file <file> or $LOCKSTEP_SECRET');
       const arbiter = await Arbiter.start({ stateFile: resolve(options.state), secret, port: options.port, host: options.host });
       await new Promise<void>((done) => {

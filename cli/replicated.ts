@@ -59,21 +59,7 @@ function secretOf(flags: NodeFlags): string {
   if (flags.secret !== undefined && flags.secretFile !== undefined) {
     throw usageError('give the cluster secret with --secret or --secret-file, not both');
   }
-  if (flags.secretFile !== undefined) {
-    const path = resolve(flags.secretFile);
-    let bytes: number;
-    let text = '';
-    try {
-      bytes = statSync(path).size;
-      if (bytes <= SECRET_FILE_BYTES_MAX) text = readFileSync(path, 'utf8');
-    } catch (e) {
-      throw usageError(`--secret-file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-    }
-    if (bytes > SECRET_FILE_BYTES_MAX) throw usageError(`--secret-file ${path} is larger than ${SECRET_FILE_BYTES_MAX} bytes: is it the right file?`);
-    const secret = text.trim();
-    if (!secret) throw usageError(`--secret-file ${path} is empty`);
-    return secret;
-  }
+  if (flags.secretFile !== undefined) return readSecretFile(flags.secretFile);
   if (flags.secret !== undefined) {
     if (!flags.secret) throw usageError('--secret is empty');
     return flags.secret;
@@ -81,6 +67,23 @@ function secretOf(flags: NodeFlags): string {
   const env = process.env.LOCKSTEP_SECRET?.trim();
   if (!env) throw usageError('the cluster secret is required: --secret-file <file>, --secret <s> or $LOCKSTEP_SECRET');
   return env;
+}
+
+/** The secret in a --secret-file: one line of text (trailing whitespace ignored), never empty. */
+export function readSecretFile(file: string): string {
+  const path = resolve(file);
+  let bytes: number;
+  let text = '';
+  try {
+    bytes = statSync(path).size;
+    if (bytes <= SECRET_FILE_BYTES_MAX) text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw usageError(`--secret-file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  if (bytes > SECRET_FILE_BYTES_MAX) throw usageError(`--secret-file ${path} is larger than ${SECRET_FILE_BYTES_MAX} bytes: is it the right file?`);
+  const secret = text.trim();
+  if (!secret) throw usageError(`--secret-file ${path} is empty`);
+  return secret;
 }
 
 export function positiveInt(flag: string, text: string): number {

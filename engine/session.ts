@@ -29,7 +29,7 @@ import { LogWriter } from '../recorder/log_writer.js';
 import type { DrainInit, DrainReport } from '../recorder/drain.js';
 import { readLog, type Log } from '../replayer/log_reader.js';
 import { StreamReader, type StreamInit } from '../replayer/stream.js';
-import { resolveReplication, type Replication, type ReplicationOptions } from '../replication/config.js';
+import { arbiterClient, resolveReplication, type Replication, type ReplicationOptions } from '../replication/config.js';
 import { Replica, type ReplicationStatus } from '../replication/replica.js';
 import { readEpoch, requestEpoch } from '../replication/arbiter.js';
 import { applySnapshot, takeSnapshot, type Snapshot } from '../replication/snapshot.js';
@@ -242,7 +242,6 @@ export class Session extends LockstepThread {
     replica.onMore = () => this.pump();
     replica.onJoin = () => (this.joinWanted = true);
     replica.onCutover = (epoch) => this.takeOver(epoch);
-    replica.onEnded = () => {};
   }
 
   private joinWanted = false;
@@ -356,7 +355,7 @@ export class Session extends LockstepThread {
    * the arena is the state after exactly the events shipped so far. The drain cuts the log there.
    */
   private async transferState(): Promise<void> {
-    while (this.pools.some((p) => !p.idle) || this.workers.size > 0) {
+    while (!this.quiescent) {
       if (this.failure) throw this.failure;
       await new Promise((r) => setTimeout(r, 1));
     }
@@ -364,6 +363,11 @@ export class Session extends LockstepThread {
     const live = this.live!;
     const snapshot = takeSnapshot(this.arena, live.cutVersions, this.thread.index, this.pools.map((p) => p.nextTaskId));
     live.replica.send({ type: 'snapshot', snapshot, cut: snapshot.cut });
+  }
+
+  /** No pool task in flight and no spawned thread running: every thread but the main one is still. */
+  private get quiescent(): boolean {
+    return this.pools.every((p) => p.idle) && this.workers.size === 0;
   }
 
   /**
@@ -374,7 +378,7 @@ export class Session extends LockstepThread {
   private joined(): void {
     const snapshot = this.joinSnapshot!;
     this.joinSnapshot = null;
-    if (this.pools.some((p) => !p.idle) || this.workers.size > 0) {
+    if (!this.quiescent) {
       throw usage('a joining backup reached its first input with tasks or threads running: state transfer needs the main thread ' +
         'to read inputs from one loop with no task in flight at that point');
     }
@@ -712,12 +716,13 @@ async function startSession(options: StartOptions): Promise<Session> {
     const got = await replica!.startReceiver(runId);
     header = decodeHeader(got.header);
     snapshot = got.snapshot as Snapshot | null;
-    const running = identify(program);
-    if (!allowChange && running.hash !== header.programHash) {
+    let recorded: RecordedOptions;
+    try {
+      recorded = recordedOptions(header, `the primary's log`, program, allowChange);
+    } catch (e) {
       replica!.stop();
-      throw wrongProgram(`the primary's log`, `${header.programPath} (sha256 ${header.programHash.slice(0, 12)})`, `${program} (sha256 ${running.hash.slice(0, 12)})`);
+      throw e;
     }
-    const recorded = JSON.parse(header.options) as RecordedOptions;
     limits = resolveLimits({ ...recorded.limits, stallMsMax: options.limits?.stallMsMax ?? recorded.limits.stallMsMax });
     seed = header.seed;
     patch = recorded.patchGlobals;
@@ -725,12 +730,7 @@ async function startSession(options: StartOptions): Promise<Session> {
     if (snapshot) mode = Mode.Off;
   } else if (mode === Mode.Replay) {
     log = readLog(logPath!);
-    const running = identify(program);
-    if (!allowChange && running.hash !== log.header.programHash) {
-      throw wrongProgram(logPath!, `${log.header.programPath} (sha256 ${log.header.programHash.slice(0, 12)})`,
-        `${program} (sha256 ${running.hash.slice(0, 12)})`);
-    }
-    const recorded = JSON.parse(log.header.options) as RecordedOptions;
+    const recorded = recordedOptions(log.header, logPath!, program, allowChange);
     limits = resolveLimits({ ...recorded.limits, stallMsMax: options.limits?.stallMsMax ?? recorded.limits.stallMsMax });
     seed = log.header.seed;
   } else {
@@ -797,9 +797,18 @@ interface LiveRun {
   snapshot: Snapshot | null;
 }
 
+/** The recorded run's options, once the running program is known to be the recorded one. */
+function recordedOptions(header: HeaderData, where: string, program: string, allowChange: boolean): RecordedOptions {
+  const running = identify(program);
+  if (!allowChange && running.hash !== header.programHash) {
+    throw wrongProgram(where, `${header.programPath} (sha256 ${header.programHash.slice(0, 12)})`, `${program} (sha256 ${running.hash.slice(0, 12)})`);
+  }
+  return JSON.parse(header.options) as RecordedOptions;
+}
+
 /** A primary goes live only if it wins the next epoch from the arbiter. */
 async function claimEpoch(repl: Replication): Promise<number> {
-  const arbiter = { ...repl.arbiter, secret: repl.secret, timeoutMs: repl.timeoutMs * 4 };
+  const arbiter = arbiterClient(repl);
   const current = await readEpoch(arbiter);
   const d = await requestEpoch(arbiter, current.epoch + 1, repl.node);
   if (!d.won) throw notLive(repl.node, d.epoch, d.owner, 'started as primary');

@@ -36,8 +36,6 @@ export interface LiveSetup {
   liveOutputsSlot: number;
   /** A joining backup's thread starts at its first segment's event index (the state-transfer cut). */
   joined: boolean;
-  /** Told when the thread has gone live. */
-  onLive?: () => void;
 }
 
 export class Thread {
@@ -98,12 +96,9 @@ export class Thread {
    */
   private take(kind: Kind, object: number): number {
     const s = this.stream!;
-    const p = s.pos;
     if (this.index === this.untilIndex) this.stopHere();
-    if (p >= s.events.length) {
-      if (s.live && this.more(true)) return this.take(kind, object);
-      this.endOfLog(attempted(kind, object));
-    }
+    if (!this.hasNext(true)) this.endOfLog(attempted(kind, object));
+    const p = s.pos;
     const h = s.events[p]!;
     const arg = s.events[p + 1]!;
     if (h !== head(kind, object)) this.diverge(describe(h, arg), attempted(kind, object));
@@ -127,24 +122,33 @@ export class Thread {
     if (m !== Mode.Replay) return m;
     const s = this.stream!;
     if (s.pos < s.events.length || !s.live) return m;
-    return this.more(true) ? Mode.Replay : this.goLive();
+    return this.more(true) === 'more' ? Mode.Replay : this.goLive();
   }
 
-  /** Live: takes the next segment; false once the stream is final (or, not waiting, nothing came). */
-  more(wait: boolean): boolean {
+  /** True if an event is there to read: in the current segment, or (live) in the next one, waited for if `wait`. */
+  private hasNext(wait: boolean): boolean {
+    const s = this.stream!;
+    return s.pos < s.events.length || (s.live && this.more(wait) === 'more');
+  }
+
+  /**
+   * Live: takes the next non-empty segment, checking that it continues this thread's stream:
+   * 'more', 'final' (cutover: nothing more will come) or 'none' (not waiting, nothing yet).
+   */
+  private more(wait: boolean): 'more' | 'final' | 'none' {
     const s = this.stream!;
     const r = s.refill(this.a, wait);
-    if (r !== 'more') return false;
+    if (r !== 'more') return r;
     if (!this.fedOnce && this.liveSetup?.joined) this.index = s.firstIndex;
     this.fedOnce = true;
     assert(s.firstIndex === this.index, `live stream continuity: thread ${this.id} at event ${this.index} got a segment from event ${s.firstIndex}`);
-    return s.events.length > 0 || this.more(wait);
+    return s.events.length > 0 ? 'more' : this.more(wait);
   }
 
   /** Live backup: the stream is final and fully replayed (the main thread's pump asks). */
   get streamOver(): boolean {
     const s = this.stream;
-    return s !== null && s.live && s.pos >= s.events.length && s.refill(this.a, false) === 'final';
+    return s !== null && s.live && s.pos >= s.events.length && this.more(false) === 'final';
   }
 
   /** Cutover: from here on this thread runs live and records, for a future backup. */
@@ -157,7 +161,6 @@ export class Thread {
     Atomics.store(this.a, live.fromSlot, this.index);
     this.floors = live.floors;
     this.mode = Mode.Record;
-    live.onLive?.();
     return Mode.Record;
   }
 
@@ -173,11 +176,10 @@ export class Thread {
       (current) => `object ${object} to reach the cutover floor ${floor >>> 0} (it is at ${current >>> 0})`);
   }
 
-
   /** The next recorded event without taking it, or null at the end of the stream (live: of what arrived). */
   peek(): { kind: number; object: number; arg: number } | null {
     const s = this.stream!;
-    if (s.pos >= s.events.length && !(s.live && this.more(false))) return null;
+    if (!this.hasNext(false)) return null;
     const h = s.events[s.pos]!;
     return { kind: kindOf(h), object: objectOf(h), arg: s.events[s.pos + 1]! };
   }
@@ -185,16 +187,13 @@ export class Thread {
   /** Describes the next recorded event, for divergence reports. */
   describeNext(): string {
     const s = this.stream!;
-    if (s.pos >= s.events.length && s.live) this.more(false);
-    return s.pos < s.events.length ? describe(s.events[s.pos]!, s.events[s.pos + 1]!) : 'the end of this thread\'s log';
+    return this.hasNext(false) ? describe(s.events[s.pos]!, s.events[s.pos + 1]!) : 'the end of this thread\'s log';
   }
 
   /** Takes the next event, which must be one of two kinds on `object`; returns which one matched. */
   expectEither(ok: Kind, fail: Kind, object: number): { ok: boolean; arg: number } {
     const s = this.stream!;
-    if (s.pos >= s.events.length && s.live) this.more(true);
-    const p = s.pos;
-    const h = p < s.events.length ? s.events[p]! : -1;
+    const h = this.hasNext(true) ? s.events[s.pos]! : -1;
     if (h === head(ok, object)) return { ok: true, arg: this.expect(ok, object) };
     if (h === head(fail, object)) return { ok: false, arg: this.expect(fail, object) };
     if (h === -1) this.endOfLog(attempted(ok, object));
@@ -204,8 +203,7 @@ export class Thread {
   /** Checks that the next event is `kind` on `object` without taking it. */
   peekExpect(kind: Kind, object: number, actual: string): void {
     const s = this.stream!;
-    if (s.pos >= s.events.length && s.live) this.more(true);
-    if (s.pos >= s.events.length || s.events[s.pos] !== head(kind, object)) this.diverge(this.describeNext(), actual);
+    if (!this.hasNext(true) || s.events[s.pos] !== head(kind, object)) this.diverge(this.describeNext(), actual);
   }
 
   expectPayload(kind: Kind, object: number): Uint8Array {

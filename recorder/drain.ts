@@ -14,7 +14,7 @@ import {
   C_ABORT, C_ACKED_FRAMES, C_ALONE, C_CUT, C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_SHIPPED_FRAMES, CUT_REQUESTED,
   FINISH_CUT_OFF, FINISH_SEALED, T_LIVE_FROM, T_LIVE_OUTPUTS, T_RING, T_RING_WORDS, entryKindNames,
 } from '../engine/symbols.js';
-import { FRAME_HEADER_BYTES, frameHeader } from '../engine/log/frame.js';
+import { frame } from '../engine/log/frame.js';
 import type { ShippedFrame } from './sender.js';
 import { serializeError } from '../engine/errors.js';
 import { CausalOrder } from './causal_order.js';
@@ -254,14 +254,12 @@ class Drain {
 
   /** Primary: the frame goes to the sender as it is in the file, with the output counts it covers. */
   private ship(payload: Uint8Array): void {
-    const bytes = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
-    bytes.set(frameHeader(payload));
-    bytes.set(payload, FRAME_HEADER_BYTES);
+    const bytes = frame(payload);
     const f: ShippedFrame = { seq: this.writer.frames - 1, bytes, outputs: this.outputs.slice() };
     // Counted before the post: transferring the buffer detaches it (its length becomes 0).
     this.unacked.push(bytes.length);
     this.unackedBytes += bytes.length;
-    this.init.ship!.port.postMessage(f, [bytes.buffer]);
+    this.init.ship!.port.postMessage(f, [bytes.buffer as ArrayBuffer]);
     Atomics.store(this.arena.a, C_SHIPPED_FRAMES, this.writer.frames);
   }
 

@@ -13,7 +13,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { C_ACKED_FRAMES, C_ALONE } from '../engine/symbols.js';
 import { serializeError, notLive } from '../engine/errors.js';
-import type { Replication } from '../replication/config.js';
+import { arbiterClient, type Replication } from '../replication/config.js';
 import { Heartbeat } from '../replication/heartbeat.js';
 import { requestEpoch } from '../replication/arbiter.js';
 import { Msg, WireDecoder, encode, mac, macOk, nonce, type Message } from '../replication/wire.js';
@@ -252,8 +252,7 @@ class Sender {
     if (this.endFrames >= 0 && this.acked >= this.endFrames) return;
     console.error(`lockstep: ${this.init.repl.node} lost its backup ${peer.node}: ${why}`);
     this.claiming = true;
-    const arbiter = { ...this.init.repl.arbiter, secret: this.init.repl.secret, timeoutMs: this.init.repl.timeoutMs * 4 };
-    requestEpoch(arbiter, this.epoch + 1, this.init.repl.node).then(
+    requestEpoch(arbiterClient(this.init.repl), this.epoch + 1, this.init.repl.node).then(
       (d) => {
         this.claiming = false;
         if (!d.won) return this.fail(notLive(this.init.repl.node, d.epoch, d.owner, `lost its backup (${why})`));

@@ -26,7 +26,7 @@ import { preamble } from '../engine/log/format.js';
 import type { Limits } from '../engine/limits.js';
 import { C_ABORT, C_LIVE, T_CONSUMED, T_FED, T_STATE, threadTableBase, THREAD_SLOTS } from '../engine/symbols.js';
 import { channelCorrupt, notLive, peerLost, peerRefused, serializeError } from '../engine/errors.js';
-import type { Replication } from '../replication/config.js';
+import { arbiterClient, type Replication } from '../replication/config.js';
 import { Heartbeat } from '../replication/heartbeat.js';
 import { requestEpoch } from '../replication/arbiter.js';
 import { Msg, WireDecoder, encode, mac, macOk, nonce, type Message } from '../replication/wire.js';
@@ -289,8 +289,7 @@ class Receiver {
     const torn = this.decoder.pending;
     console.error(`lockstep: ${this.repl.node} lost the primary ${this.primary}: ${why}` +
       (torn > 0 ? ` (${torn} bytes of an incomplete frame dropped)` : ''));
-    const arbiter = { ...this.repl.arbiter, secret: this.repl.secret, timeoutMs: this.repl.timeoutMs * 4 };
-    requestEpoch(arbiter, this.epoch + 1, this.repl.node).then(
+    requestEpoch(arbiterClient(this.repl), this.epoch + 1, this.repl.node).then(
       (d) => {
         if (!d.won) return this.fail(notLive(this.repl.node, d.epoch, d.owner, `lost the primary (${why})`));
         this.cutover(d.epoch, why);

@@ -3,6 +3,7 @@
 // $LOCKSTEP_REPLICATION (JSON), which the `lockstep primary` / `lockstep backup` commands set.
 
 import { usage } from '../engine/errors.js';
+import type { ArbiterClientOptions } from './arbiter.js';
 
 export interface Address {
   host: string;
@@ -69,6 +70,11 @@ export function resolveReplication(given: ReplicationOptions | undefined, env: s
   }
   if (r.timeoutMs <= r.heartbeatMs) throw usage(`replication timeoutMs (${r.timeoutMs}) must exceed heartbeatMs (${r.heartbeatMs})`);
   return r;
+}
+
+/** How a node asks the arbiter: with the cluster secret, and a few timeouts' patience. */
+export function arbiterClient(repl: Replication): ArbiterClientOptions {
+  return { ...repl.arbiter, secret: repl.secret, timeoutMs: repl.timeoutMs * 4 };
 }
 
 /** "host:port" or "port" → Address (loopback when no host). */

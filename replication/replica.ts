@@ -69,8 +69,6 @@ export class Replica {
   onCutover: (epoch: number, why: string) => void = () => {};
   /** Primary: a backup asks to join; the session takes a snapshot at the next quiescent point. */
   onJoin: () => void = () => {};
-  /** Backup: the primary finished its run normally. */
-  onEnded: () => void = () => {};
   /** Backup: the receiver has log for the main thread. */
   onMore: () => void = () => {};
 
@@ -235,7 +233,8 @@ export class Replica {
             this.safe = m.outputs as number[];
             this.held = this.held.filter((h) => h.o.seq >= (this.safe[h.o.thread] ?? 0));
             return;
-          case 'ended': return this.onEnded();
+          // The primary finished normally: the backup replays to the end event and finishes too.
+          case 'ended': return;
           case 'cutover': return this.cutover(m.epoch as number, String(m.why));
           case 'fail': {
             const e = revive(m.error);
