@@ -72,6 +72,8 @@ class Drain {
   private unackedBytes = 0;
   private ackedSeen = 0;
   private outputsPending = false;
+  /** The drain starts with the run; chunks carry their time since then (Chunk.time, timelines only). */
+  private readonly startedMs = performance.now();
 
   constructor(private readonly init: DrainInit, private readonly writer: LogWriter) {
     this.arena = new Arena(init.arena, init.limits);
@@ -185,6 +187,7 @@ class Drain {
       firstIndex: this.shipped[thread]!,
       events: this.words.subarray(wordsStart, this.wordsUsed),
       data: this.bytes.subarray(bytesStart, this.bytesUsed),
+      time: performance.now() - this.startedMs,
     });
     this.shipped[thread]! += count;
     this.pendingEvents += count;

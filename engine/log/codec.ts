@@ -25,6 +25,11 @@ export interface ChunkData {
   /** Two words per event (event.ts). */
   events: Int32Array;
   data: Uint8Array;
+  /**
+   * Milliseconds since the run started when the drain took the chunk from the thread's ring, on an
+   * unpatched clock: a coarse time axis for timelines. Not an input: replay never reads it.
+   */
+  time: number;
 }
 
 export interface NameData {
@@ -102,6 +107,7 @@ export function encodeFrameInto(b: flatbuffers.Builder, f: FrameData): Uint8Arra
     Chunk.addFirstIndex(b, BigInt(c.firstIndex));
     Chunk.addEvents(b, events);
     Chunk.addData(b, data);
+    Chunk.addTime(b, c.time);
     return Chunk.endChunk(b);
   });
   const chunkVector = Frame.createChunksVector(b, chunks);
@@ -158,6 +164,7 @@ export function decodeFrame(bytes: Uint8Array): FrameData {
       firstIndex: Number(c.firstIndex()),
       events: events ? new Int32Array(events.buffer, events.byteOffset, events.length) : new Int32Array(0),
       data: c.dataArray() ?? new Uint8Array(0),
+      time: c.time(),
     });
   }
   const t = f.trailer();
