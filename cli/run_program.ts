@@ -60,6 +60,8 @@ export interface ProgramRun {
   /** More variables for the child, set after the CLI's own ($LOCKSTEP_REPLICATION, say). */
   env?: Record<string, string>;
   status?: StatusLine;
+  /** Called with the program's process id once it is started (primary/backup print it). */
+  onSpawn?: (pid: number) => void;
   /** Where the program's stdout goes (default: the CLI's stdout; --json sends it to stderr). */
   stdout?: NodeJS.WritableStream;
 }
@@ -142,6 +144,7 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
     if (isTypeScript(run.program)) nodeArgs.push('--import', tsxLoader(run.program));
 
     const child = spawn(process.execPath, [...nodeArgs, run.program, ...run.args], { env, stdio: ['inherit', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) run.onSpawn?.(child.pid);
     const status = run.status;
     let tail = Buffer.alloc(0);
     const out = run.stdout ?? process.stdout;
