@@ -175,12 +175,14 @@ export class LockstepThread {
 
   /** A float in [0, 1), recorded and replayed. */
   random(): number {
-    return this.thread.float(ValueKind.Random, live.random);
+    return this.thread.float(ValueKind.Random, this.thread.seeded?.float ?? live.random);
   }
 
   /** `n` random bytes, recorded and replayed. */
   randomBytes(n: number): Uint8Array {
-    return this.thread.bytes(ValueKind.RandomBytes, () => live.randomBytes(n));
+    if (!(Number.isInteger(n) && n >= 0)) throw usage(`randomBytes(n) needs a non-negative integer, got ${n}`);
+    const seeded = this.thread.seeded;
+    return this.thread.bytes(ValueKind.RandomBytes, () => (seeded ? seeded.bytes(n) : live.randomBytes(n)));
   }
 
   // ---- outputs ----

@@ -6,6 +6,7 @@ import { assert } from './assert.js';
 import { writeSync } from 'node:fs';
 import { Kind, ValueKind, describe, head, isOrdered, kindNames, kindOf, objectOf } from './event.js';
 import { aborted, divergence, replayStall, untilReached } from './errors.js';
+import type { SeededRandom } from './prng.js';
 import type { RingWriter } from '../recorder/ring.js';
 import type { StreamReader } from '../replayer/stream.js';
 
@@ -52,6 +53,9 @@ export class Thread {
   progressSlot = -1;
   /** Main thread: told of a divergence, stall or stop raised on this thread, so the run fails as a whole. */
   onFail: ((e: Error) => void) | null = null;
+
+  /** With an explicit seed: where this thread's live random values come from (null: node:crypto, Math.random). */
+  seeded: SeededRandom | null = null;
 
   /** Live backup: how to go live at cutover (null otherwise). */
   liveSetup: LiveSetup | null = null;
