@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { Arena, elementTypes, type ElementType, type Entry } from './arena.js';
 import { usage } from './errors.js';
 import { Kind, ValueKind } from './event.js';
-import { C_DOORBELL, EntryKind, T_OUTPUTS, T_OUTPUT_DIGEST } from './symbols.js';
+import { EntryKind, T_OUTPUTS, T_OUTPUT_DIGEST } from './symbols.js';
 import { Mode, modeNames, type ModeName, type Thread } from './thread.js';
 import { AtomicArray } from './sync/atomic.js';
 import { Barrier } from './sync/barrier.js';
@@ -202,12 +202,9 @@ export class LockstepThread {
     const id = `${t.id}:${seq}`;
     const payload = serialize([channel, value]);
     if (mode === Mode.Record) {
+      // recPayload wakes the drain for an output: on a primary it waits in the gate until its
+      // frame is shipped and acknowledged, so it must not wait for the drain's idle timeout.
       t.recPayload(Kind.Output, 0, payload);
-      // Wake the drain now: on a primary the output waits in the gate until its frame is shipped
-      // and acknowledged, and a drain asleep on its idle timeout added up to that timeout to
-      // every answer (outputs are rare next to other events, so the wake-up costs nothing).
-      Atomics.add(this.arena.a, C_DOORBELL, 1);
-      Atomics.notify(this.arena.a, C_DOORBELL);
     } else if (mode === Mode.Replay) {
       const recorded = t.expectPayload(Kind.Output, 0);
       if (Buffer.compare(recorded, payload) !== 0) t.diverge(`output ${id} as recorded`, `output ${id} on "${channel}" with another value`);
