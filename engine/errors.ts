@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'ERR_LOG_VERSION'
   | 'ERR_NOT_A_LOG'
   | 'ERR_WRONG_PROGRAM'
+  | 'ERR_LOG_EXISTS'
   | 'ERR_LIMIT'
   | 'ERR_REPLAY_STALL'
   | 'ERR_DRAIN_STALL'
@@ -111,6 +112,15 @@ export function wrongProgram(path: string, recorded: string, running: string): L
     `log ${path} was recorded from ${recorded}, but the running program is ${running}. Replay the program ` +
       `that was recorded, or pass allowProgramChange: true (CLI: --allow-program-change) to replay anyway.`,
     { path, recorded, running },
+  );
+}
+
+/** Recording would truncate a file that is not a lockstep log. */
+export function wouldOverwrite(path: string, why: string): LockstepError {
+  return new LockstepError(
+    'ERR_LOG_EXISTS',
+    `refusing to record into ${path}: ${why}, and recording would overwrite it. Choose another log file, or remove it first.`,
+    { path, why },
   );
 }
 

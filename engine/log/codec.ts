@@ -101,7 +101,7 @@ export function encodeFrameInto(b: flatbuffers.Builder, f: FrameData): Uint8Arra
   b.clear();
   const chunks = f.chunks.map((c) => {
     const events = uintVector(b, c.events);
-    const data = Chunk.createDataVector(b, c.data);
+    const data = byteVector(b, c.data);
     Chunk.startChunk(b);
     Chunk.addThread(b, c.thread);
     Chunk.addFirstIndex(b, BigInt(c.firstIndex));
@@ -138,6 +138,17 @@ export function encodeFrameInto(b: flatbuffers.Builder, f: FrameData): Uint8Arra
   if (f.trailer) Frame.addTrailer(b, trailer);
   b.finish(Frame.endFrame(b));
   return b.asUint8Array();
+}
+
+/** A [ubyte] vector written in one copy (the generated createDataVector adds byte by byte). */
+function byteVector(b: flatbuffers.Builder, bytes: Uint8Array): flatbuffers.Offset {
+  b.startVector(1, bytes.length, 1);
+  const inner = b as unknown as { space: number; bb: flatbuffers.ByteBuffer };
+  const space = inner.space - bytes.length;
+  inner.bb.bytes().set(bytes, space);
+  inner.space = space;
+  inner.bb.setPosition(space);
+  return b.endVector();
 }
 
 /** A [uint] vector written in one copy rather than one builder call per element. */
