@@ -178,8 +178,40 @@ export function untilReached(thread: number, index: number, next: string): Locks
   );
 }
 
+/** A program's own error, as it crosses a thread boundary: structured clone keeps neither `code` nor the class. */
+export interface ForeignError {
+  foreign: true;
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+}
+
+/**
+ * A program error rebuilt on this side: an Error whose name, message, code and stack are own
+ * enumerable properties, so `JSON.stringify(exit.error)` shows them (a plain Error prints `{}`).
+ */
+function reviveForeign(r: ForeignError): Error {
+  const e = new Error(r.message);
+  for (const [key, value] of [['name', r.name], ['message', r.message], ['code', r.code], ['stack', r.stack]] as const) {
+    if (value !== undefined) Object.defineProperty(e, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return e;
+}
+
+/** A logical thread failed (its module did not load, or it threw): by default the run fails with it. */
+export function threadFailed(thread: number, cause: Error): LockstepError {
+  const code = (cause as { code?: unknown }).code;
+  const what = `${cause.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${cause.message}`;
+  return new LockstepError('ERR_THREAD_FAILED',
+    `thread ${thread} failed: ${what}. The run stops with it; a program that handles thread failures itself ` +
+    `can pass start({ threadFailures: 'handle' }) and read them from spawn(…).exited.`,
+    { thread, cause: { name: cause.name, message: cause.message, code: typeof code === 'string' ? code : undefined, stack: cause.stack } });
+}
+
 /** Rebuilds an error that crossed a thread boundary (structured clone drops the class). */
 export function revive(raw: unknown): Error {
+  if (raw && typeof raw === 'object' && (raw as { foreign?: unknown }).foreign === true) return reviveForeign(raw as ForeignError);
   if (raw && typeof raw === 'object' && 'code' in raw && typeof (raw as { code: unknown }).code === 'string') {
     const r = raw as { code: ErrorCode; message: string; details?: Record<string, unknown>; stack?: string };
     const e = r.code === 'ERR_DIVERGENCE' ? new DivergenceError(r.message, r.details ?? {}) : new LockstepError(r.code, r.message, r.details ?? {});
@@ -191,7 +223,11 @@ export function revive(raw: unknown): Error {
 
 export function serializeError(e: unknown): unknown {
   if (e instanceof LockstepError) return { code: e.code, message: e.message, details: e.details, stack: e.stack };
-  return e;
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return { foreign: true, name: e.name, message: e.message, code: typeof code === 'string' ? code : undefined, stack: e.stack } satisfies ForeignError;
+  }
+  return { foreign: true, name: 'Error', message: `a non-error was thrown: ${String(e)}` } satisfies ForeignError;
 }
 
 /** This node lost the arbiter's flag (or never won it): another node is live, so this one stops. */

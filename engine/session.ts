@@ -10,7 +10,7 @@ import { serialize, deserialize } from 'node:v8';
 import { BroadcastChannel, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Arena } from './arena.js';
 import { LockstepThread, live, type Output } from './api.js';
-import { LockstepError, digestMismatch, divergence, limitExceeded, notLive, revive, usage, wouldOverwrite, wrongProgram } from './errors.js';
+import { LockstepError, digestMismatch, divergence, limitExceeded, notLive, replayStall, revive, serializeError, threadFailed, usage, wouldOverwrite, wrongProgram } from './errors.js';
 import { Kind, kindOf } from './event.js';
 import { FORMAT_VERSION, MAGIC } from './log/format.js';
 import { resolveLimits, type Limits } from './limits.js';
@@ -58,6 +58,12 @@ export interface StartOptions {
   until?: { thread: number; index: number };
   /** Live replication: run as a primary or a backup (replication/config.ts); else $LOCKSTEP_REPLICATION. */
   replication?: ReplicationOptions;
+  /**
+   * What a spawned thread that fails (its module does not load, it throws, it exits non-zero)
+   * does to the run: 'fail' (default) stops the run, finish() rejects with ERR_THREAD_FAILED;
+   * 'handle' leaves it to the program, which reads it from spawn(…).exited.
+   */
+  threadFailures?: 'fail' | 'handle';
 }
 
 export interface SpawnOptions {
@@ -246,6 +252,8 @@ export class Session extends LockstepThread {
   }
 
   private joinWanted = false;
+  /** start({ threadFailures }): whether a failed thread fails the run. */
+  threadFailures: 'fail' | 'handle' = 'fail';
 
   /**
    * Cutover on a backup that won the next epoch: a new log (for a future backup) starts where
@@ -409,7 +417,11 @@ export class Session extends LockstepThread {
       // Replay: finish() must meet the recorded end now, not after the threads, which may be
       // waiting for something (a spawn, say) this run skipped.
       await Promise.race([Promise.all(this.pools.map((p) => p.close())), this.failedPromise]);
-      if (this.thread.current() === Mode.Replay) this.thread.peekExpect(Kind.End, 0, 'finish()');
+      if (this.failure) throw this.failure;
+      if (this.thread.current() === Mode.Replay) {
+        if (this.log?.trailer.cutOff && this.thread.peek() === null) await this.replayedFailure();
+        this.thread.peekExpect(Kind.End, 0, 'finish()');
+      }
       await Promise.race([Promise.all(this.exits), this.failedPromise]);
       if (this.failure) throw this.failure;
       await this.outputsDelivered();
@@ -443,6 +455,23 @@ export class Session extends LockstepThread {
       if (this.stallTimer) clearTimeout(this.stallTimer);
       if (this.progressTimer) clearInterval(this.progressTimer);
       if (this.drain) this.drain.worker.terminate().catch(() => {});
+    }
+  }
+
+  /**
+   * Replay of a log cut off by a failure, and the main thread's part is over: the recording ended
+   * with a thread's failure, so the replay ends when that failure happens again (or stalls).
+   */
+  private async replayedFailure(): Promise<never> {
+    const ms = this.arena.limits.stallMsMax;
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(replayStall(0, 'the failure that cut the recording off', ms)), ms);
+    });
+    try {
+      return await Promise.race([this.failedPromise, stalled]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -641,20 +670,26 @@ export class Session extends LockstepThread {
   private watch(id: number, worker: Worker): Promise<ThreadExit> {
     return new Promise((done) => {
       let result: ThreadExit | null = null;
+      // A thread the session itself ended (after another failure) is not a failure of its own.
+      const failed = (error: Error): void => {
+        result = { thread: id, ok: false, error };
+        if (this.threadFailures === 'fail' && !this.failure) this.fail(threadFailed(id, error));
+      };
       worker.on('message', (m: { type: string; error?: unknown; lockstep?: boolean }) => {
         if (m.type === 'exit') result = { thread: id, ok: true };
         if (m.type === 'failed') {
           const error = revive(m.error);
-          if (m.lockstep) this.fail(error);
-          result = { thread: id, ok: false, error };
+          if (m.lockstep) {
+            this.fail(error);
+            result = { thread: id, ok: false, error };
+          } else failed(error);
         }
       });
-      worker.on('error', (e) => {
-        result = { thread: id, ok: false, error: e };
-      });
+      worker.on('error', (e) => failed(revive(serializeError(e))));
       worker.on('exit', (code) => {
         this.workers.delete(id);
-        done(result ?? { thread: id, ok: code === 0, error: code === 0 ? undefined : new Error(`thread ${id} exited with code ${code}`) });
+        if (!result && code !== 0) failed(revive(serializeError(new Error(`thread ${id} exited with code ${code}`))));
+        done(result ?? { thread: id, ok: true });
       });
     });
   }
@@ -707,6 +742,8 @@ async function startSession(options: StartOptions): Promise<Session> {
   const program = resolve(options.program ?? process.env.LOCKSTEP_PROGRAM ?? process.argv[1] ?? 'eval');
   let patch = options.patchGlobals ?? process.env.LOCKSTEP_PATCH !== '0';
   const allowChange = options.allowProgramChange || process.env.LOCKSTEP_ALLOW_PROGRAM_CHANGE === '1';
+  const threadFailures = options.threadFailures ?? 'fail';
+  if (threadFailures !== 'fail' && threadFailures !== 'handle') throw usage(`threadFailures must be 'fail' or 'handle', got ${String(threadFailures)}`);
   const runId = Buffer.from(live.randomBytes(8)).toString('hex');
   const replica = repl ? new Replica(repl, 0) : null;
 
@@ -787,7 +824,9 @@ async function startSession(options: StartOptions): Promise<Session> {
   if (seeded) thread.seeded = new SeededRandom(seed, main.id);
   const restore = (mode !== Mode.Off || backup) && patch ? patchGlobals(thread) : () => {};
   const liveRun: LiveRun | null = repl ? { repl, replica: replica!, header: header!, floors, cutVersions, snapshot } : null;
-  return new Session(arena, thread, seed, logPath, drain, log, restore, patch, until, runId, liveRun);
+  const session = new Session(arena, thread, seed, logPath, drain, log, restore, patch, until, runId, liveRun);
+  session.threadFailures = threadFailures;
+  return session;
 }
 
 /** A $LOCKSTEP_* variable a harness set (an empty value counts as unset). */
