@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'ERR_NOT_A_LOG'
   | 'ERR_WRONG_PROGRAM'
   | 'ERR_LOG_EXISTS'
+  | 'ERR_LOG_UNWRITABLE'
   | 'ERR_LIMIT'
   | 'ERR_REPLAY_STALL'
   | 'ERR_DRAIN_STALL'
@@ -121,6 +122,12 @@ export function wouldOverwrite(path: string, why: string): LockstepError {
     `refusing to record into ${path}: ${why}, and recording would overwrite it. Choose another log file, or remove it first.`,
     { path, why },
   );
+}
+
+/** The log file cannot be created or written (a missing folder, no permission, a read-only disk). */
+export function logUnwritable(path: string, e: NodeJS.ErrnoException): LockstepError {
+  const why = e.code === 'ENOENT' ? 'its folder does not exist' : e.code === 'ENOTDIR' ? 'part of its path is not a folder' : `${e.code ?? 'error'}: ${e.message}`;
+  return new LockstepError('ERR_LOG_UNWRITABLE', `cannot write the log ${path}: ${why}. Record into a folder that exists and is writable.`, { path, why });
 }
 
 export function limitExceeded(limit: string, value: number, max: number, what: string): LockstepError {

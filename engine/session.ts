@@ -10,7 +10,7 @@ import { serialize, deserialize } from 'node:v8';
 import { BroadcastChannel, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Arena } from './arena.js';
 import { LockstepThread, live, type Output } from './api.js';
-import { LockstepError, digestMismatch, divergence, limitExceeded, notLive, replayStall, revive, serializeError, threadFailed, usage, wouldOverwrite, wrongProgram } from './errors.js';
+import { LockstepError, digestMismatch, divergence, limitExceeded, logUnwritable, notLive, replayStall, revive, serializeError, threadFailed, usage, wouldOverwrite, wrongProgram } from './errors.js';
 import { Kind, kindOf } from './event.js';
 import { FORMAT_VERSION, MAGIC } from './log/format.js';
 import { resolveLimits, type Limits } from './limits.js';
@@ -801,7 +801,11 @@ async function startSession(options: StartOptions): Promise<Session> {
     };
     if (repl) replica!.epoch = await claimEpoch(repl);
     refuseOverwrite(logPath!);
-    LogWriter.create(logPath!, header);
+    try {
+      LogWriter.create(logPath!, header);
+    } catch (e) {
+      throw logUnwritable(logPath!, e as NodeJS.ErrnoException);
+    }
     if (repl) {
       const ship = new MessageChannel();
       drain = startDrain({ arena: arena.buffer, limits, logPath: logPath!, ship: { port: ship.port1, lagBytesMax: repl.lagBytesMax, cutVersions } }, [ship.port1]);
