@@ -10,6 +10,9 @@ export type ErrorCode =
   | 'ERR_NOT_A_LOG'
   | 'ERR_WRONG_PROGRAM'
   | 'ERR_LOG_EXISTS'
+  | 'ERR_DEADLOCK'
+  | 'ERR_NOT_HELD'
+  | 'ERR_FINISHED'
   | 'ERR_LOG_UNWRITABLE'
   | 'ERR_LIMIT'
   | 'ERR_REPLAY_STALL'
@@ -140,6 +143,25 @@ export function limitExceeded(limit: string, value: number, max: number, what: s
 
 export function usage(message: string): LockstepError {
   return new LockstepError('ERR_USAGE', message);
+}
+
+/** The thread asked for a lock it already holds: it would wait for itself forever. */
+export function deadlock(thread: number, what: string): LockstepError {
+  return new LockstepError('ERR_DEADLOCK',
+    `thread ${thread} would deadlock: it ${what}. lockstep locks are not re-entrant; release the lock first, or restructure the code.`,
+    { thread, what });
+}
+
+/** The thread released (or waited with) a lock it does not hold. */
+export function notHeld(thread: number, what: string): LockstepError {
+  return new LockstepError('ERR_NOT_HELD',
+    `thread ${thread} ${what}. Only the thread that holds a lock may release it (or wait on a condition with it), once per acquisition.`,
+    { thread, what });
+}
+
+/** The session has finished (or failed): nothing more can be recorded or replayed in it. */
+export function finished(what: string): LockstepError {
+  return new LockstepError('ERR_FINISHED', `${what} after the session finished; finish() must be the program's last lockstep call.`, { what });
 }
 
 export function unknownObject(kind: string, name: string): LockstepError {

@@ -10,7 +10,7 @@ import { serialize, deserialize } from 'node:v8';
 import { BroadcastChannel, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Arena } from './arena.js';
 import { LockstepThread, live, type Output } from './api.js';
-import { LockstepError, digestMismatch, divergence, limitExceeded, logUnwritable, notLive, replayStall, revive, serializeError, threadFailed, usage, wouldOverwrite, wrongProgram } from './errors.js';
+import { LockstepError, digestMismatch, divergence, finished, limitExceeded, logUnwritable, notLive, replayStall, revive, serializeError, threadFailed, usage, wouldOverwrite, wrongProgram } from './errors.js';
 import { Kind, kindOf } from './event.js';
 import { FORMAT_VERSION, MAGIC } from './log/format.js';
 import { resolveLimits, type Limits } from './limits.js';
@@ -188,6 +188,12 @@ export class Session extends LockstepThread {
 
   /** A pool of `workers` logical threads running task functions from `entry` (piscina underneath). */
   pool(entry: string | URL, options: PoolOptions = {}): Pool {
+    this.usable('pool()');
+    // Checked before anything is created or recorded: a refused pool leaves the run as it was.
+    const workers = options.workers ?? 4;
+    if (!Number.isInteger(workers) || workers <= 0) throw usage(`pool workers must be a positive integer, got ${String(options.workers)}`);
+    const free = this.arena.limits.threadsMax - this.arena.threadCount;
+    if (workers > free) throw limitExceeded('threadsMax', this.arena.threadCount + workers, this.arena.limits.threadsMax, `a pool of ${workers} workers (${this.arena.threadCount} threads exist)`);
     const pool = this.failOn(() => new Pool(this.pools.length, toHref(entry), options, {
       thread: this.thread,
       addWorker: (index) => this.workerInit(this.addThread(), options.data, index),
@@ -196,6 +202,11 @@ export class Session extends LockstepThread {
     }));
     this.pools.push(pool);
     return pool;
+  }
+
+  /** Refuses calls once the session finished or failed. */
+  private usable(what: string): void {
+    if (this.finished || this.thread.ended) throw finished(what);
   }
 
   /** A lockstep error thrown on the main thread's path fails the whole run (fail-stop). */
@@ -289,8 +300,11 @@ export class Session extends LockstepThread {
 
   /** Starts `count` logical threads running `entry` (a worker module: path or file URL). */
   spawn(entry: string | URL, options: SpawnOptions = {}): Spawned {
+    this.usable('spawn()');
     const count = options.count ?? 1;
     if (!Number.isInteger(count) || count <= 0) throw usage('spawn count must be a positive integer');
+    const free = this.arena.limits.threadsMax - this.arena.threadCount;
+    if (count > free) throw limitExceeded('threadsMax', this.arena.threadCount + count, this.arena.limits.threadsMax, `spawning ${count} threads (${this.arena.threadCount} exist)`);
     const href = toHref(entry);
     const ids: number[] = [];
     const workers: Worker[] = [];
@@ -315,6 +329,7 @@ export class Session extends LockstepThread {
    * this point of the main thread; replay takes it from the log and never calls `read`.
    */
   async input<T>(channel: Channel<T>, read: () => T | Promise<T>): Promise<T> {
+    this.usable('input()');
     const t = this.thread;
     let value: T;
     if (this.joinSnapshot) this.joined();
@@ -400,7 +415,7 @@ export class Session extends LockstepThread {
 
   /** Waits for every thread, computes the digest, and seals the log (record) or checks it (replay). */
   async finish(): Promise<RunResult> {
-    if (this.finished) throw usage('finish() was already called');
+    if (this.finished) throw finished('finish() called again');
     this.finished = true;
     try {
       const result = await this.seal();
@@ -449,6 +464,8 @@ export class Session extends LockstepThread {
       if (this.drain && Atomics.load(this.arena.a, C_FINISH) === 0) await this.stopDrain(FINISH_CUT_OFF).catch(() => {});
       throw e;
     } finally {
+      this.thread.ended = true;
+      releaseProcess(this);
       this.restore();
       this.outputs.close();
       this.live?.replica.stop();
@@ -577,6 +594,7 @@ export class Session extends LockstepThread {
     if (this.failure) return;
     e = this.explainStall(e);
     this.failure = e;
+    releaseProcess(this);
     this.restore();
     Atomics.store(this.arena.a, C_ABORT, 1);
     this.failed(e);
@@ -718,11 +736,28 @@ function failureOf(e: unknown): Record<string, unknown> {
   return { ok: false, code: 'ERR_PROGRAM', message: e instanceof Error ? e.message : String(e) };
 }
 
+/**
+ * The one run this process holds. The patched globals, the result file and the exit handler are
+ * per process, so a second run while one is going would record into the first one's threads.
+ */
+let running: Session | 'starting' | null = null;
+
+function releaseProcess(session: Session): void {
+  if (running === session) running = null;
+}
+
 /** Starts a run on the main thread (logical thread 0). */
 export async function start(options: StartOptions = {}): Promise<Session> {
+  if (running !== null) {
+    throw usage('a lockstep session is already running in this process: call finish() on it (or let it fail) before start() again');
+  }
+  running = 'starting';
   try {
-    return await startSession(options);
+    const session = await startSession(options);
+    running = session;
+    return session;
   } catch (e) {
+    running = null;
     writeResultFile(failureOf(e));
     throw e;
   }
