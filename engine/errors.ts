@@ -54,13 +54,30 @@ export interface DivergenceSite {
   index: number;
   expected: string;
   actual: string;
+  /**
+   * Whether the program's files (entry, worker and task modules) are the recorded ones, by
+   * content hash: 'same', 'changed' (replayed with allowProgramChange), or unknown.
+   */
+  program?: 'same' | 'changed';
 }
 
 export function divergence(site: DivergenceSite): DivergenceError {
+  let why: string;
+  if (site.program === 'same') {
+    why = 'The program\'s files are the recorded ones (their content hashes match), so an edit is not the cause. ' +
+      'Look for a data race outside lockstep\'s objects (shared memory touched without a lockstep lock or atomic), ' +
+      'a value lockstep does not intercept (an environment variable, a file, the network, process.hrtime, timer timing, ' +
+      'a worker\'s threadId), or a lockstep bug (please report it with the log).';
+  } else if (site.program === 'changed') {
+    why = 'The program\'s files differ from the recorded ones (replayed with allowProgramChange): the edit is the likely ' +
+      'cause; replay the exact program that was recorded, or record again.';
+  } else {
+    why = 'The program, its inputs or its worker files differ from the recorded run, or something nondeterministic ' +
+      'happened outside lockstep; replay the exact program that was recorded, or record again.';
+  }
   return new DivergenceError(
     `replay diverged in thread ${site.thread} at event ${site.index}: the log expects ${site.expected}, ` +
-      `but the program did ${site.actual}. The program, its inputs or its worker files differ from the ` +
-      `recorded run; replay the exact program that was recorded, or record again.`,
+      `but the program did ${site.actual}. ${why}`,
     { ...site },
   );
 }

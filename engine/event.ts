@@ -95,9 +95,11 @@ export const enum ValueKind {
   DateNow = 3,
   PerfNow = 4,
   Uuid = 5,
+  /** Main thread: the sha256 of a module file lockstep starts (a spawn's entry, a pool's task module). */
+  Module = 6,
 }
 
-export const valueKindNames = ['now', 'random', 'randomBytes', 'Date.now', 'performance.now', 'randomUUID'];
+export const valueKindNames = ['now', 'random', 'randomBytes', 'Date.now', 'performance.now', 'randomUUID', 'module'];
 
 export const OBJECT_BITS = 24;
 export const OBJECT_MASK = (1 << OBJECT_BITS) - 1;

@@ -11,7 +11,7 @@ import { BroadcastChannel, MessageChannel, Worker, type MessagePort } from 'node
 import { Arena } from './arena.js';
 import { LockstepThread, live, type Output } from './api.js';
 import { LockstepError, digestMismatch, divergence, finished, limitExceeded, logUnwritable, notLive, replayStall, revive, serializeError, threadFailed, usage, wouldOverwrite, wrongProgram } from './errors.js';
-import { Kind, kindOf } from './event.js';
+import { Kind, ValueKind, kindOf } from './event.js';
 import { FORMAT_VERSION, MAGIC } from './log/format.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { patchGlobals } from './patch.js';
@@ -194,7 +194,9 @@ export class Session extends LockstepThread {
     if (!Number.isInteger(workers) || workers <= 0) throw usage(`pool workers must be a positive integer, got ${String(options.workers)}`);
     const free = this.arena.limits.threadsMax - this.arena.threadCount;
     if (workers > free) throw limitExceeded('threadsMax', this.arena.threadCount + workers, this.arena.limits.threadsMax, `a pool of ${workers} workers (${this.arena.threadCount} threads exist)`);
-    const pool = this.failOn(() => new Pool(this.pools.length, toHref(entry), options, {
+    const href = toHref(entry);
+    this.failOn(() => this.identifyModule(href));
+    const pool = this.failOn(() => new Pool(this.pools.length, href, options, {
       thread: this.thread,
       addWorker: (index) => this.workerInit(this.addThread(), options.data, index),
       fail: (e) => this.fail(e),
@@ -263,6 +265,40 @@ export class Session extends LockstepThread {
   }
 
   private joinWanted = false;
+  /** Replay even if a module file lockstep starts differs from the recorded one. */
+  allowProgramChange = false;
+  /** sha256 of each module file this run started, by href (read once). */
+  private readonly moduleHashes = new Map<string, Uint8Array>();
+
+  /**
+   * The identity of a module file lockstep starts (a spawn's entry, a pool's task module): its
+   * content hash is a main-thread event, so a replay that starts an edited worker or task module
+   * stops with ERR_WRONG_PROGRAM before the module runs (the header is written before the program
+   * names its modules, so they cannot be in it).
+   */
+  private identifyModule(href: string): void {
+    const t = this.thread;
+    const mode = t.current();
+    if (mode === Mode.Off) return;
+    let hash = this.moduleHashes.get(href);
+    if (!hash) {
+      hash = new Uint8Array(Buffer.from(identify(href).hash, 'hex'));
+      this.moduleHashes.set(href, hash);
+    }
+    if (mode === Mode.Record) {
+      t.recPayload(Kind.Value, ValueKind.Module, hash);
+      return;
+    }
+    const recorded = t.expectPayload(Kind.Value, ValueKind.Module);
+    if (Buffer.compare(recorded, hash) === 0) return;
+    const path = href.startsWith('file:') ? fileURLToPath(href) : href;
+    const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').slice(0, 12);
+    if (!this.allowProgramChange) {
+      throw wrongProgram(this.logPath ?? 'the log', `module ${path} (sha256 ${hex(recorded)})`, `module ${path} (sha256 ${hex(hash)})`);
+    }
+    t.program = 'changed';
+  }
+
   /** start({ threadFailures }): whether a failed thread fails the run. */
   threadFailures: 'fail' | 'handle' = 'fail';
 
@@ -306,6 +342,7 @@ export class Session extends LockstepThread {
     const free = this.arena.limits.threadsMax - this.arena.threadCount;
     if (count > free) throw limitExceeded('threadsMax', this.arena.threadCount + count, this.arena.limits.threadsMax, `spawning ${count} threads (${this.arena.threadCount} exist)`);
     const href = toHref(entry);
+    this.failOn(() => this.identifyModule(href));
     const ids: number[] = [];
     const workers: Worker[] = [];
     const exits: Promise<ThreadExit>[] = [];
@@ -584,6 +621,7 @@ export class Session extends LockstepThread {
         index: at,
         expected: this.thread.describeNext(),
         actual: `nothing for ${this.arena.limits.stallMsMax} ms while ${waiting} inputs or task results waited`,
+        program: this.thread.program,
       }));
     }, this.arena.limits.stallMsMax);
     this.stallTimer.unref();
@@ -617,6 +655,7 @@ export class Session extends LockstepThread {
         index: this.thread.index,
         expected: this.thread.describeNext(),
         actual: `no further spawn while the other threads waited for it (${e.message})`,
+        program: this.thread.program,
       });
     }
     return e;
@@ -666,6 +705,7 @@ export class Session extends LockstepThread {
       live: this.live && this.thread.mode !== Mode.Record ? { floors: this.live.floors, joined: this.live.snapshot !== null } : null,
       seed: this.seed.toString(),
       seeded: this.thread.seeded !== null,
+      program: this.thread.program,
       patch: this.patch,
       run: this.runId,
       data,
@@ -787,6 +827,8 @@ async function startSession(options: StartOptions): Promise<Session> {
   let seed: bigint;
   /** An explicit seed makes recorded random values repeat (one seeded generator per thread). */
   let seeded = false;
+  /** Replay: whether the entry file is the recorded one (module files are checked as they start). */
+  let identity: 'same' | 'changed' | undefined;
   let header: HeaderData | null = null;
   let snapshot: Snapshot | null = null;
   if (repl?.role === 'backup') {
@@ -794,7 +836,7 @@ async function startSession(options: StartOptions): Promise<Session> {
     const got = await replica!.startReceiver(runId);
     header = decodeHeader(got.header);
     snapshot = got.snapshot as Snapshot | null;
-    let recorded: RecordedOptions;
+    let recorded: ReturnType<typeof recordedOptions>;
     try {
       recorded = recordedOptions(header, `the primary's log`, program, allowChange);
     } catch (e) {
@@ -802,6 +844,7 @@ async function startSession(options: StartOptions): Promise<Session> {
       throw e;
     }
     limits = resolveLimits({ ...recorded.limits, stallMsMax: options.limits?.stallMsMax ?? recorded.limits.stallMsMax });
+    identity = recorded.program;
     seed = header.seed;
     patch = recorded.patchGlobals;
     // A joining backup runs the program's setup without a log (same layout) until its first input.
@@ -809,6 +852,7 @@ async function startSession(options: StartOptions): Promise<Session> {
   } else if (mode === Mode.Replay) {
     log = readLog(logPath!);
     const recorded = recordedOptions(log.header, logPath!, program, allowChange);
+    identity = recorded.program;
     limits = resolveLimits({ ...recorded.limits, stallMsMax: options.limits?.stallMsMax ?? recorded.limits.stallMsMax });
     seed = log.header.seed;
   } else {
@@ -861,10 +905,12 @@ async function startSession(options: StartOptions): Promise<Session> {
   const until = mode === Mode.Replay && !repl ? parseUntil(options.until, process.env.LOCKSTEP_UNTIL) : null;
   if (until?.thread === 0) thread.untilIndex = until.index;
   if (seeded) thread.seeded = new SeededRandom(seed, main.id);
+  thread.program = identity;
   const restore = (mode !== Mode.Off || backup) && patch ? patchGlobals(thread) : () => {};
   const liveRun: LiveRun | null = repl ? { repl, replica: replica!, header: header!, floors, cutVersions, snapshot } : null;
   const session = new Session(arena, thread, seed, logPath, drain, log, restore, patch, until, runId, liveRun);
   session.threadFailures = threadFailures;
+  session.allowProgramChange = allowChange;
   return session;
 }
 
@@ -926,12 +972,12 @@ interface LiveRun {
 }
 
 /** The recorded run's options, once the running program is known to be the recorded one. */
-function recordedOptions(header: HeaderData, where: string, program: string, allowChange: boolean): RecordedOptions {
+function recordedOptions(header: HeaderData, where: string, program: string, allowChange: boolean): RecordedOptions & { program: 'same' | 'changed' } {
   const running = identify(program);
   if (!allowChange && running.hash !== header.programHash) {
     throw wrongProgram(where, `${header.programPath} (sha256 ${header.programHash.slice(0, 12)})`, `${program} (sha256 ${running.hash.slice(0, 12)})`);
   }
-  return JSON.parse(header.options) as RecordedOptions;
+  return { ...(JSON.parse(header.options) as RecordedOptions), program: running.hash === header.programHash ? 'same' : 'changed' };
 }
 
 /** A primary goes live only if it wins the next epoch from the arbiter. */

@@ -54,6 +54,8 @@ export class Thread {
   /** Main thread: told of a divergence, stall or stop raised on this thread, so the run fails as a whole. */
   onFail: ((e: Error) => void) | null = null;
 
+  /** Replay: whether the program's files are the recorded ones (for divergence reports). */
+  program: 'same' | 'changed' | undefined = undefined;
   /** The session finished: every further operation is ERR_FINISHED (set once, by finish()). */
   ended = false;
   /** With an explicit seed: where this thread's live random values come from (null: node:crypto, Math.random). */
@@ -323,7 +325,7 @@ export class Thread {
   }
 
   diverge(expected: string, actual: string): never {
-    throw this.failing(divergence({ thread: this.id, index: this.index, expected, actual }));
+    throw this.failing(divergence({ thread: this.id, index: this.index, expected, actual, program: this.program }));
   }
 
   private failing(e: Error): Error {

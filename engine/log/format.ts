@@ -5,7 +5,8 @@
 export const MAGIC = new TextEncoder().encode('LOCKSTEP');
 // 1: first release. 2: pool events (task-start/assign/completion-order, pool), outputs chained
 // into the digest, object names and the cut-off flag in the trailer, compact ordered events.
-export const FORMAT_VERSION = 2;
+// 3: module identity events (value(module): sha256 of each worker entry and pool task module).
+export const FORMAT_VERSION = 3;
 export const PREAMBLE_BYTES = MAGIC.length + 4;
 
 export function preamble(): Uint8Array {
