@@ -33,6 +33,26 @@ function version(): string {
   return pkg.version;
 }
 
+/**
+ * Commander checks required options before unknown ones, and with passThroughOptions an unknown
+ * flag ends option parsing: `primary --connect 1 --arbiter 1 prog` then passes `--arbiter 1` to
+ * the program and reports --arbiter (or --listen) missing instead of naming --connect. So
+ * required options are checked here, in a preAction hook, which runs after the unknown check.
+ */
+function checkRequiredAfterUnknown(command: Command): void {
+  const required = command.options.filter((o) => o.mandatory);
+  if (required.length === 0) return;
+  for (const o of required) o.mandatory = false;
+  command.hook('preAction', (_, action) => {
+    if (action !== command) return;
+    for (const o of required) {
+      if (command.getOptionValue(o.attributeName()) === undefined) {
+        command.error(`error: required option '${o.flags}' not specified`, { exitCode: ExitCode.Usage, code: 'commander.missingMandatoryOptionValue' });
+      }
+    }
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('lockstep')
     .description('record and replay multi-threaded Node.js programs deterministically')
@@ -53,6 +73,7 @@ export async function main(argv: string[]): Promise<number> {
         json = action.opts().json === true;
         current = `lockstep ${action.name()}`;
       });
+    checkRequiredAfterUnknown(command);
     program.addCommand(command);
   }
   program.configureOutput({ outputError: (text, write) => write(`lockstep: ${oneLine(text.replace(/^error: /, ''))}\n`) });

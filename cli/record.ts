@@ -3,12 +3,12 @@
 // itself, not from the program's output, so it works for any program and proves the log is
 // complete and readable.
 
-import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { MAGIC } from '../engine/log/format.js';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { readLog, type Log } from '../replayer/log_reader.js';
-import { outputFailed, programFailed, toCliError, usageError } from './errors.js';
+import { CliError, outputFailed, programFailed, toCliError, usageError } from './errors.js';
 import { ExitCode } from './exit_codes.js';
 import { bytes, fields, num } from './format.js';
 import { logJson, printJson } from './json_outcome.js';
@@ -138,9 +138,18 @@ function checkWritable(log: string): void {
   if (existsSync(log) && !isLockstepLogOrEmpty(log)) throw outputFailed(log, 'it exists and is not a lockstep log, and recording would overwrite it; choose another file');
   const folder = dirname(log);
   try {
+    if (!statSync(folder).isDirectory()) throw outputFailed(log, `${folder} is not a folder`);
     accessSync(folder, constants.W_OK);
+    // access() says yes to root for any folder, even on a read-only file system: open the file
+    // for appending (which changes nothing in an existing file), and remove it if it is new.
+    const existed = existsSync(log);
+    closeSync(openSync(log, 'a'));
+    if (!existed) rmSync(log, { force: true });
   } catch (e) {
-    throw outputFailed(log, (e as NodeJS.ErrnoException).code === 'ENOENT' ? `the folder ${folder} does not exist` : `the folder ${folder} is not writable`);
+    if (e instanceof CliError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const folderThere = existsSync(folder);
+    throw outputFailed(log, !folderThere ? `the folder ${folder} does not exist` : code === 'ENOTDIR' ? `${folder} is not a folder` : `it cannot be created or written there (${code ?? (e as Error).message})`);
   }
 }
 

@@ -7,7 +7,7 @@ import { createHash, randomBytes as liveRandomBytes, randomUUID as liveRandomUUI
 import { serialize } from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import { Arena, elementTypes, type ElementType, type Entry } from './arena.js';
-import { usage } from './errors.js';
+import { finished, usage } from './errors.js';
 import { Kind, ValueKind } from './event.js';
 import { EntryKind, T_OUTPUTS, T_OUTPUT_DIGEST } from './symbols.js';
 import { Mode, modeNames, type ModeName, type Thread } from './thread.js';
@@ -44,6 +44,9 @@ export interface Output {
   value: unknown;
 }
 
+/** A semaphore's permits live in one Int32 slot. */
+const PERMITS_MAX = 2 ** 31 - 1;
+
 export class LockstepThread {
   private readonly groups = new Map<string, unknown[]>();
   private readonly regions = new Map<string, unknown>();
@@ -71,6 +74,7 @@ export class LockstepThread {
 
   /** A registered region: created with `length` on the main thread, attached by name elsewhere. */
   shared<C extends ElementType>(name: string, type: C, length?: number): InstanceType<C> {
+    if (this.thread.ended) throw finished(`shared("${name}")`);
     const hit = this.regions.get(name);
     if (hit) return hit as InstanceType<C>;
     const typeIndex = elementTypes.indexOf(type);
@@ -111,6 +115,9 @@ export class LockstepThread {
   }
 
   semaphores(name: string, count?: number, permits = 0): Semaphore[] {
+    if (count !== undefined && this.isMain && !(Number.isInteger(permits) && permits >= 0 && permits <= PERMITS_MAX)) {
+      throw usage(`semaphore "${name}" needs a whole number of permits from 0 to ${PERMITS_MAX}, got ${permits}`);
+    }
     return this.group(EntryKind.Semaphore, name, count, () => Semaphore.SLOTS, permits,
       (a, s) => Semaphore.init(a, s, permits), (id, s) => new Semaphore(this.thread, id, s));
   }
@@ -236,6 +243,7 @@ export class LockstepThread {
   /** Creates the named group (main thread, with a count) or looks it up. */
   private entryFor(kind: EntryKind, name: string, count: number | undefined, slotsPer: number, param: number,
     init: ((a: Int32Array, s: number) => void) | null): Entry {
+    if (this.thread.ended) throw finished(`creating or attaching "${name}"`);
     if (count === undefined || !this.isMain) {
       const entry = this.arena.lookup(name, kind);
       if (count !== undefined && count !== entry.count) throw usage(`"${name}" has ${entry.count} objects, not ${count}`);

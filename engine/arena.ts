@@ -43,7 +43,13 @@ export class Arena {
 
   /** Makes a fresh arena (main thread, at start). */
   static create(limits: Limits): Arena {
-    const arena = new Arena(new SharedArrayBuffer(limits.arenaBytes), limits);
+    let buffer: SharedArrayBuffer;
+    try {
+      buffer = new SharedArrayBuffer(limits.arenaBytes);
+    } catch {
+      throw limitExceeded('arenaBytes', limits.arenaBytes, limits.arenaBytes, 'allocating the arena (the system refused that much shared memory; lower it)');
+    }
+    const arena = new Arena(buffer, limits);
     const top = heapBase(limits.namesMax, limits.threadsMax);
     if (top * 4 >= limits.arenaBytes) throw limitExceeded('arenaBytes', top * 4, limits.arenaBytes, 'the arena control area');
     arena.a[C_MAGIC] = ARENA_MAGIC;

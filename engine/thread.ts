@@ -5,7 +5,7 @@ import { C_ABORT, C_VERSION_WAITERS } from './symbols.js';
 import { assert } from './assert.js';
 import { writeSync } from 'node:fs';
 import { Kind, ValueKind, describe, head, isOrdered, kindNames, kindOf, objectOf } from './event.js';
-import { aborted, divergence, replayStall, untilReached } from './errors.js';
+import { aborted, divergence, finished, replayStall, untilReached } from './errors.js';
 import type { SeededRandom } from './prng.js';
 import type { RingWriter } from '../recorder/ring.js';
 import type { StreamReader } from '../replayer/stream.js';
@@ -54,6 +54,10 @@ export class Thread {
   /** Main thread: told of a divergence, stall or stop raised on this thread, so the run fails as a whole. */
   onFail: ((e: Error) => void) | null = null;
 
+  /** Replay: whether the program's files are the recorded ones (for divergence reports). */
+  program: 'same' | 'changed' | undefined = undefined;
+  /** The session finished: every further operation is ERR_FINISHED (set once, by finish()). */
+  ended = false;
   /** With an explicit seed: where this thread's live random values come from (null: node:crypto, Math.random). */
   seeded: SeededRandom | null = null;
 
@@ -124,6 +128,7 @@ export class Thread {
    * its stream is over at cutover.
    */
   current(): Mode {
+    if (this.ended) throw finished('a lockstep operation');
     const m = this.mode;
     if (m !== Mode.Replay) return m;
     const s = this.stream!;
@@ -322,7 +327,7 @@ export class Thread {
   }
 
   diverge(expected: string, actual: string): never {
-    throw this.failing(divergence({ thread: this.id, index: this.index, expected, actual }));
+    throw this.failing(divergence({ thread: this.id, index: this.index, expected, actual, program: this.program }));
   }
 
   private failing(e: Error): Error {

@@ -7,7 +7,8 @@ export const MAGIC = new TextEncoder().encode('LOCKSTEP');
 // into the digest, object names and the cut-off flag in the trailer, compact ordered events.
 // 3: a coarse timestamp per chunk (Chunk.time), for the timeline's time axis.
 // 4: channel-poll(closed), an ordered event (a poll that saw the channel closed was unordered).
-export const FORMAT_VERSION = 4;
+// 5: module identity events (value(module): sha256 of each worker entry and pool task module).
+export const FORMAT_VERSION = 5;
 export const PREAMBLE_BYTES = MAGIC.length + 4;
 
 export function preamble(): Uint8Array {
