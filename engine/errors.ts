@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'ERR_NOT_LIVE'
   | 'ERR_PEER_REFUSED'
   | 'ERR_CHANNEL_CORRUPT'
-  | 'ERR_PEER_LOST';
+  | 'ERR_PEER_LOST'
+  | 'ERR_NOT_SERVING';
 
 export class LockstepError extends Error {
   readonly code: ErrorCode;
@@ -205,4 +206,9 @@ export function channelCorrupt(peer: string, why: string): LockstepError {
 /** The replication peer could not be reached or went silent. */
 export function peerLost(peer: string, why: string): LockstepError {
   return new LockstepError('ERR_PEER_LOST', `lost the replication peer ${peer}: ${why}`, { peer, why });
+}
+
+/** A replicated node asked to answer (a read) when it cannot prove it is the live node. */
+export function notServing(node: string, why: string): LockstepError {
+  return new LockstepError('ERR_NOT_SERVING', `node ${node} cannot answer: ${why}. Ask the live node.`, { node, why });
 }
