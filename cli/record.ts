@@ -3,7 +3,8 @@
 // itself, not from the program's output, so it works for any program and proves the log is
 // complete and readable.
 
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { MAGIC } from '../engine/log/format.js';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { readLog, type Log } from '../replayer/log_reader.js';
@@ -129,10 +130,28 @@ export function inspectFlag(given: string | true | undefined): string | undefine
 /** The log's folder must exist and be writable: the program would otherwise fail at start(). */
 function checkWritable(log: string): void {
   if (existsSync(log) && statSync(log).isDirectory()) throw outputFailed(log, 'it is a directory');
+  if (existsSync(log) && !isLockstepLogOrEmpty(log)) throw outputFailed(log, 'it exists and is not a lockstep log, and recording would overwrite it; choose another file');
   const folder = dirname(log);
   try {
     accessSync(folder, constants.W_OK);
   } catch (e) {
     throw outputFailed(log, (e as NodeJS.ErrnoException).code === 'ENOENT' ? `the folder ${folder} does not exist` : `the folder ${folder} is not writable`);
   }
+}
+
+/** Only an empty file or an earlier lockstep log may be overwritten by a recording. */
+function isLockstepLogOrEmpty(path: string): boolean {
+  let head: Buffer;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      head = Buffer.alloc(MAGIC.length);
+      head = head.subarray(0, readSync(fd, head, 0, head.length, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return true; // unreadable: the engine's own check and the open for writing report it
+  }
+  return head.length === 0 || Buffer.from(MAGIC).equals(head);
 }

@@ -19,6 +19,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { tsxMissing } from '../engine/errors.js';
 import { usageError } from './errors.js';
 import type { StatusLine } from './progress.js';
 
@@ -101,6 +102,15 @@ export function isTypeScript(path: string): boolean {
   return /\.[cm]?tsx?$/.test(path);
 }
 
+/** tsx's loader, resolved from lockstep's install (tsx is an optional peer dependency). */
+function tsxLoader(program: string): string {
+  try {
+    return import.meta.resolve('tsx');
+  } catch (e) {
+    throw tsxMissing(program, e);
+  }
+}
+
 export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
   const dir = mkdtempSync(join(tmpdir(), 'lockstep-cli-'));
   const resultFile = join(dir, 'result.json');
@@ -127,7 +137,7 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
     if (run.inspect) nodeArgs.push(run.inspect);
     nodeArgs.push('--import', new URL('./child_hook.js', import.meta.url).href);
     // tsx is resolved from the CLI's own install, so a program need not depend on it.
-    if (isTypeScript(run.program)) nodeArgs.push('--import', import.meta.resolve('tsx'));
+    if (isTypeScript(run.program)) nodeArgs.push('--import', tsxLoader(run.program));
 
     const child = spawn(process.execPath, [...nodeArgs, run.program, ...run.args], { env, stdio: ['inherit', 'pipe', 'pipe'] });
     const status = run.status;

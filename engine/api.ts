@@ -175,12 +175,14 @@ export class LockstepThread {
 
   /** A float in [0, 1), recorded and replayed. */
   random(): number {
-    return this.thread.float(ValueKind.Random, live.random);
+    return this.thread.float(ValueKind.Random, this.thread.seeded?.float ?? live.random);
   }
 
   /** `n` random bytes, recorded and replayed. */
   randomBytes(n: number): Uint8Array {
-    return this.thread.bytes(ValueKind.RandomBytes, () => live.randomBytes(n));
+    if (!(Number.isInteger(n) && n >= 0)) throw usage(`randomBytes(n) needs a non-negative integer, got ${n}`);
+    const seeded = this.thread.seeded;
+    return this.thread.bytes(ValueKind.RandomBytes, () => (seeded ? seeded.bytes(n) : live.randomBytes(n)));
   }
 
   // ---- outputs ----
@@ -199,8 +201,11 @@ export class LockstepThread {
     const seq = Atomics.load(this.arena.a, slot + T_OUTPUTS);
     const id = `${t.id}:${seq}`;
     const payload = serialize([channel, value]);
-    if (mode === Mode.Record) t.recPayload(Kind.Output, 0, payload);
-    else if (mode === Mode.Replay) {
+    if (mode === Mode.Record) {
+      // recPayload wakes the drain for an output: on a primary it waits in the gate until its
+      // frame is shipped and acknowledged, so it must not wait for the drain's idle timeout.
+      t.recPayload(Kind.Output, 0, payload);
+    } else if (mode === Mode.Replay) {
       const recorded = t.expectPayload(Kind.Output, 0);
       if (Buffer.compare(recorded, payload) !== 0) t.diverge(`output ${id} as recorded`, `output ${id} on "${channel}" with another value`);
     }

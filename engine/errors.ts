@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'ERR_LOG_VERSION'
   | 'ERR_NOT_A_LOG'
   | 'ERR_WRONG_PROGRAM'
+  | 'ERR_LOG_EXISTS'
   | 'ERR_LIMIT'
   | 'ERR_REPLAY_STALL'
   | 'ERR_DRAIN_STALL'
@@ -24,6 +25,7 @@ export type ErrorCode =
   | 'ERR_PEER_REFUSED'
   | 'ERR_CHANNEL_CORRUPT'
   | 'ERR_PEER_LOST'
+  | 'ERR_TSX_MISSING'
   | 'ERR_NOT_SERVING';
 
 export class LockstepError extends Error {
@@ -111,6 +113,15 @@ export function wrongProgram(path: string, recorded: string, running: string): L
     `log ${path} was recorded from ${recorded}, but the running program is ${running}. Replay the program ` +
       `that was recorded, or pass allowProgramChange: true (CLI: --allow-program-change) to replay anyway.`,
     { path, recorded, running },
+  );
+}
+
+/** Recording would truncate a file that is not a lockstep log. */
+export function wouldOverwrite(path: string, why: string): LockstepError {
+  return new LockstepError(
+    'ERR_LOG_EXISTS',
+    `refusing to record into ${path}: ${why}, and recording would overwrite it. Choose another log file, or remove it first.`,
+    { path, why },
   );
 }
 
@@ -206,6 +217,13 @@ export function channelCorrupt(peer: string, why: string): LockstepError {
 /** The replication peer could not be reached or went silent. */
 export function peerLost(peer: string, why: string): LockstepError {
   return new LockstepError('ERR_PEER_LOST', `lost the replication peer ${peer}: ${why}`, { peer, why });
+}
+
+/** A TypeScript entry needs tsx (an optional peer dependency), and it is not installed. */
+export function tsxMissing(entry: string, cause: unknown): LockstepError {
+  return new LockstepError('ERR_TSX_MISSING',
+    `${entry} is TypeScript, which lockstep runs through tsx, but tsx could not be loaded (${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}). ` +
+    'Install it beside lockstep (npm install --save-dev tsx), or compile the program and run its .js files.', { entry });
 }
 
 /** A replicated node asked to answer (a read) when it cannot prove it is the live node. */

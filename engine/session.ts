@@ -3,18 +3,19 @@
 // with its digest. The same program runs unchanged in modes off, record and replay.
 
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serialize, deserialize } from 'node:v8';
 import { BroadcastChannel, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Arena } from './arena.js';
 import { LockstepThread, live, type Output } from './api.js';
-import { LockstepError, digestMismatch, divergence, limitExceeded, notLive, revive, usage, wrongProgram } from './errors.js';
+import { LockstepError, digestMismatch, divergence, limitExceeded, notLive, revive, usage, wouldOverwrite, wrongProgram } from './errors.js';
 import { Kind, kindOf } from './event.js';
-import { FORMAT_VERSION } from './log/format.js';
+import { FORMAT_VERSION, MAGIC } from './log/format.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { patchGlobals } from './patch.js';
+import { SeededRandom } from './prng.js';
 import {
   C_ABORT, C_ACKED_FRAMES, C_ALONE, C_DOORBELL, C_VERSION_WAITERS, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_LIVE, C_SHIPPED_FRAMES, FINISH_CUT_OFF, FINISH_SEALED,
   T_OUTPUTS, T_OUTPUT_DIGEST, T_PROGRESS, T_RING, T_RING_WORDS,
@@ -34,6 +35,7 @@ import { Replica, type ReplicationStatus } from '../replication/replica.js';
 import { readEpoch, requestEpoch } from '../replication/arbiter.js';
 import { applySnapshot, takeSnapshot, type Snapshot } from '../replication/snapshot.js';
 import type { SpawnInit } from '../workers/bootstrap.js';
+import { resolveEntry } from '../workers/entry.js';
 import { liveSetup, liveStream, outputChannelName, type WorkerInit } from '../workers/context.js';
 import { Pool, type PoolOptions } from '../workers/pool.js';
 
@@ -630,6 +632,7 @@ export class Session extends LockstepThread {
       stream: this.streamOf(id),
       live: this.live && this.thread.mode !== Mode.Record ? { floors: this.live.floors, joined: this.live.snapshot !== null } : null,
       seed: this.seed.toString(),
+      seeded: this.thread.seeded !== null,
       patch: this.patch,
       run: this.runId,
       data,
@@ -707,10 +710,12 @@ export async function start(options: StartOptions = {}): Promise<Session> {
 async function startSession(options: StartOptions): Promise<Session> {
   reportUncaught();
   const repl = resolveReplication(options.replication, process.env.LOCKSTEP_REPLICATION);
-  const modeName = (repl ? (repl.role === 'primary' ? 'record' : 'replay') : options.mode ?? process.env.LOCKSTEP_MODE ?? 'off') as ModeName;
+  // A harness (the CLI, a test runner, $LOCKSTEP_*) outranks the program's own start options: a
+  // program that names its own log must still be replayable, and a replay must never record.
+  const modeName = (repl ? (repl.role === 'primary' ? 'record' : 'replay') : harness('LOCKSTEP_MODE') ?? options.mode ?? 'off') as ModeName;
   let mode = modeNames.indexOf(modeName) as Mode;
   if (mode < 0) throw usage(`unknown mode "${modeName}": use off, record or replay`);
-  let logPath = options.log ?? process.env.LOCKSTEP_LOG;
+  let logPath = harness('LOCKSTEP_LOG') ?? options.log;
   if (repl?.role === 'primary' && !logPath) logPath = `lockstep-${repl.node}.log`;
   if (mode !== Mode.Off && !logPath && !repl) throw usage(`mode ${modeName} needs a log file: pass { log } or set LOCKSTEP_LOG`);
   const program = resolve(options.program ?? process.env.LOCKSTEP_PROGRAM ?? process.argv[1] ?? 'eval');
@@ -722,6 +727,8 @@ async function startSession(options: StartOptions): Promise<Session> {
   let log: Log | null = null;
   let limits: Limits;
   let seed: bigint;
+  /** An explicit seed makes recorded random values repeat (one seeded generator per thread). */
+  let seeded = false;
   let header: HeaderData | null = null;
   let snapshot: Snapshot | null = null;
   if (repl?.role === 'backup') {
@@ -748,7 +755,9 @@ async function startSession(options: StartOptions): Promise<Session> {
     seed = log.header.seed;
   } else {
     limits = resolveLimits(options.limits);
-    seed = BigInt.asUintN(64, BigInt(options.seed ?? process.env.LOCKSTEP_SEED ?? Math.floor(Math.random() * 2 ** 52)));
+    const given = harness('LOCKSTEP_SEED') ?? options.seed;
+    seeded = given !== undefined;
+    seed = given === undefined ? BigInt(Math.floor(Math.random() * 2 ** 52)) : parseSeed(given);
   }
 
   const arena = Arena.create(limits);
@@ -768,6 +777,7 @@ async function startSession(options: StartOptions): Promise<Session> {
       options: JSON.stringify({ limits, patchGlobals: patch } satisfies RecordedOptions),
     };
     if (repl) replica!.epoch = await claimEpoch(repl);
+    refuseOverwrite(logPath!);
     LogWriter.create(logPath!, header);
     if (repl) {
       const ship = new MessageChannel();
@@ -788,9 +798,50 @@ async function startSession(options: StartOptions): Promise<Session> {
   }
   const until = mode === Mode.Replay && !repl ? parseUntil(options.until, process.env.LOCKSTEP_UNTIL) : null;
   if (until?.thread === 0) thread.untilIndex = until.index;
+  if (seeded) thread.seeded = new SeededRandom(seed, main.id);
   const restore = (mode !== Mode.Off || backup) && patch ? patchGlobals(thread) : () => {};
   const liveRun: LiveRun | null = repl ? { repl, replica: replica!, header: header!, floors, cutVersions, snapshot } : null;
   return new Session(arena, thread, seed, logPath, drain, log, restore, patch, until, runId, liveRun);
+}
+
+/** A $LOCKSTEP_* variable a harness set (an empty value counts as unset). */
+function harness(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** A seed is an integer from 0 to 2^64-1 (a number, a bigint, or its decimal text); nothing is wrapped. */
+function parseSeed(given: number | bigint | string): bigint {
+  let seed: bigint | null = null;
+  if (typeof given === 'bigint') seed = given;
+  else if (typeof given === 'number' && Number.isSafeInteger(given)) seed = BigInt(given);
+  else if (typeof given === 'string' && /^\d{1,20}$/.test(given.trim())) seed = BigInt(given.trim());
+  if (seed === null || seed < 0n || seed >= 1n << 64n) {
+    throw usage(`the seed must be an integer from 0 to 2^64-1 (a safe integer, a bigint or decimal text), got ${String(given)}`);
+  }
+  return seed;
+}
+
+/**
+ * Recording truncates its log file: that is only safe for a file that is missing, empty, or an
+ * earlier lockstep log. Anything else (a source file, a document) is someone's data.
+ */
+function refuseOverwrite(path: string): void {
+  let fd: number;
+  try {
+    if (statSync(path).isDirectory()) throw wouldOverwrite(path, 'it is a directory');
+    fd = openSync(path, 'r');
+  } catch (e) {
+    if (e instanceof LockstepError) throw e;
+    return; // missing (or unreadable: opening it for writing reports that)
+  }
+  try {
+    const head = new Uint8Array(MAGIC.length);
+    const n = readSync(fd, head, 0, head.length, 0);
+    if (n > 0 && !(n === MAGIC.length && head.every((b, i) => b === MAGIC[i]))) throw wouldOverwrite(path, 'it exists and is not a lockstep log');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Atomics.waitAsync (Node ≥ 16); the ES2022 typings lack it. */
@@ -862,7 +913,7 @@ function startDrain(init: DrainInit, transferList: MessagePort[] = []): { worker
 }
 
 function toHref(entry: string | URL): string {
-  return entry instanceof URL ? entry.href : entry.startsWith('file:') ? entry : new URL(resolve(entry), 'file:').href;
+  return resolveEntry(entry instanceof URL ? entry.href : entry.startsWith('file:') ? entry : new URL(resolve(entry), 'file:').href);
 }
 
 function identify(program: string): { hash: string } {

@@ -6,6 +6,7 @@ import { assert } from './assert.js';
 import { writeSync } from 'node:fs';
 import { Kind, ValueKind, describe, head, isOrdered, kindNames, kindOf, objectOf } from './event.js';
 import { aborted, divergence, replayStall, untilReached } from './errors.js';
+import type { SeededRandom } from './prng.js';
 import type { RingWriter } from '../recorder/ring.js';
 import type { StreamReader } from '../replayer/stream.js';
 
@@ -53,6 +54,9 @@ export class Thread {
   /** Main thread: told of a divergence, stall or stop raised on this thread, so the run fails as a whole. */
   onFail: ((e: Error) => void) | null = null;
 
+  /** With an explicit seed: where this thread's live random values come from (null: node:crypto, Math.random). */
+  seeded: SeededRandom | null = null;
+
   /** Live backup: how to go live at cutover (null otherwise). */
   liveSetup: LiveSetup | null = null;
   /** After going live at cutover: per object, the version a live thread must wait for (see awaitFloor). */
@@ -79,6 +83,8 @@ export class Thread {
   recPayload(kind: Kind, object: number, payload: Uint8Array): void {
     this.ring!.pushPayload(head(kind, object), payload);
     this.index++;
+    // The drain sleeps while rings fill; an output waits in the gate until its frame ships.
+    if (kind === Kind.Output) this.ring!.wake();
   }
 
   // ---- replay ----

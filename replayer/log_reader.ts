@@ -8,7 +8,7 @@ import { scanFrame } from '../engine/log/frame.js';
 import { Expander } from '../engine/log/compact.js';
 import { decodeFrame, decodeHeader, type ChunkData, type HeaderData, type TrailerData } from '../engine/log/codec.js';
 import { LockstepError, logCorrupt, logTruncated, logVersion, notALog } from '../engine/errors.js';
-import { hasPayload, kindOf } from '../engine/event.js';
+import { Kind, hasPayload, kindOf } from '../engine/event.js';
 import { limitsDefault } from '../engine/limits.js';
 
 export interface ThreadStream {
@@ -83,7 +83,34 @@ export function parseLog(bytes: Uint8Array, path: string, frameBytesMax: number 
   }
   if (!header) throw logTruncated(path, offset, 'there is no header frame');
   if (!trailer) throw logTruncated(path, offset, 'there is no final frame with the end marker');
-  return { path, bytes: bytes.length, header, chunks, streams: joinStreams(chunks, path), trailer, frames };
+  const streams = joinStreams(chunks, path);
+  checkCounts(streams, header, trailer, path, offset);
+  return { path, bytes: bytes.length, header, chunks, streams, trailer, frames };
+}
+
+/**
+ * The trailer's counts are claims about the streams; tools print them and replay's progress uses
+ * them, so they must be what the streams hold. A complete log has one spawn event (on the main
+ * thread) per thread after the first; a log cut off by a failure may know a thread that had not
+ * recorded anything yet.
+ */
+function checkCounts(streams: ThreadStream[], header: HeaderData, trailer: TrailerData, path: string, offset: number): void {
+  let events = 0;
+  for (const s of streams) events += s.events.length / 2;
+  if (trailer.eventCount !== events) throw logCorrupt(path, offset, `the trailer counts ${trailer.eventCount} events, the streams hold ${events}`);
+  const spawns = countSpawns(streams.find((s) => s.thread === 0));
+  const threads = trailer.threadCount;
+  const last = streams.length > 0 ? streams[streams.length - 1]!.thread : -1;
+  const fits = trailer.cutOff ? threads >= spawns + 1 : threads === spawns + 1;
+  if (!fits || last >= threads || threads > header.threadsMax) {
+    throw logCorrupt(path, offset, `the trailer counts ${threads} threads, the streams show ${spawns + 1} (threadsMax ${header.threadsMax})`);
+  }
+}
+
+function countSpawns(main: ThreadStream | undefined): number {
+  let n = 0;
+  if (main) for (let p = 0; p < main.events.length; p += 2) if (kindOf(main.events[p]!) === Kind.Spawn) n++;
+  return n;
 }
 
 /** Concatenates each thread's chunks into one stream, checking that no event is missing or doubled. */

@@ -111,7 +111,9 @@ describe('bad logs', function () {
       c.firstIndex = next.get(c.thread) ?? 0;
       next.set(c.thread, c.firstIndex + compactEventCount(c.events));
     }
-    out.push(frame(encodeFrame({ seq: 0, chunks, trailer: frames.at(-1)!.trailer })));
+    // And the trailer's event count true to the streams (readLog checks it).
+    const trailer = { ...frames.at(-1)!.trailer!, eventCount: [...next.values()].reduce((x, y) => x + y, 0) };
+    out.push(frame(encodeFrame({ seq: 0, chunks, trailer })));
     const bad = tempLog('lying');
     writeFileSync(bad, Buffer.concat(out));
     return bad;

@@ -5,7 +5,9 @@
 export const MAGIC = new TextEncoder().encode('LOCKSTEP');
 // 1: first release. 2: pool events (task-start/assign/completion-order, pool), outputs chained
 // into the digest, object names and the cut-off flag in the trailer, compact ordered events.
-export const FORMAT_VERSION = 2;
+// 3: a coarse timestamp per chunk (Chunk.time), for the timeline's time axis.
+// 4: channel-poll(closed), an ordered event (a poll that saw the channel closed was unordered).
+export const FORMAT_VERSION = 4;
 export const PREAMBLE_BYTES = MAGIC.length + 4;
 
 export function preamble(): Uint8Array {
