@@ -239,6 +239,17 @@ export class Session extends LockstepThread {
     return this.live.replica.status(Atomics.load(a, C_SHIPPED_FRAMES), Atomics.load(a, C_ACKED_FRAMES), Atomics.load(a, C_LAG_WAITS));
   }
 
+  /**
+   * Live replication's output rule for answers that are not outputs (reads): resolves once this
+   * node has proved, after the call, that it still holds its epoch (its backup confirmed it still
+   * follows, or it runs alone having won its epoch); rejects (ERR_NOT_SERVING, or why it stopped)
+   * when it cannot, so a deposed primary never answers. Resolves at once when not replicated.
+   */
+  fence(): Promise<void> {
+    if (!this.live) return Promise.resolve();
+    return this.live.replica.fence();
+  }
+
   /** Resolves when this node is live: a primary at once, a backup after it has taken over. */
   whenLive(): Promise<void> {
     if (!this.live || this.live.replica.role === 'primary') return Promise.resolve();
@@ -492,6 +503,8 @@ export class Session extends LockstepThread {
         const recorded = Buffer.from(this.thread.expectPayload(Kind.End, 0)).toString('hex');
         if (!this.thread.stream!.exhausted) this.thread.diverge('more main-thread events', 'finish()');
         if (recorded !== digest) throw digestMismatch(recorded, digest);
+        // A following backup that finished first says so, or its primary takes the close for a loss.
+        if (this.live) await this.live.replica.finished(digest);
         if (process.env.LOCKSTEP_PROGRESS_FILE) writeFileSync(process.env.LOCKSTEP_PROGRESS_FILE, JSON.stringify(this.progress()));
         const events = this.log?.trailer.eventCount ?? this.progress().events;
         return { mode, digest, recordedDigest: recorded, threads, events, log: this.logPath, logBytes: this.log?.bytes };
