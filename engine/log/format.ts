@@ -5,7 +5,9 @@
 export const MAGIC = new TextEncoder().encode('LOCKSTEP');
 // 1: first release. 2: pool events (task-start/assign/completion-order, pool), outputs chained
 // into the digest, object names and the cut-off flag in the trailer, compact ordered events.
-export const FORMAT_VERSION = 2;
+// 3: ordered events keep their version (two words per event, as in a ring), and a frame holds at
+// most one chunk per thread (version_floors.ts says why).
+export const FORMAT_VERSION = 3;
 export const PREAMBLE_BYTES = MAGIC.length + 4;
 
 export function preamble(): Uint8Array {
