@@ -16,7 +16,7 @@ import { FORMAT_VERSION } from './log/format.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { patchGlobals } from './patch.js';
 import {
-  C_ABORT, C_ACKED_FRAMES, C_ALONE, C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_LIVE, C_SHIPPED_FRAMES, FINISH_CUT_OFF, FINISH_SEALED,
+  C_ABORT, C_ACKED_FRAMES, C_ALONE, C_DOORBELL, C_DRAIN_DONE, C_OUTPUT_BELL, C_FINISH, C_LAG_WAITS, C_LIVE, C_SHIPPED_FRAMES, FINISH_CUT_OFF, FINISH_SEALED,
   T_OUTPUTS, T_OUTPUT_DIGEST, T_PROGRESS, T_RING, T_RING_WORDS,
 } from './symbols.js';
 import { Mode, Thread, modeNames, type ModeName } from './thread.js';
@@ -834,6 +834,8 @@ function parseUntil(given: { thread: number; index: number } | undefined, env: s
 }
 
 function startDrain(init: DrainInit, transferList: MessagePort[] = []): { worker: Worker; report: Promise<DrainReport> } {
+  // Before any event: an output recorded on a primary must wake the drain at once (the gate waits).
+  if (init.ship) Atomics.store(new Int32Array(init.arena), C_OUTPUT_BELL, 1);
   const worker = new Worker(new URL('../recorder/drain.js', import.meta.url), { workerData: { drain: init }, transferList });
   worker.unref();
   const report = new Promise<DrainReport>((resolveReport, reject) => {

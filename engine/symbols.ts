@@ -52,6 +52,8 @@ export const CUT_REQUESTED = -1;
 export const C_LAG_WAITS = 15;
 /** Joining backup: 1 once the state-transfer snapshot is in the arena; pool workers then start replaying. */
 export const C_JOINED = 16;
+/** 1 while the drain ships to a backup: an output then rings the doorbell (the gate holds it until its frame is acknowledged). */
+export const C_OUTPUT_BELL = 17;
 export const CONTROL_SLOTS = 24;
 
 // Directory entry.

@@ -1,7 +1,7 @@
 // The per-thread runtime every sync object calls into: the thread's mode, its event ring (record)
 // or its recorded stream (replay), its event index, and the replay rule "wait for your version".
 
-import { C_ABORT, C_WAITERS, waiterSlot } from './symbols.js';
+import { C_ABORT, C_OUTPUT_BELL, C_WAITERS, waiterSlot } from './symbols.js';
 import { assert } from './assert.js';
 import { writeSync } from 'node:fs';
 import { Kind, ValueKind, describe, head, isOrdered, kindNames, kindOf, objectOf } from './event.js';
@@ -83,8 +83,8 @@ export class Thread {
   recPayload(kind: Kind, object: number, payload: Uint8Array): void {
     this.ring!.pushPayload(head(kind, object), payload);
     this.index++;
-    // The drain sleeps while rings fill; an output waits in the gate until its frame ships.
-    if (kind === Kind.Output) this.ring!.wake();
+    // The drain sleeps while rings fill; on a primary an output waits in the gate until its frame ships.
+    if (kind === Kind.Output && Atomics.load(this.a, C_OUTPUT_BELL) !== 0) this.ring!.wake();
   }
 
   // ---- replay ----

@@ -52,6 +52,8 @@ class Drain {
   private readonly arena: Arena;
   private readonly order: CausalOrder;
   private readonly readers: RingReader[] = [];
+  /** Per thread, its ring's tail when the current pass began. */
+  private readonly tails: Int32Array;
   private readonly shipped: number[] = [];
   /** Per thread, its part of the frame being built. */
   private readonly builders: ChunkBuilder[] = [];
@@ -68,6 +70,7 @@ class Drain {
   constructor(private readonly init: DrainInit, private readonly writer: LogWriter) {
     this.arena = new Arena(init.arena, init.limits);
     this.order = new CausalOrder(init.limits.objectsMax);
+    this.tails = new Int32Array(init.limits.threadsMax);
     if (init.continueFrom) this.order.startAt(new Int32Array(init.continueFrom.versions));
   }
 
@@ -108,21 +111,30 @@ class Drain {
     return { events: this.events, bytes: this.writer.bytes, frames: this.writer.frames, threads: this.readers.length, digest: this.digest };
   }
 
-  /** One round over all rings, repeated while any ring yields events; true if anything moved. */
+  /**
+   * Takes what the rings held when the pass began, in rounds over all rings while any ring yields
+   * events (a lock handed back and forth yields one event a round), and then frees what it took in
+   * each ring, once; true if anything moved. Bounded by the tails read at the start, so a wake-up
+   * is a batch, not a chase of producers that keep writing.
+   */
   private pass(): boolean {
     this.attachNewThreads();
+    const readers = this.readers;
+    const tails = this.tails;
+    for (let t = 0; t < readers.length; t++) tails[t] = readers[t]!.tail();
     let movedAny = false;
     for (let moved = true; moved;) {
       moved = false;
-      for (let t = 0; t < this.readers.length; t++) {
-        const r = this.readers[t]!;
-        const end = this.take(t, r, r.tail());
-        if (end === r.head) continue;
-        r.release(end);
-        if (this.pendingEvents >= this.arena.limits.frameEventsMax) this.flush();
+      for (let t = 0; t < readers.length; t++) {
+        const r = readers[t]!;
+        const end = this.take(t, r, tails[t]!);
+        if (end === r.taken) continue;
+        r.taken = end;
         moved = movedAny = true;
       }
+      if (this.pendingEvents >= this.arena.limits.frameEventsMax) this.flush();
     }
+    for (const r of readers) if (r.taken !== r.head) r.release(r.taken);
     return movedAny;
   }
 
@@ -138,13 +150,13 @@ class Drain {
   }
 
   /**
-   * Copies the longest prefix of ring positions [r.head, tail) that may ship now (causal_order.ts)
+   * Copies the longest prefix of ring positions [r.taken, tail) that may ship now (causal_order.ts)
    * into the thread's chunk of the frame being built, with payload bytes apart, and returns where
    * it stopped. One scan per event: the order check and the copy are the same loop, and events of
    * one thread taken at several points of a pass (a lock handed back and forth) join one chunk.
    */
   private take(thread: number, r: RingReader, tail: number): number {
-    let p = r.head;
+    let p = r.taken;
     const available = (tail - p) | 0;
     if (available < 2) return p;
     const order = this.order;
