@@ -15,11 +15,12 @@
 //
 // Sizes: DOCS_WORKERS (2), DOCS_INLINE (0), DOCS_KEYS (1024), DOCS_SLOT_BYTES (16384),
 // DOCS_STRIPES (64), DOCS_INFLIGHT (16), DOCS_PORT (0: any free port, announced on stderr),
-// DOCS_SUMMARY (a file for the final state: every key and its document's hash).
+// DOCS_SUMMARY (a file for the final state: every key and its document's hash), DOCS_OUTPUTS (a
+// file that gets every output as a JSON line, in replay too: what the tests compare).
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { writeFileSync } from 'node:fs';
-import { start } from 'lockstep';
+import { fileSink, start } from 'lockstep';
 import { envInt } from '../env.js';
 import { DocStore, type Answer, type Reply, type Request } from './store.js';
 
@@ -44,6 +45,7 @@ const queue: Request[] = [];
 let wake: (() => void) | null = null;
 let server: Server | null = null;
 
+if (process.env.DOCS_OUTPUTS) session.onOutput(fileSink(process.env.DOCS_OUTPUTS));
 session.onOutput((o) => {
   if (o.channel !== 'reply') return;
   const r = o.value as Reply;
