@@ -100,6 +100,7 @@ export function examples(seed: number, scratch: string): Example[] {
         PIPELINE_WORK: String(pipeWork), PIPELINE_CAPACITY: '16',
       }),
       seqEnv: (size) => ({ PIPELINE_PRODUCERS: '1', PIPELINE_ITEMS: String(size === 'empty' ? 1 : pipeItems), PIPELINE_WORK: String(pipeWork) }),
+      plain: 'pipeline.js',
       poolWorkers: (t) => t + 2,
       verify: (out, seq, threads) => {
         const a = summary(out);
