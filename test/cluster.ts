@@ -121,3 +121,13 @@ export async function status(node: NodeProc): Promise<Record<string, unknown>> {
   const r = await fetch(`${node.url}/status`);
   return (await r.json()) as Record<string, unknown>;
 }
+
+/**
+ * A node's own view of its replication state, for watching a primary whose backup is paused or
+ * cut off: such a node cannot prove its epoch, so it refuses /status (503) and sends its view
+ * only as `unconfirmed`. Never to be taken for a live node's answer.
+ */
+export async function observe(node: NodeProc): Promise<Record<string, unknown>> {
+  const body = (await (await fetch(`${node.url}/status`)).json()) as Record<string, unknown>;
+  return (body.unconfirmed as Record<string, unknown> | undefined) ?? body;
+}

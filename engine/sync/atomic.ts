@@ -8,6 +8,7 @@
 // Footprint per cell: AtomicArray.SLOTS_PER_CELL = 3.  0 value, 1 version, 2 guard (futex_lock).
 
 import { lockWord, unlockWord } from '../futex_lock.js';
+import { usage } from '../errors.js';
 import { Kind } from '../event.js';
 import { Mode, type Thread } from '../thread.js';
 
@@ -39,7 +40,7 @@ export class AtomicArray {
 
   /** Applies `kind` to cell `i`; returns the old value (the new one for store, as Atomics.store does). */
   private apply(kind: Kind, i: number, x: number, y: number): number {
-    if (!(i >= 0 && i < this.length)) throw new RangeError(`atomic index ${i} out of range 0..${this.length - 1}`);
+    if (!(i >= 0 && i < this.length && Number.isInteger(i))) throw usage(`atomic index ${i} is out of range 0..${this.length - 1}`);
     const a = this.a;
     const c = this.s + i * AtomicArray.SLOTS_PER_CELL;
     const mode = this.t.current();
@@ -78,10 +79,10 @@ export class AtomicArray {
   load(i: number): number { return this.apply(Kind.AtomicLoad, i, 0, 0); }
   store(i: number, x: number): number { return this.apply(Kind.AtomicStore, i, x, 0); }
 
-  /** All cell values, for digests and display (not ordered: call when threads are quiet). */
+  /** All cell values: one ordered load per cell while recording or replaying (a plain read would race). */
   snapshot(): Int32Array {
     const out = new Int32Array(this.length);
-    for (let i = 0; i < this.length; i++) out[i] = Atomics.load(this.a, this.s + i * AtomicArray.SLOTS_PER_CELL);
+    for (let i = 0; i < this.length; i++) out[i] = this.load(i);
     return out;
   }
 }

@@ -4,7 +4,8 @@
 //
 // Footprint: Semaphore.SLOTS = 4.  0 guard, 1 version, 2 seq (guarded.ts), 3 permits.
 
-import { Kind } from '../event.js';
+import { usage } from '../errors.js';
+import { Kind, ValueKind } from '../event.js';
 import type { Thread } from '../thread.js';
 import { GUARDED_SLOTS, ordered, orderedTry, update } from './guarded.js';
 
@@ -36,14 +37,18 @@ export class Semaphore {
   }
 
   release(permits = 1): void {
+    if (!(Number.isInteger(permits) && permits > 0)) throw usage(`semaphore.release(n) needs a positive integer, got ${permits}`);
     const a = this.t.a;
     update(a, this.s, () => {
       a[this.s + PERMITS] = a[this.s + PERMITS]! + permits;
     });
   }
 
-  /** Permits available now (a racy snapshot, for display only). */
+  /**
+   * Permits available now. The count races with other threads, so a recorded run logs what it
+   * read and replay returns that (a program may branch on it).
+   */
   get available(): number {
-    return Atomics.load(this.t.a, this.s + PERMITS);
+    return this.t.float(ValueKind.Permits, () => Atomics.load(this.t.a, this.s + PERMITS));
   }
 }
