@@ -402,7 +402,7 @@ export function objectType(kinds: number[]): string {
   if (has(Kind.Lock)) return 'mutex';
   if (has(Kind.SemAcquire)) return 'semaphore';
   if (has(Kind.Barrier)) return 'barrier';
-  if (has(Kind.Send, Kind.Recv, Kind.PollOk, Kind.PollEmpty, Kind.Close, Kind.Input)) return 'channel';
+  if (has(Kind.Send, Kind.Recv, Kind.PollOk, Kind.PollEmpty, Kind.PollClosed, Kind.Close, Kind.Input)) return 'channel';
   if (kinds.some((k) => k >= Kind.AtomicAdd && k <= Kind.AtomicStore)) return 'atomic';
   if (has(Kind.WaitResult)) return 'condition';
   if (has(Kind.TryOk, Kind.TryFail)) return 'lock';

@@ -11,6 +11,7 @@ import { diffCommand } from './diff.js';
 import { oneLine, toCliError } from './errors.js';
 import { ExitCode } from './exit_codes.js';
 import { inspectCommand } from './inspect.js';
+import { errorJson, printJson } from './json_outcome.js';
 import { primaryCommand } from './primary.js';
 import { recordCommand } from './record.js';
 import { replayCommand } from './replay.js';
@@ -60,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .addHelpText('after', EXIT_CODES_HELP);
   let verbose = false;
+  let json = false;
   let current = 'lockstep';
   for (const command of [recordCommand(), replayCommand(), verifyCommand(), inspectCommand(), diffCommand(), timelineCommand(), arbiterCommand(), primaryCommand(), backupCommand()]) {
     command
@@ -68,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
       .configureOutput({ outputError: (text, write) => write(`lockstep ${command.name()}: ${oneLine(text.replace(/^error: /, ''))}\n`) })
       .hook('preAction', (_, action) => {
         verbose = action.opts().verbose === true;
+        json = action.opts().json === true;
         current = `lockstep ${action.name()}`;
       });
     checkRequiredAfterUnknown(command);
@@ -82,6 +85,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     const err = toCliError(e);
     process.stderr.write(`${current}: ${err.message}\n`);
+    if (json) printJson(errorJson(current.replace(/^lockstep /, ''), err));
     if (verbose) {
       process.stderr.write(`code: ${err.code}\n`);
       if (Object.keys(err.details).length > 0) process.stderr.write(`details: ${JSON.stringify(err.details)}\n`);
@@ -91,4 +95,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+quietOnClosedPipes();
 process.exitCode = await main(process.argv);
+
+/**
+ * `lockstep … | head` closes stdout early. Node then reports EPIPE as an uncaught error with a
+ * stack; a command-line tool just stops writing. Output after that point is dropped, and the
+ * command finishes (a recording still completes its log) with its usual exit code.
+ */
+function quietOnClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
+}

@@ -11,6 +11,7 @@ import { readLog, type Log } from '../replayer/log_reader.js';
 import { CliError, outputFailed, programFailed, toCliError, usageError } from './errors.js';
 import { ExitCode } from './exit_codes.js';
 import { bytes, fields, num } from './format.js';
+import { logJson, printJson } from './json_outcome.js';
 import { failureError } from './outcome.js';
 import { programPath, runProgram } from './run_program.js';
 
@@ -23,6 +24,7 @@ interface RecordOptions {
   patch: boolean;
   inspect?: string | true;
   verbose?: boolean;
+  json?: boolean;
 }
 
 export function recordCommand(): Command {
@@ -35,6 +37,7 @@ export function recordCommand(): Command {
     .option('--no-patch', 'do not patch Math.random, Date, performance.now and crypto in recorded threads')
     .option('--inspect [host:port]', 'run the program under the Node inspector')
     .option('--verbose', 'print stacks and details with errors')
+    .option('--json', 'print the outcome as one JSON object on stdout (the program\'s stdout goes to stderr)')
     .passThroughOptions()
     .addHelpText('after', `
 The program runs unchanged: lockstep's start() picks up record mode from the environment, and
@@ -64,6 +67,7 @@ async function record(given: string, args: string[], options: RecordOptions): Pr
     patch: options.patch,
     inspect: inspectFlag(options.inspect),
     verbose: options.verbose === true,
+    stdout: options.json ? process.stderr : undefined,
   });
 
   let written: Log | null = null;
@@ -77,7 +81,7 @@ async function record(given: string, args: string[], options: RecordOptions): Pr
   }
   // A program that fails after session.finish() still leaves a complete log: show it, because
   // recording a failing run is the point of recording.
-  if (written) process.stdout.write(summary(written));
+  if (written && !options.json) process.stdout.write(summary(written));
   if (outcome.failure) {
     const e = failureError(outcome, `recording ${given}`);
     if (written?.trailer.cutOff) e.message += ` (the log ${log} holds the run up to the failure and can be replayed)`;
@@ -92,6 +96,7 @@ async function record(given: string, args: string[], options: RecordOptions): Pr
   if (outcome.result?.ok && outcome.result.digest && outcome.result.digest !== written.trailer.digest) {
     throw toCliError(new Error(`the program reported digest ${outcome.result.digest} but its log ends with ${written.trailer.digest}`));
   }
+  if (options.json) printJson({ command: 'record', ok: true, ...logJson(written) });
   return ExitCode.Ok;
 }
 

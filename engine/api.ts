@@ -208,8 +208,11 @@ export class LockstepThread {
     const seq = Atomics.load(this.arena.a, slot + T_OUTPUTS);
     const id = `${t.id}:${seq}`;
     const payload = serialize([channel, value]);
-    if (mode === Mode.Record) t.recPayload(Kind.Output, 0, payload);
-    else if (mode === Mode.Replay) {
+    if (mode === Mode.Record) {
+      // recPayload wakes the drain for an output: on a primary it waits in the gate until its
+      // frame is shipped and acknowledged, so it must not wait for the drain's idle timeout.
+      t.recPayload(Kind.Output, 0, payload);
+    } else if (mode === Mode.Replay) {
       const recorded = t.expectPayload(Kind.Output, 0);
       if (Buffer.compare(recorded, payload) !== 0) t.diverge(`output ${id} as recorded`, `output ${id} on "${channel}" with another value`);
     }

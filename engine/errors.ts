@@ -28,7 +28,8 @@ export type ErrorCode =
   | 'ERR_NOT_LIVE'
   | 'ERR_PEER_REFUSED'
   | 'ERR_CHANNEL_CORRUPT'
-  | 'ERR_PEER_LOST';
+  | 'ERR_PEER_LOST'
+  | 'ERR_TSX_MISSING';
 
 export class LockstepError extends Error {
   readonly code: ErrorCode;
@@ -297,4 +298,11 @@ export function channelCorrupt(peer: string, why: string): LockstepError {
 /** The replication peer could not be reached or went silent. */
 export function peerLost(peer: string, why: string): LockstepError {
   return new LockstepError('ERR_PEER_LOST', `lost the replication peer ${peer}: ${why}`, { peer, why });
+}
+
+/** A TypeScript entry needs tsx (an optional peer dependency), and it is not installed. */
+export function tsxMissing(entry: string, cause: unknown): LockstepError {
+  return new LockstepError('ERR_TSX_MISSING',
+    `${entry} is TypeScript, which lockstep runs through tsx, but tsx could not be loaded (${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}). ` +
+    'Install it beside lockstep (npm install --save-dev tsx), or compile the program and run its .js files.', { entry });
 }

@@ -22,6 +22,8 @@ export const enum Kind {
   PollEmpty = 11,
   Close = 12,
   WaitResult = 13,
+  /** A poll that found the channel empty and closed: ordered, because "closed" is ordered state. */
+  PollClosed = 14,
   AtomicAdd = 20,
   AtomicSub = 21,
   AtomicAnd = 22,
@@ -64,6 +66,7 @@ export const kindNames: Record<number, string> = {
   [Kind.PollEmpty]: 'channel-poll(empty)',
   [Kind.Close]: 'channel-close',
   [Kind.WaitResult]: 'condition-wait',
+  [Kind.PollClosed]: 'channel-poll(closed)',
   [Kind.AtomicAdd]: 'atomic-add',
   [Kind.AtomicSub]: 'atomic-sub',
   [Kind.AtomicAnd]: 'atomic-and',
@@ -95,11 +98,13 @@ export const enum ValueKind {
   DateNow = 3,
   PerfNow = 4,
   Uuid = 5,
+  /** Semaphore.available: a count read outside the ordered step, so replay takes it from the log. */
+  Permits = 6,
   /** Main thread: the sha256 of a module file lockstep starts (a spawn's entry, a pool's task module). */
-  Module = 6,
+  Module = 7,
 }
 
-export const valueKindNames = ['now', 'random', 'randomBytes', 'Date.now', 'performance.now', 'randomUUID', 'module'];
+export const valueKindNames = ['now', 'random', 'randomBytes', 'Date.now', 'performance.now', 'randomUUID', 'semaphore.available', 'module'];
 
 export const OBJECT_BITS = 24;
 export const OBJECT_MASK = (1 << OBJECT_BITS) - 1;
@@ -118,7 +123,7 @@ export function objectOf(head: number): number {
 
 /** An ordered event takes a version of its object; replay waits for that version. */
 export function isOrdered(kind: number): boolean {
-  return (kind >= Kind.Lock && kind <= Kind.Close && kind !== Kind.TryFail && kind !== Kind.PollEmpty) ||
+  return (kind >= Kind.Lock && kind <= Kind.Close && kind !== Kind.TryFail && kind !== Kind.PollEmpty) || kind === Kind.PollClosed ||
     (kind >= Kind.AtomicAdd && kind <= Kind.AtomicStore);
 }
 

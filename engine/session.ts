@@ -35,6 +35,7 @@ import { Replica, type ReplicationStatus } from '../replication/replica.js';
 import { readEpoch, requestEpoch } from '../replication/arbiter.js';
 import { applySnapshot, takeSnapshot, type Snapshot } from '../replication/snapshot.js';
 import type { SpawnInit } from '../workers/bootstrap.js';
+import { resolveEntry } from '../workers/entry.js';
 import { liveSetup, liveStream, outputChannelName, type WorkerInit } from '../workers/context.js';
 import { Pool, type PoolOptions } from '../workers/pool.js';
 
@@ -1023,7 +1024,7 @@ function startDrain(init: DrainInit, transferList: MessagePort[] = []): { worker
 }
 
 function toHref(entry: string | URL): string {
-  return entry instanceof URL ? entry.href : entry.startsWith('file:') ? entry : new URL(resolve(entry), 'file:').href;
+  return resolveEntry(entry instanceof URL ? entry.href : entry.startsWith('file:') ? entry : new URL(resolve(entry), 'file:').href);
 }
 
 function identify(program: string): { hash: string } {

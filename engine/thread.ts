@@ -87,6 +87,8 @@ export class Thread {
   recPayload(kind: Kind, object: number, payload: Uint8Array): void {
     this.ring!.pushPayload(head(kind, object), payload);
     this.index++;
+    // The drain sleeps while rings fill; an output waits in the gate until its frame ships.
+    if (kind === Kind.Output) this.ring!.wake();
   }
 
   // ---- replay ----

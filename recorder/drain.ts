@@ -1,14 +1,14 @@
 // The drain: its own worker thread (so a main thread blocked in Atomics.wait never stalls
 // recording). It moves events from every thread's ring into frames in causal order
-// (causal_order.ts) and appends them to the log. It sleeps on the arena's doorbell word when
-// there is nothing to do, writes a frame when it holds frameEventsMax events or has held events
-// for flushMs, and on C_FINISH ships everything, writes the trailer and reports its totals.
+// (causal_order.ts) and appends them to the log. It sleeps on the arena's doorbell word between
+// wake-ups (a ring past half full, an output, a thread out of room, finish, a state-transfer cut,
+// or flushMs), and at each wake-up takes what the rings hold and writes it as one frame (cut at
+// frameEventsMax). On C_FINISH it ships everything, writes the trailer and reports its totals.
 
 import { workerData, parentPort, type MessagePort } from 'node:worker_threads';
-import { performance } from 'node:perf_hooks';
 import { Arena } from '../engine/arena.js';
 import { assert } from '../engine/assert.js';
-import { Kind, hasPayload, isOrdered, kindOf, payloadWords } from '../engine/event.js';
+import { Kind, hasPayload, isOrdered, kindOf, objectOf, payloadWords } from '../engine/event.js';
 import type { Limits } from '../engine/limits.js';
 import {
   C_ABORT, C_ACKED_FRAMES, C_ALONE, C_CUT, C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_SHIPPED_FRAMES, CUT_REQUESTED,
@@ -44,7 +44,6 @@ export interface DrainReport {
   digest: string;
 }
 
-const IDLE_WAIT_MS = 2;
 const LAG_WAIT_MS = 20;
 const CUT_OFF_PASSES_MAX = 64;
 
@@ -53,7 +52,6 @@ class Drain {
   private readonly order: CausalOrder;
   private readonly readers: RingReader[] = [];
   private readonly shipped: number[] = [];
-  private readonly counted = { events: 0 };
   private pending: ChunkData[] = [];
   private words = new Int32Array(1 << 16);
   private wordsUsed = 0;
@@ -62,7 +60,6 @@ class Drain {
   private view = new DataView(this.bytes.buffer);
   private bytesUsed = 0;
   private pendingEvents = 0;
-  private pendingSince = 0;
   private events = 0;
   private digest = '';
   /** Primary: outputs shipped so far, per thread (the output gate releases by these). */
@@ -71,7 +68,8 @@ class Drain {
   private readonly unacked: number[] = [];
   private unackedBytes = 0;
   private ackedSeen = 0;
-  private outputsPending = false;
+  /** The drain starts with the run; chunks carry their time since then (Chunk.time, timelines only). */
+  private readonly startedMs = performance.now();
 
   constructor(private readonly init: DrainInit, private readonly writer: LogWriter) {
     this.arena = new Arena(init.arena, init.limits);
@@ -89,13 +87,18 @@ class Drain {
       const moved = this.pass();
       // Cut off: threads may still be running while the process exits; take what is there, briefly.
       if (finishing === FINISH_CUT_OFF && (!moved || ++cutPasses >= CUT_OFF_PASSES_MAX)) break;
-      // Primary: an output waits in the gate until its frame is acknowledged: ship it now.
-      if (moved && this.outputsPending) this.flush();
-      if (moved) continue;
-      if (finishing === FINISH_SEALED) break;
+      if (finishing !== 0) {
+        if (moved) continue;
+        if (finishing === FINISH_SEALED) break;
+      }
       if (Atomics.load(a, C_CUT) === CUT_REQUESTED) this.cut();
-      if (this.pendingEvents > 0 && performance.now() - this.pendingSince >= limits.flushMs) this.flush();
-      Atomics.wait(a, C_DOORBELL, bell, IDLE_WAIT_MS);
+      // One frame per wake-up: a wake-up comes from a ring past its threshold, an output, a
+      // thread waiting for room, finish or a cut, or else after flushMs. Sleeping between them
+      // rather than polling leaves the cores to the program (the drain used to be a third
+      // runnable thread on two cores) and batches the work: a wake-up under load takes half a
+      // ring from each thread in one frame.
+      this.flush();
+      Atomics.wait(a, C_DOORBELL, bell, limits.flushMs);
     }
     // A sealed run has shipped everything; a cut-off one may hold events whose causal past never
     // reached a ring (a thread killed mid-step): those stay out, so the log is still a consistent cut.
@@ -119,9 +122,8 @@ class Drain {
       moved = false;
       for (let t = 0; t < this.readers.length; t++) {
         const r = this.readers[t]!;
-        const end = this.order.readyPrefix(r, r.head, r.tail(), this.counted);
+        const end = this.take(t, r, r.tail());
         if (end === r.head) continue;
-        this.take(t, r, end, this.counted.events);
         r.release(end);
         if (this.pendingEvents >= this.arena.limits.frameEventsMax) this.flush();
         moved = movedAny = true;
@@ -141,54 +143,70 @@ class Drain {
   }
 
   /**
-   * Copies ring positions [r.head, end) into a chunk, in the log's compact form (compact.ts), with
-   * payload bytes apart. Chunks are views into two scratch buffers reused from frame to frame:
-   * a fresh typed array per chunk cost more than the rest of the drain together.
+   * Copies the longest prefix of ring positions [r.head, tail) that may ship now (causal_order.ts)
+   * into a chunk, in the log's compact form (compact.ts), with payload bytes apart, and returns
+   * where it stopped. One scan per event: the order check and the copy are the same loop. Chunks
+   * are views into two scratch buffers reused from frame to frame: a fresh typed array per chunk
+   * cost more than the rest of the drain together.
    */
-  private take(thread: number, r: RingReader, end: number, count: number): void {
+  private take(thread: number, r: RingReader, tail: number): number {
+    const order = this.order;
+    const wordsStart = this.wordsUsed;
+    const bytesStart = this.bytesUsed;
+    let count = 0;
+    let p = r.head;
+    while (((tail - p) | 0) >= 2) {
+      const h = r.word(p);
+      const kind = kindOf(h);
+      const arg = r.word(p + 1);
+      if (isOrdered(kind)) {
+        if (!order.admit(objectOf(h), arg)) break;
+        this.pushWord(h);
+        p = (p + 2) | 0;
+        count++;
+        continue;
+      }
+      if (!hasPayload(kind)) {
+        this.pushWord(h);
+        this.pushWord(arg);
+        p = (p + 2) | 0;
+        count++;
+        continue;
+      }
+      const n = payloadWords(arg);
+      if (((tail - p) | 0) < 2 + n) break; // cannot happen (a push publishes whole events); kept as a guard
+      this.pushWord(h);
+      this.pushWord(arg);
+      p = (p + 2) | 0;
+      const bytesAt = this.bytesUsed;
+      this.reserveBytes(n * 4);
+      const view = this.view;
+      for (let w = 0; w < n; w++) view.setInt32(bytesAt + w * 4, r.word(p + w), true);
+      this.bytesUsed = bytesAt + arg;
+      p = (p + n) | 0;
+      count++;
+      if (kind === Kind.Output) this.outputs[thread]!++;
+      if (kind === Kind.End) this.digest = Buffer.from(this.bytes.subarray(bytesAt, bytesAt + arg)).toString('hex');
+    }
+    if (count === 0) return p;
     // A new primary's thread ships from the event it went live at (stored before its first push).
     // Its output count too: the output gate releases by output sequence numbers, which go on.
     if (this.shipped[thread]! < 0) {
       const slot = this.arena.threadSlot(thread);
       this.shipped[thread] = Atomics.load(this.arena.a, slot + T_LIVE_FROM);
-      this.outputs[thread] = Atomics.load(this.arena.a, slot + T_LIVE_OUTPUTS);
+      this.outputs[thread] = Atomics.load(this.arena.a, slot + T_LIVE_OUTPUTS) + this.outputs[thread]!;
     }
-    const wordsStart = this.wordsUsed;
-    const bytesStart = this.bytesUsed;
-    for (let p = r.head; p !== end;) {
-      const h = r.word(p);
-      const kind = kindOf(h);
-      const arg = r.word(p + 1);
-      p = (p + 2) | 0;
-      if (isOrdered(kind)) {
-        this.pushWord(h);
-        continue;
-      }
-      this.pushWord(h);
-      this.pushWord(arg);
-      if (!hasPayload(kind)) continue;
-      const bytesAt = this.bytesUsed;
-      this.reserveBytes(payloadWords(arg) * 4);
-      const view = this.view;
-      for (let w = 0, n = payloadWords(arg); w < n; w++) view.setInt32(bytesAt + w * 4, r.word(p + w), true);
-      this.bytesUsed = bytesAt + arg;
-      p = (p + payloadWords(arg)) | 0;
-      if (kind === Kind.Output) {
-        this.outputs[thread]!++;
-        this.outputsPending = this.init.ship !== undefined;
-      }
-      if (kind === Kind.End) this.digest = Buffer.from(this.bytes.subarray(bytesAt, bytesAt + arg)).toString('hex');
-    }
-    if (this.pendingEvents === 0) this.pendingSince = performance.now();
     this.pending.push({
       thread,
       firstIndex: this.shipped[thread]!,
       events: this.words.subarray(wordsStart, this.wordsUsed),
       data: this.bytes.subarray(bytesStart, this.bytesUsed),
+      time: performance.now() - this.startedMs,
     });
     this.shipped[thread]! += count;
     this.pendingEvents += count;
     this.events += count;
+    return p;
   }
 
   private pushWord(w: number): void {
@@ -225,7 +243,6 @@ class Drain {
     const payload = this.writer.writeFrame(this.pending, trailer);
     if (this.init.ship) this.ship(payload);
     this.pending = [];
-    this.outputsPending = false;
     this.pendingEvents = 0;
     this.wordsUsed = 0;
     this.bytesUsed = 0;

@@ -13,11 +13,19 @@ interface Program {
   rwlocks: number;
   cells: number;
   ops: number[][][];
+  /** Every thread ends with a poll-until-closed loop on the channel that thread 0 closes. */
+  drain: boolean;
 }
+
+/** Sends are capped so that a send never waits (the channel never fills): no deadlock by design. */
+export const CHANNEL_CAPACITY = 16;
 
 /**
  * Op encoding: [0,m,x] lock m; [1,a,b] nested locks a<b; [2,r,write] rwlock; [3] semaphore;
- * [4,cell,kind,x] atomic; [5] t.random(); [6,m] tryLock; [7,n] spin; [8] Math.random().
+ * [4,cell,kind,x] atomic; [5] t.random(); [6,m] tryLock; [7,n] spin; [8] Math.random();
+ * [9] channel send (a typed error once closed); [10] channel poll; [11] close (thread 0 only, once);
+ * [12] semaphore tryAcquire; [13,r,write] rwlock try-lock; [14] semaphore.available;
+ * [15] atomics snapshot. Every result (value, empty, closed, ok, count) is folded into the hash.
  */
 export function generate(seed: number): Program {
   const r = prng(seed);
@@ -27,11 +35,12 @@ export function generate(seed: number): Program {
   const rwlocks = 1 + int(2);
   const cells = 1 + int(3);
   const ops: number[][][] = [];
+  let sends = 0;
   for (let t = 0; t < threads; t++) {
     const list: number[][] = [];
     const n = 50 + int(400);
     for (let i = 0; i < n; i++) {
-      switch (int(9)) {
+      switch (int(16)) {
         case 0: list.push([0, int(mutexes), int(100)]); break;
         case 1: {
           const a = int(mutexes - 1);
@@ -44,12 +53,20 @@ export function generate(seed: number): Program {
         case 5: list.push([5]); break;
         case 6: list.push([6, int(mutexes)]); break;
         case 7: list.push([7, int(20_000)]); break;
-        default: list.push([8]);
+        case 8: list.push([8]); break;
+        case 9: if (sends < CHANNEL_CAPACITY) { sends++; list.push([9]); } break;
+        case 10: list.push([10]); break;
+        case 12: list.push([12]); break;
+        case 13: list.push([13, int(rwlocks), int(2)]); break;
+        case 14: list.push([14]); break;
+        case 15: list.push([15]); break;
+        default: list.push([5]);
       }
     }
+    if (t === 0) list.splice(int(list.length + 1), 0, [11]);
     ops.push(list);
   }
-  return { threads, mutexes, rwlocks, cells, ops };
+  return { threads, mutexes, rwlocks, cells, ops, drain: int(2) === 0 };
 }
 
 async function run(mode: 'record' | 'replay', log: string, p: Program): Promise<{ digest: string; results: number[] }> {
@@ -62,8 +79,9 @@ async function run(mode: 'record' | 'replay', log: string, p: Program): Promise<
   session.rwlocks('rw', p.rwlocks);
   session.semaphore('sem', 2);
   session.atomics('atomics', p.cells);
+  session.channel('ch', { capacity: CHANNEL_CAPACITY, bytesMax: 64 });
   for (let t = 0; t < p.threads; t++) {
-    session.spawn(new URL('./fixtures/fuzz_worker.js', import.meta.url), { data: { ops: p.ops[t] } });
+    session.spawn(new URL('./fixtures/fuzz_worker.js', import.meta.url), { data: { ops: p.ops[t], drain: p.drain } });
   }
   const result = await session.finish();
   return { digest: result.digest, results: Array.from(results) };

@@ -54,10 +54,14 @@ export async function runWorkload(mode: 'off' | 'record' | 'replay', log: string
     case 'channel':
       session.channel('ch', { capacity: 8 });
       break;
+    case 'poll':
+      session.channel('pc', { capacity: 8 });
+      session.atomics('done', 1);
+      break;
   }
   const threads = session.spawn(new URL('./fixtures/contend.js', import.meta.url), {
     count: w.threads,
-    data: { kind: w.kind, ops: w.ops, divergeAt: w.divergeAt },
+    data: { kind: w.kind, ops: w.ops, divergeAt: w.divergeAt, threads: w.threads },
   });
   try {
     const exits = await threads.exited;

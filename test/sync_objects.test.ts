@@ -14,6 +14,7 @@ const workloads = [
   { kind: 'barrier', threads: 4, ops: 200 },
   { kind: 'atomic', threads: 4, ops: 3000 },
   { kind: 'channel', threads: 4, ops: 1500 },
+  { kind: 'poll', threads: 4, ops: 1500 },
 ];
 
 describe('sync objects: record → replay → compare', function () {

@@ -79,10 +79,10 @@ export class AtomicArray {
   load(i: number): number { return this.apply(Kind.AtomicLoad, i, 0, 0); }
   store(i: number, x: number): number { return this.apply(Kind.AtomicStore, i, x, 0); }
 
-  /** All cell values, for digests and display (not ordered: call when threads are quiet). */
+  /** All cell values: one ordered load per cell while recording or replaying (a plain read would race). */
   snapshot(): Int32Array {
     const out = new Int32Array(this.length);
-    for (let i = 0; i < this.length; i++) out[i] = Atomics.load(this.a, this.s + i * AtomicArray.SLOTS_PER_CELL);
+    for (let i = 0; i < this.length; i++) out[i] = this.load(i);
     return out;
   }
 }

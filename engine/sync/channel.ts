@@ -1,6 +1,6 @@
 // Bounded channel between threads carrying structured-clonable values (serialised with
 // node:v8). Send, receive, poll and close are all ordered on one version sequence, so replay
-// reproduces which value each receiver got. A value larger than the slot size is refused.
+// reproduces which value each receiver got, and which poll saw it closed. A value larger than the slot size is refused.
 //
 // Footprint: Channel.slots(capacity, bytesMax).  0 guard, 1 version, 2 seq (guarded.ts),
 // 3 head, 4 tail, 5 count, 6 closed, 7 capacity, 8 slot words; then `capacity` slots of
@@ -10,7 +10,7 @@ import { serialize, deserialize } from 'node:v8';
 import { Kind } from '../event.js';
 import { limitExceeded, usage } from '../errors.js';
 import type { Thread } from '../thread.js';
-import { GUARDED_SLOTS, G_VERSION, ordered, orderedTry } from './guarded.js';
+import { GUARDED_SLOTS, G_VERSION, ordered, orderedOutcome } from './guarded.js';
 
 const HEAD = GUARDED_SLOTS;
 const TAIL = GUARDED_SLOTS + 1;
@@ -19,6 +19,8 @@ const CLOSED = GUARDED_SLOTS + 3;
 const CAPACITY = GUARDED_SLOTS + 4;
 const SLOT_WORDS = GUARDED_SLOTS + 5;
 const HEADER = GUARDED_SLOTS + 6;
+
+const pollOrdered = [Kind.PollOk, Kind.PollClosed] as const;
 
 export type PollResult<T> = { ok: true; value: T } | { ok: false; closed: boolean };
 
@@ -84,12 +86,19 @@ export class Channel<T = unknown> {
     return out;
   }
 
-  /** Takes a value if one is there, without waiting. */
+  /**
+   * Takes a value if one is there, without waiting. "Empty and closed" is read in the ordered step
+   * and takes a version (a poll-until-closed loop ends at the same poll in replay, after the
+   * close, so what the closer wrote before closing is there); "empty, still open" is only logged.
+   */
   poll(): PollResult<T> {
     let out: { value: T } | null = null;
-    const ok = orderedTry(this.t, this.id, this.s, () => (out = this.takeHead()) !== null, Kind.PollOk, Kind.PollEmpty);
-    if (ok) return { ok: true, value: out!.value };
-    return { ok: false, closed: Atomics.load(this.a, this.s + CLOSED) !== 0 };
+    const kind = orderedOutcome(this.t, this.id, this.s, () => {
+      out = this.takeHead();
+      return out !== null ? Kind.PollOk : this.a[this.s + CLOSED] !== 0 ? Kind.PollClosed : Kind.PollEmpty;
+    }, pollOrdered, Kind.PollEmpty);
+    if (kind === Kind.PollOk) return { ok: true, value: out!.value };
+    return { ok: false, closed: kind === Kind.PollClosed };
   }
 
   /** Closes the channel: receivers drain what is left, then get undefined. */

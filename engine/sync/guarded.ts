@@ -7,7 +7,7 @@
 //   0 guard (futex_lock encoding), 1 version, 2 seq (bumped and notified on every state change)
 
 import { lockWord, unlockWord } from '../futex_lock.js';
-import { Kind } from '../event.js';
+import { Kind, kindNames } from '../event.js';
 import { Mode, type Thread } from '../thread.js';
 
 export const G_GUARD = 0;
@@ -87,6 +87,56 @@ export function orderedTry(t: Thread, id: number, s: number, attempt: () => bool
     else t.rec(failKind, id, 0);
   }
   return ok;
+}
+
+/**
+ * A non-blocking operation with several outcomes (channel poll: got a value, found the channel
+ * closed, found it empty). `attempt` runs under the guard and returns the outcome's event kind.
+ * An outcome in `orderedKinds` changed or observed ordered state, so it takes a version and replay
+ * runs it at that version, where the state must give the same outcome again (else a divergence);
+ * `unorderedKind` observed nothing a later step depends on, and replay takes it from the log.
+ * `attempt` must only change state when it returns an ordered kind.
+ */
+export function orderedOutcome(t: Thread, id: number, s: number, attempt: () => Kind, orderedKinds: readonly Kind[], unorderedKind: Kind): Kind {
+  const a = t.a;
+  const mode = t.current();
+  if (mode === Mode.Replay) {
+    const next = t.peek();
+    if (next !== null && next.object === id && next.kind === unorderedKind) {
+      t.expect(unorderedKind, id);
+      return unorderedKind;
+    }
+    // Not one of ours (or the end of the log): expect() of the first kind reports it.
+    const kind = next !== null && next.object === id && orderedKinds.includes(next.kind) ? next.kind as Kind : orderedKinds[0]!;
+    const version = t.expect(kind, id);
+    t.awaitVersion(s + G_VERSION, version, id);
+    lockWord(a, s + G_GUARD);
+    const got = attempt();
+    if (got !== kind) {
+      unlockWord(a, s + G_GUARD);
+      t.diverge(`${kindNames[kind]}(object ${id}, version ${version >>> 0})`, `${kindNames[got]}(object ${id})`);
+    }
+    a[s + G_VERSION] = (version + 1) | 0;
+    Atomics.add(a, s + G_SEQ, 1);
+    unlockWord(a, s + G_GUARD);
+    Atomics.notify(a, s + G_SEQ);
+    t.wakeVersion(s + G_VERSION);
+    return kind;
+  }
+  if (t.floors !== null) t.awaitFloor(id, s + G_VERSION);
+  if (mode === Mode.Record) t.ring!.ensure(2);
+  lockWord(a, s + G_GUARD);
+  const kind = attempt();
+  const isOrderedKind = kind !== unorderedKind;
+  const version = a[s + G_VERSION]!;
+  if (isOrderedKind) {
+    a[s + G_VERSION] = (version + 1) | 0;
+    Atomics.add(a, s + G_SEQ, 1);
+  }
+  unlockWord(a, s + G_GUARD);
+  if (isOrderedKind) Atomics.notify(a, s + G_SEQ);
+  if (mode === Mode.Record) t.rec(kind, id, isOrderedKind ? version : 0);
+  return kind;
 }
 
 /** An unordered state change (release, unlock, notify): it is deterministic given the ordered ones. */

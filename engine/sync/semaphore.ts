@@ -5,7 +5,7 @@
 // Footprint: Semaphore.SLOTS = 4.  0 guard, 1 version, 2 seq (guarded.ts), 3 permits.
 
 import { usage } from '../errors.js';
-import { Kind } from '../event.js';
+import { Kind, ValueKind } from '../event.js';
 import type { Thread } from '../thread.js';
 import { GUARDED_SLOTS, ordered, orderedTry, update } from './guarded.js';
 
@@ -44,8 +44,11 @@ export class Semaphore {
     });
   }
 
-  /** Permits available now (a racy snapshot, for display only). */
+  /**
+   * Permits available now. The count races with other threads, so a recorded run logs what it
+   * read and replay returns that (a program may branch on it).
+   */
   get available(): number {
-    return Atomics.load(this.t.a, this.s + PERMITS);
+    return this.t.float(ValueKind.Permits, () => Atomics.load(this.t.a, this.s + PERMITS));
   }
 }
