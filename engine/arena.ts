@@ -8,7 +8,7 @@ import type { Limits } from './limits.js';
 import {
   ARENA_MAGIC, C_MAGIC, C_NAMES, C_OBJECTS, C_THREADS, C_TOP, DIR_BASE, DIR_SLOTS, D_COUNT, D_FIRST_ID,
   D_KIND, D_NAME, D_NAME_LEN, D_OFFSET, D_PARAM, D_TYPE, EntryKind, NAME_BYTES_MAX, THREAD_SLOTS, T_RING, T_RING_WORDS, T_STATE,
-  align, entryKindNames, heapBase, threadTableBase,
+  align, entryKindNames, heapBase, threadTableBase, waitersBase, C_WAITERS,
 } from './symbols.js';
 
 export const elementTypes = [
@@ -55,6 +55,7 @@ export class Arena {
     arena.a[C_MAGIC] = ARENA_MAGIC;
     arena.a[C_TOP] = top;
     arena.a[C_OBJECTS] = 1;
+    arena.a[C_WAITERS] = waitersBase(limits.namesMax, limits.threadsMax);
     return arena;
   }
 

@@ -29,7 +29,8 @@ export type ErrorCode =
   | 'ERR_PEER_REFUSED'
   | 'ERR_CHANNEL_CORRUPT'
   | 'ERR_PEER_LOST'
-  | 'ERR_TSX_MISSING';
+  | 'ERR_TSX_MISSING'
+  | 'ERR_NOT_SERVING';
 
 export class LockstepError extends Error {
   readonly code: ErrorCode;
@@ -305,4 +306,9 @@ export function tsxMissing(entry: string, cause: unknown): LockstepError {
   return new LockstepError('ERR_TSX_MISSING',
     `${entry} is TypeScript, which lockstep runs through tsx, but tsx could not be loaded (${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}). ` +
     'Install it beside lockstep (npm install --save-dev tsx), or compile the program and run its .js files.', { entry });
+}
+
+/** A replicated node asked to answer (a read) when it cannot prove it is the live node. */
+export function notServing(node: string, why: string): LockstepError {
+  return new LockstepError('ERR_NOT_SERVING', `node ${node} cannot answer: ${why}. Ask the live node.`, { node, why });
 }

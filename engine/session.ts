@@ -17,7 +17,7 @@ import { resolveLimits, type Limits } from './limits.js';
 import { patchGlobals } from './patch.js';
 import { SeededRandom } from './prng.js';
 import {
-  C_ABORT, C_ACKED_FRAMES, C_ALONE, C_DOORBELL, C_VERSION_WAITERS, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_LIVE, C_SHIPPED_FRAMES, FINISH_CUT_OFF, FINISH_SEALED,
+  C_ABORT, C_ACKED_FRAMES, C_ALONE, C_DOORBELL, C_DRAIN_DONE, C_OUTPUT_BELL, C_FINISH, C_LAG_WAITS, C_LIVE, C_SHIPPED_FRAMES, FINISH_CUT_OFF, FINISH_SEALED,
   T_OUTPUTS, T_OUTPUT_DIGEST, T_PROGRESS, T_RING, T_RING_WORDS,
 } from './symbols.js';
 import { Mode, Thread, modeNames, type ModeName } from './thread.js';
@@ -28,7 +28,7 @@ import type { Channel } from './sync/channel.js';
 import { RING_HEADER_SLOTS, RingWriter } from '../recorder/ring.js';
 import { LogWriter } from '../recorder/log_writer.js';
 import type { DrainInit, DrainReport } from '../recorder/drain.js';
-import { readLog, type Log } from '../replayer/log_reader.js';
+import { readReplayLog, type ReplayLog } from '../replayer/log_reader.js';
 import { StreamReader, type StreamInit } from '../replayer/stream.js';
 import { arbiterClient, resolveReplication, type Replication, type ReplicationOptions } from '../replication/config.js';
 import { Replica, type ReplicationStatus } from '../replication/replica.js';
@@ -145,7 +145,7 @@ export class Session extends LockstepThread {
     seed: bigint,
     public logPath: string | undefined,
     drain: { worker: Worker; report: Promise<DrainReport> } | null,
-    private readonly log: Log | null,
+    private readonly log: ReplayLog | null,
     private readonly restore: () => void,
     private readonly patch: boolean,
     private readonly until: { thread: number; index: number } | null,
@@ -237,6 +237,17 @@ export class Session extends LockstepThread {
     if (!this.live) return null;
     const a = this.arena.a;
     return this.live.replica.status(Atomics.load(a, C_SHIPPED_FRAMES), Atomics.load(a, C_ACKED_FRAMES), Atomics.load(a, C_LAG_WAITS));
+  }
+
+  /**
+   * Live replication's output rule for answers that are not outputs (reads): resolves once this
+   * node has proved, after the call, that it still holds its epoch (its backup confirmed it still
+   * follows, or it runs alone having won its epoch); rejects (ERR_NOT_SERVING, or why it stopped)
+   * when it cannot, so a deposed primary never answers. Resolves at once when not replicated.
+   */
+  fence(): Promise<void> {
+    if (!this.live) return Promise.resolve();
+    return this.live.replica.fence();
   }
 
   /** Resolves when this node is live: a primary at once, a backup after it has taken over. */
@@ -403,15 +414,16 @@ export class Session extends LockstepThread {
     const next = this.thread.peek();
     if (!next || next.kind !== kind || next.object !== object) return;
     const a = this.arena.a;
+    const waiters = this.thread.waiterSlotOf(slot);
     for (;;) {
       const current = Atomics.load(a, slot);
       if (current === next.arg || this.failure) return;
       const w = waitAsync(a, slot, current, 50);
-      Atomics.add(a, C_VERSION_WAITERS, 1);
+      Atomics.add(a, waiters, 1);
       try {
         if (w.async) await w.value;
       } finally {
-        Atomics.sub(a, C_VERSION_WAITERS, 1);
+        Atomics.sub(a, waiters, 1);
       }
     }
   }
@@ -497,6 +509,8 @@ export class Session extends LockstepThread {
         const recorded = Buffer.from(this.thread.expectPayload(Kind.End, 0)).toString('hex');
         if (!this.thread.stream!.exhausted) this.thread.diverge('more main-thread events', 'finish()');
         if (recorded !== digest) throw digestMismatch(recorded, digest);
+        // A following backup that finished first says so, or its primary takes the close for a loss.
+        if (this.live) await this.live.replica.finished(digest);
         if (process.env.LOCKSTEP_PROGRESS_FILE) writeFileSync(process.env.LOCKSTEP_PROGRESS_FILE, JSON.stringify(this.progress()));
         const events = this.log?.trailer.eventCount ?? this.progress().events;
         return { mode, digest, recordedDigest: recorded, threads, events, log: this.logPath, logBytes: this.log?.bytes };
@@ -828,7 +842,7 @@ async function startSession(options: StartOptions): Promise<Session> {
   const runId = Buffer.from(live.randomBytes(8)).toString('hex');
   const replica = repl ? new Replica(repl, 0) : null;
 
-  let log: Log | null = null;
+  let log: ReplayLog | null = null;
   let limits: Limits;
   let seed: bigint;
   /** An explicit seed makes recorded random values repeat (one seeded generator per thread). */
@@ -856,7 +870,7 @@ async function startSession(options: StartOptions): Promise<Session> {
     // A joining backup runs the program's setup without a log (same layout) until its first input.
     if (snapshot) mode = Mode.Off;
   } else if (mode === Mode.Replay) {
-    log = readLog(logPath!);
+    log = readReplayLog(logPath!);
     const recorded = recordedOptions(log.header, logPath!, program, allowChange);
     identity = recorded.program;
     limits = resolveLimits({ ...recorded.limits, stallMsMax: options.limits?.stallMsMax ?? recorded.limits.stallMsMax });
@@ -1000,9 +1014,8 @@ function ringWordsFor(mode: Mode, limits: Limits, replicated: boolean): number {
   return mode === Mode.Record || replicated ? limits.ringBytes / 4 : 0;
 }
 
-function streamInit(log: Log, thread: number): StreamInit {
-  const s = log.streams.find((x) => x.thread === thread);
-  return StreamReader.build(s?.events ?? new Int32Array(0), s?.data ?? new Uint8Array(0), log.trailer.cutOff);
+function streamInit(log: ReplayLog, thread: number): StreamInit {
+  return log.streams.get(thread) ?? StreamReader.build(new Int32Array(0), new Uint8Array(0), log.trailer.cutOff);
 }
 
 function parseUntil(given: { thread: number; index: number } | undefined, env: string | undefined): { thread: number; index: number } | null {
@@ -1014,6 +1027,8 @@ function parseUntil(given: { thread: number; index: number } | undefined, env: s
 }
 
 function startDrain(init: DrainInit, transferList: MessagePort[] = []): { worker: Worker; report: Promise<DrainReport> } {
+  // Before any event: an output recorded on a primary must wake the drain at once (the gate waits).
+  if (init.ship) Atomics.store(new Int32Array(init.arena), C_OUTPUT_BELL, 1);
   const worker = new Worker(new URL('../recorder/drain.js', import.meta.url), { workerData: { drain: init }, transferList });
   worker.unref();
   const report = new Promise<DrainReport>((resolveReport, reject) => {
