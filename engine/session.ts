@@ -294,7 +294,12 @@ export class Session extends LockstepThread {
     if (mode === Mode.Off) return;
     let hash = this.moduleHashes.get(href);
     if (!hash) {
-      hash = new Uint8Array(Buffer.from(identify(href).hash, 'hex'));
+      t.quiet = true;
+      try {
+        hash = new Uint8Array(Buffer.from(identify(href).hash, 'hex'));
+      } finally {
+        t.quiet = false;
+      }
       this.moduleHashes.set(href, hash);
     }
     if (mode === Mode.Record) {

@@ -336,7 +336,7 @@ describe('lockstep CLI', function () {
     it('accounts for every byte of the file', function () {
       const kinds = Object.fromEntries(report.eventKinds.map((k) => [k.name, k]));
       assert.equal(kinds.lock!.count, 4 * 2 * 2000);
-      // The random values, and the sha256 of the worker module the main thread starts (value(module)).
+      // 3 random draws of 8 bytes per transfer, and the pool's task module identity (32 bytes).
       assert.equal(kinds.value!.payloadBytes, 8 * 3 * 4 * 2000 + 32);
       assert.equal(kinds.spawn!.count, 4);
       const total = report.eventKinds.reduce((n, k) => n + k.bytes, 0) + report.framingBytes;

@@ -36,8 +36,7 @@ describe('divergence', function () {
     const e = await rejects(runWorkload('replay', log, { ...w, threads: 2 }, { limits: { stallMsMax: 2000 } }));
     assert.equal(e.code, 'ERR_DIVERGENCE');
     assert.equal(e.details.thread, 0);
-    // Event 0 is the value(module) event that identifies the workers' entry module (one per spawn() call).
-    assert.equal(e.details.index, 3, 'events 1 and 2 are the two spawns that did happen');
+    assert.equal(e.details.index, 3, 'event 0 is the worker module\'s identity, events 1 and 2 the two spawns that did happen');
     assert.match(String(e.details.expected), /spawn\(thread 3\)/);
   });
 
