@@ -184,6 +184,20 @@ describe('live replication: edges', function () {
     assert.doesNotMatch(b.stderr(), /RangeError|TypeError/, b.stderr());
   });
 
+  // Item 17, wired into a node: the reply to the primary's claim of epoch 1 is lost (a proxy in
+  // front of the arbiter goes silent towards the node inside that reply). The primary asks again,
+  // learns it won, and runs; before, it made one attempt and exited "arbiter unreachable".
+  it('a primary whose claim reply is lost asks again and starts as the primary of the epoch it won', async function () {
+    proxy = await Proxy.start(cluster.arbiter.address);
+    // Down the wire: the read's challenge (49 bytes) and reply (~117), then the claim's challenge
+    // (49); the cut falls inside the claim's reply, whatever its exact length.
+    void proxy.cutAfter('down', 49 + 117 + 49 + 10, 'upstream');
+    const a = await cluster.node('A', 'primary', { repl: { arbiter: proxy.address, timeoutMs: 300 } });
+    await cluster.waitFor(a, /is the primary \(epoch 1\)/);
+    assert.ok(proxy.accepted >= 3, `the claim was asked again (${proxy.accepted} connections)`);
+    assert.deepEqual(cluster.arbiter.current, { epoch: 1, owner: 'A' });
+  });
+
   // Item 16. A frozen primary (SIGSTOP) is deposed: B takes epoch 2. A read that reached A while
   // it was frozen must not be answered "primary, epoch 1" when A runs again.
   it('a deposed primary does not answer a read as the primary: /status needs proof of the epoch', async function () {
