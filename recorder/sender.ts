@@ -261,7 +261,7 @@ class Sender {
     peer.synced = true;
     this.peer = peer;
     this.everAttached = true;
-    parentPort!.postMessage({ type: 'backup', node: peer.node, join: peer.join });
+    parentPort!.postMessage({ type: 'backup', node: peer.node, join: peer.join, frames: this.nextSeq });
     if (this.lastOutputs.length > 0) this.send(peer, Msg.Released, { outputs: this.lastOutputs });
     this.fenceSent = 0;
     this.fence();

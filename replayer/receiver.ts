@@ -2,7 +2,7 @@
 // in Atomics.wait while they replay, so the socket cannot live on their event loops). It connects
 // to the primary, proves it holds the secret and checks that the primary does too, receives the
 // log header (the main thread builds the run from it), then every frame: it checks each frame's
-// CRC and sequence, restores versions (compact.ts), and posts each thread its part of the frame as
+// CRC and sequence, notes each object's floor (version_floors.ts), and posts each thread its part of the frame as
 // a segment on the thread's broadcast channel (stream.ts). It acknowledges what it received, one
 // acknowledgement per batch of bytes read (not per event), and sends and checks heartbeats.
 //
@@ -19,7 +19,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
-import { Expander } from '../engine/log/compact.js';
+import { VersionFloors } from '../engine/log/version_floors.js';
 import { decodeFrame } from '../engine/log/codec.js';
 import { scanFrame } from '../engine/log/frame.js';
 import { preamble } from '../engine/log/format.js';
@@ -73,7 +73,7 @@ class Receiver {
   private attached: ReceiverAttach | null = null;
   private a: Int32Array | null = null;
   private readonly early: Message[] = [];
-  private readonly expander = new Expander();
+  private readonly floors = new VersionFloors();
   private frames = 0;
   private firstSeq = -1;
   private readonly channels = new Map<number, BroadcastChannel>();
@@ -98,7 +98,7 @@ class Receiver {
   private attachNow(m: ReceiverAttach): void {
     this.attached = m;
     this.a = new Int32Array(m.arena);
-    if (m.versions) this.expander.startAt(m.versions);
+    if (m.versions) this.floors.startAt(m.versions);
     for (const e of this.early.splice(0)) this.message(e);
     this.persist();
   }
@@ -255,8 +255,8 @@ class Receiver {
     if (this.repl.log) this.unwritten.push(bytes);
     const parts = new Map<number, { firstIndex: number; events: Int32Array[]; data: Uint8Array[] }>();
     for (const c of f.chunks) {
-      const events = this.expander.expand(c.events);
-      if (!events) return this.primaryLost(`thread ${c.thread}'s chunk ends inside an event`);
+      const events = c.events;
+      if (!this.floors.note(events)) return this.primaryLost(`thread ${c.thread}'s chunk ends inside an event`);
       const p = parts.get(c.thread) ?? { firstIndex: c.firstIndex, events: [], data: [] };
       p.events.push(events);
       p.data.push(c.data);
@@ -367,7 +367,7 @@ class Receiver {
   /** Every received frame is posted; floors go out, then every stream is marked final. */
   private cutover(epoch: number, why: string): void {
     const a = this.a!;
-    this.expander.versionsInto(new Int32Array(this.attached!.floors));
+    this.floors.versionsInto(new Int32Array(this.attached!.floors));
     Atomics.store(a, C_LIVE, epoch);
     for (let t = 0; t < this.attached!.limits.threadsMax; t++) if (!this.waiting.has(t)) this.markFinal(t);
     this.over = 'cutover';

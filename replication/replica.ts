@@ -51,6 +51,8 @@ export class Replica {
   backupNode: string | null = null;
   cutoverInfo: { epoch: number; why: string; at: number } | null = null;
   private held: Held[] = [];
+  /** Primary: frames shipped when the backup connected; null once it has acknowledged them. */
+  private catchUpFrames: number | null = null;
   /** Primary: per thread, outputs the backup holds (released below this). Backup: released by the old primary. */
   private safe: number[] = [];
   private readonly released: number[] = [];
@@ -93,11 +95,16 @@ export class Replica {
       worker.on('message', (m: { type: string; [k: string]: unknown }) => {
         switch (m.type) {
           case 'listening': return listening(m.port as number);
-          case 'acked': return this.acked(m.outputs as number[]);
+          case 'acked':
+            this.noteCaughtUp(m.frames as number);
+            return this.acked(m.outputs as number[]);
           case 'backup':
             this.backupNode = m.node as string;
             this.alone = false;
-            return;
+            this.catchUpFrames = m.frames as number;
+            console.error(`lockstep: ${this.repl.node}: backup ${this.backupNode} connected (epoch ${this.epoch}${m.join ? ', joining from a snapshot' : ''}); ` +
+              `${this.catchUpFrames} frames of log to catch up on`);
+            return this.noteCaughtUp(0);
           case 'alone':
             this.alone = true;
             this.backupNode = null;
@@ -183,6 +190,13 @@ export class Replica {
     return new Promise((r) => this.drainedWaiters.push(r));
   }
 
+  /** Primary: says once when the backup has acknowledged the log that existed when it connected. */
+  private noteCaughtUp(acked: number): void {
+    if (this.catchUpFrames === null || acked < this.catchUpFrames) return;
+    console.error(`lockstep: ${this.repl.node}: backup ${this.backupNode} has caught up: it holds the whole log so far (${acked} frames)`);
+    this.catchUpFrames = null;
+  }
+
   private acked(outputs: number[]): void {
     this.safe = outputs;
     this.releaseSafe();
@@ -258,6 +272,7 @@ export class Replica {
         switch (m.type) {
           case 'welcome':
             this.epoch = m.epoch as number;
+            console.error(`lockstep: ${this.repl.node}: following the primary at ${this.repl.connect?.host}:${this.repl.connect?.port} (epoch ${this.epoch})`);
             return;
           case 'header':
             header = m.payload as Uint8Array;

@@ -12,6 +12,12 @@ import type { ReplicationOptions } from '../replication/config.js';
 
 const SERVICE = new URL('../examples/bankservice/main.js', import.meta.url).pathname;
 
+/** Another service than the bank (the document store): its entry file and its environment for a port and a summary file. */
+export interface Service {
+  path: string;
+  env: (port: number, summaryFile: string) => Record<string, string>;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -50,7 +56,7 @@ export class Cluster {
     return new Cluster(dir, arbiter, secret);
   }
 
-  async node(name: string, role: 'primary' | 'backup', o: { connect?: NodeProc; join?: boolean; secret?: string; env?: Record<string, string>; repl?: Partial<ReplicationOptions> } = {}): Promise<NodeProc> {
+  async node(name: string, role: 'primary' | 'backup', o: { connect?: NodeProc; join?: boolean; secret?: string; env?: Record<string, string>; repl?: Partial<ReplicationOptions>; service?: Service } = {}): Promise<NodeProc> {
     const bankPort = await freePort();
     const channel = await freePort();
     const repl: ReplicationOptions = {
@@ -67,11 +73,12 @@ export class Cluster {
       ...o.repl,
     };
     const summaryFile = join(this.dir, `${name}.summary.json`);
-    const child = spawn(process.execPath, [SERVICE], {
+    const child = spawn(process.execPath, [o.service?.path ?? SERVICE], {
       cwd: this.dir,
       env: {
         ...process.env, LOCKSTEP_MODE: '', LOCKSTEP_REPLICATION: JSON.stringify(repl), LOCKSTEP_LOG: join(this.dir, `${name}.log`),
-        BANK_PORT: String(bankPort), BANK_SUMMARY: summaryFile, BANK_ACCOUNTS: '16', BANK_WORKERS: '2', ...o.env,
+        ...(o.service ? o.service.env(bankPort, summaryFile) : { BANK_PORT: String(bankPort), BANK_SUMMARY: summaryFile, BANK_ACCOUNTS: '16', BANK_WORKERS: '2' }),
+        ...o.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
