@@ -8,8 +8,9 @@ import { scanFrame } from '../engine/log/frame.js';
 import { Expander } from '../engine/log/compact.js';
 import { decodeFrame, decodeHeader, type ChunkData, type HeaderData, type TrailerData } from '../engine/log/codec.js';
 import { LockstepError, logCorrupt, logTruncated, logVersion, notALog } from '../engine/errors.js';
-import { hasPayload, kindOf } from '../engine/event.js';
-import { limitsDefault } from '../engine/limits.js';
+import { hasPayload, kindNames, kindOf } from '../engine/event.js';
+import { limitsDefault, type Limits } from '../engine/limits.js';
+import { checkHeader } from '../engine/log/header_check.js';
 
 export interface ThreadStream {
   thread: number;
@@ -50,6 +51,7 @@ export function parseLog(bytes: Uint8Array, path: string, frameBytesMax: number 
 
   let offset = PREAMBLE_BYTES;
   let header: HeaderData | null = null;
+  let limits: Limits | null = null;
   let trailer: TrailerData | null = null;
   const chunks: ChunkData[] = [];
   let frames = 0;
@@ -64,14 +66,17 @@ export function parseLog(bytes: Uint8Array, path: string, frameBytesMax: number 
       if (!header) {
         header = decodeHeader(r.payload);
         if (header.formatVersion !== FORMAT_VERSION) throw logVersion(path, header.formatVersion, FORMAT_VERSION);
+        limits = checkHeader(header, path).limits;
       } else {
         const f = decodeFrame(r.payload);
         if (f.seq !== frames) throw logCorrupt(path, offset, `frame ${f.seq} where frame ${frames} was due`);
         for (const c of f.chunks) {
+          if (c.thread >= limits!.threadsMax) throw logCorrupt(path, offset, `a chunk of thread ${c.thread}, beyond threadsMax ${limits!.threadsMax}`);
           const events = expander.expand(c.events);
           if (!events) throw logCorrupt(path, offset, `thread ${c.thread}'s chunk ends inside an event`);
           chunks.push({ ...c, events });
         }
+        if (f.trailer) checkTrailer(f.trailer, limits!, path, offset);
         trailer = f.trailer;
         frames++;
       }
@@ -83,11 +88,23 @@ export function parseLog(bytes: Uint8Array, path: string, frameBytesMax: number 
   }
   if (!header) throw logTruncated(path, offset, 'there is no header frame');
   if (!trailer) throw logTruncated(path, offset, 'there is no final frame with the end marker');
-  return { path, bytes: bytes.length, header, chunks, streams: joinStreams(chunks, path), trailer, frames };
+  return { path, bytes: bytes.length, header, chunks, streams: joinStreams(chunks, path, limits!), trailer, frames };
+}
+
+/** The trailer's counts and names, within the header's limits (tools size tables from them). */
+function checkTrailer(t: TrailerData, limits: Limits, path: string, offset: number): void {
+  if (t.threadCount > limits.threadsMax) throw logCorrupt(path, offset, `the trailer counts ${t.threadCount} threads, beyond threadsMax ${limits.threadsMax}`);
+  if (!Number.isSafeInteger(t.eventCount)) throw logCorrupt(path, offset, `the trailer counts ${t.eventCount} events`);
+  if (t.names.length > limits.namesMax) throw logCorrupt(path, offset, `the trailer holds ${t.names.length} names, beyond namesMax ${limits.namesMax}`);
+  for (const n of t.names) {
+    if (n.kind !== 'region' && n.firstId + n.count > limits.objectsMax + 1) {
+      throw logCorrupt(path, offset, `the trailer names objects ${n.firstId}..${n.firstId + n.count - 1}, beyond objectsMax ${limits.objectsMax}`);
+    }
+  }
 }
 
 /** Concatenates each thread's chunks into one stream, checking that no event is missing or doubled. */
-function joinStreams(chunks: ChunkData[], path: string): ThreadStream[] {
+function joinStreams(chunks: ChunkData[], path: string, limits: Limits): ThreadStream[] {
   const parts = new Map<number, ChunkData[]>();
   for (const c of chunks) {
     const list = parts.get(c.thread) ?? [];
@@ -115,8 +132,19 @@ function joinStreams(chunks: ChunkData[], path: string): ThreadStream[] {
       w += c.events.length;
       d += c.data.length;
     }
+    // Every event of a known kind, every payload length in 0..frameBytesMax (a payload lies inside
+    // one chunk): tools and replay index payloads by these lengths.
     let need = 0;
-    for (let p = 0; p < events.length; p += 2) if (hasPayload(kindOf(events[p]!))) need += events[p + 1]!;
+    for (let p = 0; p < events.length; p += 2) {
+      const kind = kindOf(events[p]!);
+      if (kindNames[kind] === undefined) throw logCorrupt(path, 0, `thread ${thread}'s event ${p / 2} has unknown kind ${kind}`);
+      if (!hasPayload(kind)) continue;
+      const length = events[p + 1]!;
+      if (length < 0 || length > limits.frameBytesMax) {
+        throw logCorrupt(path, 0, `thread ${thread}'s event ${p / 2} claims a ${length}-byte payload (frameBytesMax ${limits.frameBytesMax})`);
+      }
+      need += length;
+    }
     if (need !== data.length) throw logCorrupt(path, 0, `thread ${thread}'s payloads need ${need} bytes, the log holds ${data.length}`);
     streams.push({ thread, events, data });
   }
