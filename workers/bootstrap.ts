@@ -7,17 +7,17 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { LockstepError, serializeError } from '../engine/errors.js';
 import type { Thread } from '../engine/thread.js';
 import { attachThread, recordExit, recordFailure, type WorkerInit } from './context.js';
+import { loadTypeScript } from './typescript.js';
 
 export interface SpawnInit extends WorkerInit {
   entry: string;
 }
 
 async function main(init: SpawnInit): Promise<void> {
+  await loadTypeScript(init.entry); // before attachThread patches the globals (typescript.ts)
   const context = attachThread(init);
   const thread = context.thread;
   try {
-    // TypeScript worker entries load through tsx (Node 20 cannot start a Worker on a .ts file).
-    if (/\.[cm]?ts$/.test(init.entry)) (await import('tsx/esm/api')).register();
     const mod = (await import(init.entry)) as { default?: unknown };
     if (typeof mod.default === 'function') await (mod.default as (t: typeof context) => unknown)(context);
   } catch (e) {

@@ -9,14 +9,15 @@ import { Kind } from '../engine/event.js';
 import { Mode } from '../engine/thread.js';
 import { C_JOINED } from '../engine/symbols.js';
 import { attachThread, recordExit, recordFailure, type WorkerInit } from './context.js';
+import { loadTypeScript } from './typescript.js';
 
 const init = workerData as { lockstep: WorkerInit; entry: string };
+await loadTypeScript(init.entry); // before attachThread patches the globals (typescript.ts)
 const context = attachThread(init.lockstep);
 const thread = context.thread;
 let module: Promise<Record<string, unknown>> | null = null;
 
 async function load(name: string): Promise<(payload: unknown, t: typeof context) => unknown> {
-  if (/\.[cm]?ts$/.test(init.entry)) (await import('tsx/esm/api')).register();
   module ??= import(init.entry) as Promise<Record<string, unknown>>;
   const fn = (await module)[name];
   if (typeof fn !== 'function') throw new Error(`the pool's task module ${init.entry} has no function export "${name}"`);
