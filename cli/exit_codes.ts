@@ -35,6 +35,9 @@ export function exitCodeFor(code: string): ExitCodeValue {
       return ExitCode.Different;
     case 'ERR_USAGE':
     case 'ERR_WRONG_PROGRAM':
+    case 'ERR_TSX_MISSING':
+    case 'ERR_LOG_EXISTS':
+    case 'ERR_LOG_UNWRITABLE':
       return ExitCode.Usage;
     case 'ERR_LOG_CORRUPT':
     case 'ERR_LOG_TRUNCATED':

@@ -19,6 +19,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { tsxMissing } from '../engine/errors.js';
 import { usageError } from './errors.js';
 import type { StatusLine } from './progress.js';
 
@@ -59,6 +60,10 @@ export interface ProgramRun {
   /** More variables for the child, set after the CLI's own ($LOCKSTEP_REPLICATION, say). */
   env?: Record<string, string>;
   status?: StatusLine;
+  /** Called with the program's process id once it is started (primary/backup print it). */
+  onSpawn?: (pid: number) => void;
+  /** Where the program's stdout goes (default: the CLI's stdout; --json sends it to stderr). */
+  stdout?: NodeJS.WritableStream;
 }
 
 export type FailureSource = 'result' | 'hook' | 'stderr' | 'exit';
@@ -101,6 +106,15 @@ export function isTypeScript(path: string): boolean {
   return /\.[cm]?tsx?$/.test(path);
 }
 
+/** tsx's loader, resolved from lockstep's install (tsx is an optional peer dependency). */
+function tsxLoader(program: string): string {
+  try {
+    return import.meta.resolve('tsx');
+  } catch (e) {
+    throw tsxMissing(program, e);
+  }
+}
+
 export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
   const dir = mkdtempSync(join(tmpdir(), 'lockstep-cli-'));
   const resultFile = join(dir, 'result.json');
@@ -128,18 +142,21 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
     nodeArgs.push('--import', new URL('./child_hook.js', import.meta.url).href);
     // tsx is resolved from the CLI's own install, so a program need not depend on it.
     // Its disk cache stays off: it calls Date.now from a setImmediate, at a moment that depends on
-    // timing, which inside a recorded thread would take a recorded value (workers/typescript.ts).
+    // timing, which inside a recorded thread would take a recorded value (workers/entry.ts).
     if (isTypeScript(run.program)) {
-      nodeArgs.push('--import', import.meta.resolve('tsx'));
+      nodeArgs.push('--import', tsxLoader(run.program));
       env.TSX_DISABLE_CACHE ??= '1';
     }
 
     const child = spawn(process.execPath, [...nodeArgs, run.program, ...run.args], { env, stdio: ['inherit', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) run.onSpawn?.(child.pid);
     const status = run.status;
     let tail = Buffer.alloc(0);
+    const out = run.stdout ?? process.stdout;
     child.stdout.on('data', (chunk: Buffer) => {
-      if (status) status.write(''); // clears the status line before the program's output
-      process.stdout.write(chunk);
+      // The status line (on stderr, the same terminal) is cleared first and redrawn after.
+      if (status) status.beside(() => out.write(chunk), chunk[chunk.length - 1] === 0x0a);
+      else out.write(chunk);
     });
     child.stderr.on('data', (chunk: Buffer) => {
       if (status) status.write(chunk);

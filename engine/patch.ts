@@ -52,14 +52,15 @@ export function patchGlobals(t: Thread): () => void {
     if (!array || internal > 0) return array && originalGetRandomValues.call(web, array as unknown as Uint8Array) as unknown as T;
     const view = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
     view.set(t.bytes(ValueKind.RandomBytes, () => {
-      originalGetRandomValues.call(web, view);
+      if (t.seeded) t.seeded.fill(view);
+      else originalGetRandomValues.call(web, view);
       return view.slice();
     }));
     return array;
   };
   const randomUUID = (): `${string}-${string}-${string}-${string}-${string}` => {
     if (internal > 0) return live.randomUUID() as `${string}-${string}-${string}-${string}-${string}`;
-    const bytes = t.bytes(ValueKind.Uuid, () => new TextEncoder().encode(live.randomUUID()));
+    const bytes = t.bytes(ValueKind.Uuid, () => new TextEncoder().encode(t.seeded ? t.seeded.uuid() : live.randomUUID()));
     return new TextDecoder().decode(bytes) as `${string}-${string}-${string}-${string}-${string}`;
   };
 
@@ -77,7 +78,7 @@ export function patchGlobals(t: Thread): () => void {
   });
 
   globalThis.Date = PatchedDate as unknown as DateConstructor;
-  Math.random = () => (internal > 0 ? originalRandom() : t.float(ValueKind.Random, originalRandom));
+  Math.random = () => (internal > 0 ? originalRandom() : t.float(ValueKind.Random, t.seeded?.float ?? originalRandom));
   globalThis.performance = performanceView;
   web.getRandomValues = getRandomValues;
   web.randomUUID = randomUUID;

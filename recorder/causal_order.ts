@@ -31,6 +31,16 @@ export class CausalOrder {
   }
 
   /**
+   * One ordered event (object, version) asks to ship: true, and marked shipped, if its
+   * predecessor has shipped. The drain calls it while it copies a ring (one scan per event).
+   */
+  admit(object: number, version: number): boolean {
+    if (this.next[object] !== version) return false;
+    this.next[object] = (version + 1) | 0;
+    return true;
+  }
+
+  /**
    * Returns the end of the longest prefix of [from, to) that may ship now, and marks the versions
    * in it as shipped. Stops at the first ordered event whose predecessor has not shipped. Also
    * reports how many events the prefix holds in `counted.events`.
@@ -38,7 +48,6 @@ export class CausalOrder {
   readyPrefix(src: WordSource, from: number, to: number, counted: { events: number }): number {
     let p = from;
     let events = 0;
-    const next = this.next;
     while (((to - p) | 0) >= 2) {
       const h = src.word(p);
       const kind = kindOf(h);
@@ -47,10 +56,7 @@ export class CausalOrder {
         n += payloadWords(src.word(p + 1));
         if (((to - p) | 0) < n) break; // payload not fully published yet
       } else if (isOrdered(kind)) {
-        const object = objectOf(h);
-        const version = src.word(p + 1);
-        if (next[object] !== version) break;
-        next[object] = (version + 1) | 0;
+        if (!this.admit(objectOf(h), src.word(p + 1))) break;
       }
       p = (p + n) | 0;
       events++;

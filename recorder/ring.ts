@@ -1,28 +1,47 @@
 // One logical thread's event ring: single producer (the thread), single consumer (the drain),
 // in the shared arena. No lock, no shared counter: the producer owns `tail`, the drain owns `head`.
 //
-// Layout (Int32 slots from `base`):
+// Layout (Int32 slots from `base`; the producer's tail on a cache line of its own, so that its
+// store at every event does not take the line that holds the drain's head):
 //   0 head     words consumed by the drain (wrapping int32 counter)
-//   1 tail     words published by the producer (wrapping int32 counter)
-//   2 waiting  1 while the producer waits for space
-//   3 unused
-//   4..        `words` data words, a power of two; position p lives at base + 4 + (p & (words-1))
+//   1 waiting  1 while the producer waits for space
+//   16 tail    words published by the producer (wrapping int32 counter)
+//   32..       `words` data words, a power of two; position p lives at base + 32 + (p & (words-1))
 //
 // Events are written as event.ts describes: two words, then the payload padded to whole words.
+//
+// The drain sleeps while rings fill (a drain that polled every tail took a core from the program
+// and bounced the tail's cache line at every event): a producer rings the arena's doorbell when
+// its ring is more than half full (BELL_FRACTION), again every 1/8 ring while it stays so, and on
+// every event the drain must ship at once (an output: the gate waits for it). Both checks cost the
+// push one comparison: `limit` is the nearer of "the ring is full" and "time to ring".
 
 import { C_ABORT, C_DOORBELL } from '../engine/symbols.js';
 import { aborted, drainStall, limitExceeded } from '../engine/errors.js';
 
 export const RING_HEAD = 0;
-export const RING_TAIL = 1;
-export const RING_WAITING = 2;
-export const RING_HEADER_SLOTS = 4;
+export const RING_WAITING = 1;
+/** 64 bytes (a cache line) after the head. */
+export const RING_TAIL = 16;
+export const RING_HEADER_SLOTS = 32;
 
 const WAIT_SLICE_MS = 20;
+/** The producer rings the doorbell once its ring holds more than words / BELL_FRACTION words. */
+const BELL_FRACTION = 2;
+/** ... and again every words / BELL_REPEAT words while the drain has not caught up. */
+const BELL_REPEAT = 8;
+
+/** Wakes the drain (it sleeps on the doorbell word between passes). */
+export function ringDoorbell(a: Int32Array): void {
+  Atomics.add(a, C_DOORBELL, 1);
+  Atomics.notify(a, C_DOORBELL);
+}
 
 export class RingWriter {
   private tail: number;
   private headSeen: number;
+  /** Position at which a push must take the slow path: the ring is full there, or the doorbell is due. */
+  private limit = 0;
   private readonly data: number;
   private readonly mask: number;
 
@@ -37,6 +56,7 @@ export class RingWriter {
     this.headSeen = Atomics.load(a, base + RING_HEAD);
     this.data = base + RING_HEADER_SLOTS;
     this.mask = words - 1;
+    this.setLimit();
   }
 
   /**
@@ -45,12 +65,17 @@ export class RingWriter {
    * drain while it holds a lock that other threads are spinning on.
    */
   ensure(n: number): void {
-    if (((this.tail - this.headSeen) | 0) > this.words - n) this.reserve(n);
+    if (((this.limit - this.tail) | 0) < n) this.slow(n);
+  }
+
+  /** Wakes the drain now (an output: the gate holds it until its frame is shipped and acknowledged). */
+  wake(): void {
+    ringDoorbell(this.a);
   }
 
   push(head: number, arg: number): void {
     const t = this.tail;
-    if (((t - this.headSeen) | 0) > this.words - 2) this.reserve(2);
+    if (((this.limit - t) | 0) < 2) this.slow(2);
     const a = this.a;
     a[this.data + (t & this.mask)] = head;
     a[this.data + ((t + 1) & this.mask)] = arg;
@@ -63,7 +88,7 @@ export class RingWriter {
     const n = 2 + ((payload.length + 3) >>> 2);
     if (n > this.words) throw limitExceeded('ringBytes', n * 4, this.words * 4, 'one event payload');
     const t = this.tail;
-    if (((t - this.headSeen) | 0) > this.words - n) this.reserve(n);
+    if (((this.limit - t) | 0) < n) this.slow(n);
     const a = this.a;
     const d = this.data;
     const m = this.mask;
@@ -86,6 +111,30 @@ export class RingWriter {
     Atomics.store(a, this.base + RING_TAIL, this.tail);
   }
 
+  /**
+   * The next `n` words reach `limit`: rings the doorbell if the ring is past its threshold, waits
+   * if it lacks room, and sets the next limit. Everything before `tail` is published, so a drain
+   * woken here finds the events that filled the ring.
+   */
+  private slow(n: number): void {
+    this.headSeen = Atomics.load(this.a, this.base + RING_HEAD);
+    const used = (this.tail + n - this.headSeen) | 0;
+    if (used > this.words / BELL_FRACTION) {
+      ringDoorbell(this.a);
+      if (used > this.words) this.reserve(n);
+      // Still past the threshold: ring again after another slice if the drain has not caught up.
+      this.setLimit((this.tail + this.words / BELL_REPEAT) | 0);
+    } else {
+      this.setLimit();
+    }
+  }
+
+  /** The nearer of "ring full" and the next doorbell (`bellAt`, default: the threshold). */
+  private setLimit(bellAt = (this.headSeen + this.words / BELL_FRACTION) | 0): void {
+    const full = (this.headSeen + this.words) | 0;
+    this.limit = ((full - bellAt) | 0) < 0 ? full : bellAt;
+  }
+
   /** Waits until `n` words are free: the ring is bounded, so a thread that outruns the drain waits. */
   private reserve(n: number): void {
     const a = this.a;
@@ -94,8 +143,7 @@ export class RingWriter {
       this.headSeen = Atomics.load(a, this.base + RING_HEAD);
       if (((this.tail - this.headSeen) | 0) <= this.words - n) return;
       Atomics.store(a, this.base + RING_WAITING, 1);
-      Atomics.add(a, C_DOORBELL, 1);
-      Atomics.notify(a, C_DOORBELL);
+      ringDoorbell(a);
       if (Atomics.wait(a, this.base + RING_HEAD, this.headSeen, WAIT_SLICE_MS) === 'timed-out') {
         waitedMs += WAIT_SLICE_MS;
         if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.thread);
@@ -109,12 +157,16 @@ export class RingWriter {
 export class RingReader {
   readonly data: number;
   readonly mask: number;
+  /** Freed so far (published in the ring's head word). */
   head: number;
+  /** Taken so far by the drain's current pass; freed at its end (release). */
+  taken: number;
 
   constructor(private readonly a: Int32Array, private readonly base: number, readonly words: number) {
     this.data = base + RING_HEADER_SLOTS;
     this.mask = words - 1;
     this.head = Atomics.load(a, base + RING_HEAD);
+    this.taken = this.head;
   }
 
   tail(): number {

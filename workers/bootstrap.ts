@@ -6,18 +6,23 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { LockstepError, serializeError } from '../engine/errors.js';
 import type { Thread } from '../engine/thread.js';
+import { isTypeScriptEntry, loadTypeScript } from './entry.js';
 import { attachThread, recordExit, recordFailure, type WorkerInit } from './context.js';
-import { loadTypeScript } from './typescript.js';
 
 export interface SpawnInit extends WorkerInit {
   entry: string;
 }
 
 async function main(init: SpawnInit): Promise<void> {
-  await loadTypeScript(init.entry); // before attachThread patches the globals (typescript.ts)
+  // tsx's loader is set up before the thread's globals are patched: it reads the clock and makes
+  // ids itself, which would otherwise be recorded (and differ with its cache's state on replay).
+  let typeScriptFailure: unknown = null;
+  if (isTypeScriptEntry(init.entry)) await loadTypeScript(init.entry).catch((e: unknown) => { typeScriptFailure = e; });
   const context = attachThread(init);
   const thread = context.thread;
   try {
+    // TypeScript worker entries load through tsx (Node 20 cannot start a Worker on a .ts file).
+    if (typeScriptFailure) throw typeScriptFailure;
     const mod = (await import(init.entry)) as { default?: unknown };
     if (typeof mod.default === 'function') await (mod.default as (t: typeof context) => unknown)(context);
   } catch (e) {
@@ -45,7 +50,7 @@ function threadFailed(thread: Thread, e: unknown): void {
     parentPort!.postMessage({ type: 'failed', lockstep: true, error: serializeError(inner) });
     return;
   }
-  parentPort!.postMessage({ type: 'failed', lockstep: false, error: e });
+  parentPort!.postMessage({ type: 'failed', lockstep: false, error: serializeError(e) });
 }
 
 main((workerData as { lockstep: SpawnInit }).lockstep).catch((e) => {

@@ -7,6 +7,7 @@ import { Arena } from '../engine/arena.js';
 import type { Output } from '../engine/api.js';
 import type { Limits } from '../engine/limits.js';
 import { patchGlobals } from '../engine/patch.js';
+import { SeededRandom } from '../engine/prng.js';
 import { Kind } from '../engine/event.js';
 import { T_FED, T_LIVE_FROM, T_LIVE_OUTPUTS, T_OUTPUTS, T_PROGRESS, T_RING, T_RING_WORDS, T_STATE } from '../engine/symbols.js';
 import { LockstepError } from '../engine/errors.js';
@@ -23,6 +24,10 @@ export interface WorkerInit {
   ring: { base: number; words: number } | null;
   stream: StreamInit | null;
   seed: string;
+  /** Replay: whether the program's files are the recorded ones (divergence reports say so). */
+  program?: 'same' | 'changed';
+  /** The run was given an explicit seed: live random values come from a generator seeded per thread. */
+  seeded: boolean;
   patch: boolean;
   /** The run's id: names the broadcast channel that carries outputs to the main thread. */
   run: string;
@@ -51,6 +56,8 @@ export function attachThread(init: WorkerInit): WorkerThread {
   const ring = init.ring ? new RingWriter(arena.a, init.ring.base, init.ring.words, init.id, init.limits.stallMsMax) : null;
   const thread = new Thread(init.id, init.mode, arena.a, ring, stream, init.limits.stallMsMax);
   thread.untilIndex = init.until;
+  thread.program = init.program;
+  if (init.seeded) thread.seeded = new SeededRandom(BigInt(init.seed), init.id);
   if (init.live) thread.liveSetup = liveSetup(arena, init.id, init.live.floors, init.live.joined);
   thread.progressSlot = arena.threadSlot(init.id) + T_PROGRESS;
   const outputs = new BroadcastChannel(outputChannelName(init.run));

@@ -8,16 +8,20 @@ import { LockstepError, serializeError } from '../engine/errors.js';
 import { Kind } from '../engine/event.js';
 import { Mode } from '../engine/thread.js';
 import { C_JOINED } from '../engine/symbols.js';
+import { isTypeScriptEntry, loadTypeScript } from './entry.js';
 import { attachThread, recordExit, recordFailure, type WorkerInit } from './context.js';
-import { loadTypeScript } from './typescript.js';
 
 const init = workerData as { lockstep: WorkerInit; entry: string };
-await loadTypeScript(init.entry); // before attachThread patches the globals (typescript.ts)
+// tsx's loader is set up before the thread's globals are patched: it reads the clock and makes
+// ids itself, which would otherwise be recorded (and differ with its cache's state on replay).
+let typeScriptFailure: unknown = null;
+if (isTypeScriptEntry(init.entry)) await loadTypeScript(init.entry).catch((e: unknown) => { typeScriptFailure = e; });
 const context = attachThread(init.lockstep);
 const thread = context.thread;
 let module: Promise<Record<string, unknown>> | null = null;
 
 async function load(name: string): Promise<(payload: unknown, t: typeof context) => unknown> {
+  if (typeScriptFailure) throw typeScriptFailure; // ERR_TSX_MISSING, reported by the task
   module ??= import(init.entry) as Promise<Record<string, unknown>>;
   const fn = (await module)[name];
   if (typeof fn !== 'function') throw new Error(`the pool's task module ${init.entry} has no function export "${name}"`);

@@ -26,6 +26,11 @@ export interface ChunkData {
   /** Two words per event (event.ts). */
   events: Int32Array;
   data: Uint8Array;
+  /**
+   * Milliseconds since the run started when the drain took the chunk from the thread's ring, on an
+   * unpatched clock: a coarse time axis for timelines. Not an input: replay never reads it.
+   */
+  time: number;
 }
 
 export interface NameData {
@@ -99,12 +104,13 @@ export function encodeFrameInto(b: flatbuffers.Builder, f: FrameData): Uint8Arra
   b.clear();
   const chunks = f.chunks.map((c) => {
     const events = uintVector(b, c.events);
-    const data = Chunk.createDataVector(b, c.data);
+    const data = byteVector(b, c.data);
     Chunk.startChunk(b);
     Chunk.addThread(b, c.thread);
     Chunk.addFirstIndex(b, BigInt(c.firstIndex));
     Chunk.addEvents(b, events);
     Chunk.addData(b, data);
+    Chunk.addTime(b, c.time);
     return Chunk.endChunk(b);
   });
   const chunkVector = Frame.createChunksVector(b, chunks);
@@ -137,6 +143,17 @@ export function encodeFrameInto(b: flatbuffers.Builder, f: FrameData): Uint8Arra
   return b.asUint8Array();
 }
 
+/** A [ubyte] vector written in one copy (the generated createDataVector adds byte by byte). */
+function byteVector(b: flatbuffers.Builder, bytes: Uint8Array): flatbuffers.Offset {
+  b.startVector(1, bytes.length, 1);
+  const inner = b as unknown as { space: number; bb: flatbuffers.ByteBuffer };
+  const space = inner.space - bytes.length;
+  inner.bb.bytes().set(bytes, space);
+  inner.space = space;
+  inner.bb.setPosition(space);
+  return b.endVector();
+}
+
 /** A [uint] vector written in one copy rather than one builder call per element. */
 function uintVector(b: flatbuffers.Builder, words: Int32Array): flatbuffers.Offset {
   b.startVector(4, words.length, 4);
@@ -165,6 +182,7 @@ export function decodeFrame(bytes: Uint8Array): FrameData {
       firstIndex: Number(c.firstIndex()),
       events: events ? new Int32Array(events.buffer, events.byteOffset, events.length) : new Int32Array(0),
       data: c.dataArray() ?? new Uint8Array(0),
+      time: c.time(),
     });
   }
   const t = f.trailer();

@@ -12,7 +12,7 @@
 // Pure: bytes in, a reason out.
 
 /** Field types of our schema; a nested table's type is its shape. */
-type FieldType = 'bool' | 'u32' | 'u64' | 'string' | 'u8s' | 'u32s' | 'strings' | TableShape | { vectorOf: TableShape };
+type FieldType = 'bool' | 'u32' | 'u64' | 'f64' | 'string' | 'u8s' | 'u32s' | 'strings' | TableShape | { vectorOf: TableShape };
 interface TableShape {
   name: string;
   /** Field types in field-id order (the order of schema.fbs). */
@@ -39,6 +39,7 @@ const CHUNK: TableShape = { name: 'Chunk', fields: [
   'u64', // first_index
   'u32s', // events
   'u8s', // data
+  'f64', // time
 ] };
 
 export const FRAME_SHAPE: TableShape = { name: 'Frame', fields: [
@@ -58,7 +59,7 @@ export const HEADER_SHAPE: TableShape = { name: 'Header', fields: [
   'string', // options
 ] };
 
-const scalarBytes: Record<string, number> = { bool: 1, u32: 4, u64: 8 };
+const scalarBytes: Record<string, number> = { bool: 1, u32: 4, u64: 8, f64: 8 };
 
 /** Thrown for a buffer that does not hold a valid table of the expected shape. */
 export class BadFlatBuffer extends Error {}
@@ -141,7 +142,7 @@ class Verifier {
   }
 
   private field(at: number, type: FieldType, what: string): void {
-    if (type === 'bool' || type === 'u32' || type === 'u64') {
+    if (type === 'bool' || type === 'u32' || type === 'u64' || type === 'f64') {
       this.visit?.({ at, bytes: scalarBytes[type] as 1 | 4 | 8, role: 'scalar', what });
       return;
     }

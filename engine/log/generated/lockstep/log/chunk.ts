@@ -61,8 +61,13 @@ dataArray():Uint8Array|null {
   return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
+time():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
 static startChunk(builder:flatbuffers.Builder) {
-  builder.startObject(4);
+  builder.startObject(5);
 }
 
 static addThread(builder:flatbuffers.Builder, thread:number) {
@@ -110,17 +115,22 @@ static startDataVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(1, numElems, 1);
 }
 
+static addTime(builder:flatbuffers.Builder, time:number) {
+  builder.addFieldFloat64(4, time, 0.0);
+}
+
 static endChunk(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createChunk(builder:flatbuffers.Builder, thread:number, firstIndex:bigint, eventsOffset:flatbuffers.Offset, dataOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createChunk(builder:flatbuffers.Builder, thread:number, firstIndex:bigint, eventsOffset:flatbuffers.Offset, dataOffset:flatbuffers.Offset, time:number):flatbuffers.Offset {
   Chunk.startChunk(builder);
   Chunk.addThread(builder, thread);
   Chunk.addFirstIndex(builder, firstIndex);
   Chunk.addEvents(builder, eventsOffset);
   Chunk.addData(builder, dataOffset);
+  Chunk.addTime(builder, time);
   return Chunk.endChunk(builder);
 }
 }
