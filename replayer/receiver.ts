@@ -17,7 +17,7 @@
 // the socket; TCP backpressure then stops the acknowledgements and the primary's drain waits.
 
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { Expander } from '../engine/log/compact.js';
 import { decodeFrame } from '../engine/log/codec.js';
@@ -26,9 +26,10 @@ import { preamble } from '../engine/log/format.js';
 import type { Limits } from '../engine/limits.js';
 import { C_ABORT, C_LIVE, T_CONSUMED, T_FED, T_STATE, threadTableBase, THREAD_SLOTS } from '../engine/symbols.js';
 import { channelCorrupt, notLive, peerLost, peerRefused, serializeError } from '../engine/errors.js';
-import { arbiterClient, type Replication } from '../replication/config.js';
+import type { Replication } from '../replication/config.js';
 import { Heartbeat } from '../replication/heartbeat.js';
-import { requestEpoch } from '../replication/arbiter.js';
+import { arbiterFor } from '../replication/arbiter_client.js';
+import { dial, tlsRefusal, transportOf } from '../replication/transport.js';
 import { Msg, WireDecoder, encode, mac, macOk, nonce, type Message } from '../replication/wire.js';
 import { FED_FINAL, streamChannelName, type Segment } from './stream.js';
 
@@ -101,8 +102,13 @@ class Receiver {
   }
 
   private dial(): void {
-    const s = connect(this.repl.connect!);
+    const s = dial(transportOf(this.repl), this.repl.connect!, this.repl.node);
     s.setNoDelay(true);
+    // A refusal at the TLS level (wrong secret or certificate) will not go away by retrying.
+    s.on('error', (e) => {
+      const refused = tlsRefusal(e);
+      if (refused && this.over === 'running' && !this.welcomed) this.fail(peerRefused(this.peer, refused));
+    });
     s.on('connect', () => {
       this.socket = s;
       this.hb = new Heartbeat(this.repl.heartbeatMs, this.repl.timeoutMs, Date.now());
@@ -303,7 +309,8 @@ class Receiver {
     const torn = this.decoder.pending;
     console.error(`lockstep: ${this.repl.node} lost the primary ${this.primary}: ${why}` +
       (torn > 0 ? ` (${torn} bytes of an incomplete frame dropped)` : ''));
-    requestEpoch(arbiterClient(this.repl), this.epoch + 1, this.repl.node).then(
+    const arbiter = arbiterFor(this.repl);
+    arbiter.claim(this.epoch + 1).finally(() => arbiter.close()).then(
       (d) => {
         if (!d.won) return this.fail(notLive(this.repl.node, d.epoch, d.owner, `lost the primary (${why})`));
         this.cutover(d.epoch, why);

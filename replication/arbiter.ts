@@ -8,10 +8,11 @@
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { LockstepError } from '../engine/errors.js';
 import { testAndSet, type ArbiterRecord, type Decision } from './arbiter_state.js';
+import { dial, listen, tlsRefusal, transportOf, type TlsFiles } from './transport.js';
 
 export interface ArbiterOptions {
   /** Where (epoch, owner) is kept across restarts. */
@@ -21,6 +22,10 @@ export interface ArbiterOptions {
   host?: string;
   /** Where refused attempts and decisions are reported (default: stderr). */
   log?: (line: string) => void;
+  /** Mutual TLS with the cluster's certificates; without them, TLS with a key derived from the secret (transport.ts). */
+  tls?: TlsFiles;
+  /** Plaintext: only when asked for. */
+  insecure?: boolean;
 }
 
 const LINE_BYTES_MAX = 4096;
@@ -67,7 +72,8 @@ export class Arbiter {
   private constructor(private readonly options: ArbiterOptions) {
     this.state = loadState(options.stateFile);
     this.log = options.log ?? ((line) => process.stderr.write(`lockstep arbiter: ${line}\n`));
-    this.server = createServer((socket) => this.serve(socket));
+    this.server = listen(transportOf(options), (socket) => this.serve(socket),
+      (r) => this.log(`refused ${r.peer}: ${r.secret ? `wrong or missing secret (TLS, node "${r.identity}")` : r.why}`));
   }
 
   static async start(options: ArbiterOptions): Promise<Arbiter> {
@@ -149,6 +155,8 @@ export interface ArbiterClientOptions {
   port: number;
   secret: string;
   timeoutMs?: number;
+  tls?: TlsFiles;
+  insecure?: boolean;
 }
 
 /** Asks the arbiter for `epoch` on behalf of `node`. Unreachable or refusing: ERR_ARBITER_UNREACHABLE. */
@@ -168,9 +176,12 @@ function ask(c: ArbiterClientOptions, req: Record<string, unknown>): Promise<unk
       reject(new LockstepError('ERR_ARBITER_UNREACHABLE', `the arbiter at ${c.host}:${c.port} ${why}; a node that cannot ` +
         'reach the arbiter must not go live (fail-stop). Check the arbiter and the secret.', { host: c.host, port: c.port }));
     };
-    const socket = connect({ host: c.host, port: c.port });
+    const socket = dial(transportOf(c), c, typeof req.node === 'string' ? req.node : '');
     socket.setTimeout(c.timeoutMs ?? 2000, () => unreachable('did not answer in time'));
-    socket.on('error', (e) => unreachable(`cannot be reached (${(e as NodeJS.ErrnoException).code ?? e.message})`));
+    socket.on('error', (e) => {
+      const refused = tlsRefusal(e);
+      unreachable(refused ? `refused the connection: authentication failed (${refused})` : `cannot be reached (${(e as NodeJS.ErrnoException).code ?? e.message})`);
+    });
     let buffered = '';
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
