@@ -12,8 +12,8 @@
 //   HKDF, used when no certificates are given. A peer without the secret fails the handshake.
 // - plain: no TLS; only when asked for explicitly (--insecure), for tests that inspect frames.
 //
-// Handshake failures never crash a serving node: the listener refuses the peer and logs one line
-// per distinct failure; a dialling side sees its socket close and decides as for any lost peer.
+// Handshake failures never crash a serving node: the listener hands the refusal to its caller,
+// which logs it as it logs its own; a dialling side sees an error that tlsRefusal() classifies.
 
 import { hkdfSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -73,17 +73,6 @@ export function transportOf(o: SecurityOptions): Transport {
   return { kind: 'psk', key: Buffer.from(hkdfSync('sha256', o.secret, PSK_HINT, PSK_INFO, PSK_KEY_BYTES)) };
 }
 
-/** Lines already logged: a peer retrying a bad handshake every 100 ms must not flood the log. */
-const logged = new Set<string>();
-const LOGGED_MAX = 256;
-
-function logOnce(line: string): void {
-  if (logged.has(line)) return;
-  if (logged.size >= LOGGED_MAX) logged.clear();
-  logged.add(line);
-  console.error(`lockstep: ${line}`);
-}
-
 /** OpenSSL's reason without its file and line noise: "ERR_SSL_…: decryption failed or bad record mac". */
 function why(e: Error): string {
   const code = (e as NodeJS.ErrnoException).code;
@@ -117,9 +106,17 @@ export function listen(t: Transport, onConnection: (s: Socket) => void, onRefuse
       },
     }, onConnection)
     : tlsServer({ minVersion: 'TLSv1.3', cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: true }, onConnection);
+  // A peer that hangs up mid-handshake leaves a socket without an address: note it on arrival.
+  const peers = new WeakMap<object, string>();
+  server.on('connection', (raw: Socket) => peers.set(raw, `${raw.remoteAddress}:${raw.remotePort}`));
   server.on('tlsClientError', (e, s) => {
     const secret = t.kind === 'psk' && /decrypt|bad record mac/i.test(e.message);
-    onRefused({ peer: `${s.remoteAddress}:${s.remotePort}`, identity: identities.get(s) ?? '', secret, why: why(e) });
+    const raw = (s as unknown as { _parent?: object })._parent;
+    const peer = (raw && peers.get(raw)) ?? (s.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : 'an unknown address');
+    const reason = (e as NodeJS.ErrnoException).code === 'ECONNRESET'
+      ? 'it hung up during the TLS handshake (it does not accept this node\'s certificate, or does not speak TLS)'
+      : `TLS handshake failed (${why(e)})`;
+    onRefused({ peer, identity: identities.get(s) ?? '', secret, why: reason });
     s.destroy();
   });
   return server;
@@ -157,9 +154,6 @@ export function dial(t: Transport, to: { host: string; port: number }, identity:
       // The CA is the cluster's own: a chain to it is membership; see the header.
       checkServerIdentity: () => undefined,
     });
-  s.on('error', (e) => {
-    if (tlsRefusal(e)) logOnce(`TLS with ${to.host}:${to.port} failed (${why(e)})`);
-  });
   return s;
 }
 
