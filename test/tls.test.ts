@@ -189,13 +189,19 @@ describe('TLS on the log channel and the arbiter', function () {
     const node = (n: string) => (tls === 'certs' ? { tls: files(certs, n) } : { insecure: true });
     const cluster = await Cluster.start('tls-secret', node('arbiter'));
     closers.push(() => cluster.close());
-    const a = await cluster.node('A', 'primary', { repl: node('a') });
+    // A waits for its backup as long as the test does: a loaded machine may start B slowly.
+    const a = await cluster.node('A', 'primary', { repl: { ...node('a'), waitBackupMs: WAIT_MS } });
     await cluster.waitFor(a, /is the primary \(epoch 1\)/);
     const tap = await Tap.start({ host: '127.0.0.1', port: a.channel });
     closers.push(() => tap.close());
     const b = await cluster.node('B', 'backup', { repl: { ...node('b'), connect: { host: '127.0.0.1', port: tap.port } } });
     await cluster.waitFor(a, /bankservice: listening on/);
-    await until('B to attach', async () => (await statusOf(a))?.backup === 'B');
+    await until('B to attach', async () => {
+      if (!running(b)) throw new Error(`B exited before attaching; stderr:\n${b.stderr()}`);
+      return (await statusOf(a))?.backup === 'B';
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}; A stderr:\n${a.stderr()}\nB stderr:\n${b.stderr()}`);
+    });
     const r = await fetch(`${a.url}/transfer`, {
       method: 'POST', headers: { 'content-type': 'application/json', 'x-lockstep-request-id': marker }, body: JSON.stringify({ from: 1, to: 2, amount: 3 }),
     });
