@@ -148,6 +148,7 @@ export class EtcdArbiter {
       if (!this.lease) {
         this.lease = etcd.lease(seconds);
         this.lease.on('lost', (e) => this.lost(`etcd says: ${e.message.split('\n')[0]}`));
+        this.watch(this.lease, seconds * 1000);
       }
       const id = await this.lease.grant();
       return etcd.if(this.epochKey, 'Value', '==', JSON.stringify({ epoch, owner: this.node }))
@@ -162,6 +163,21 @@ export class EtcdArbiter {
   }
 
   private held: { epoch: number; onLost: (e: Error) => void } | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+
+  /**
+   * etcd3 reports a lost lease only after twice its TTL without a keep-alive; by then etcd has
+   * already expired it and deleted the live key. The node stops as soon as a whole TTL has passed
+   * without an answered keep-alive: past that point it cannot be sure the lease still exists.
+   */
+  private watch(lease: Lease, ttlMs: number): void {
+    let lastAlive = Date.now();
+    lease.on('keepaliveSucceeded', () => (lastAlive = Date.now()));
+    this.watchdog = setInterval(() => {
+      if (Date.now() - lastAlive > ttlMs) this.lost(`no keep-alive answered within the lease's ${ttlMs / 1000} s TTL`);
+    }, Math.max(100, ttlMs / 10));
+    this.watchdog.unref();
+  }
   private told = false;
 
   private lost(why: string): void {
@@ -173,6 +189,7 @@ export class EtcdArbiter {
   /** Stops keeping the lease alive (it expires on its own) and closes the connections. */
   close(): void {
     this.closed = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     this.lease?.release();
     this.etcd?.close();
     this.etcd = null;
