@@ -175,6 +175,8 @@ export async function runNode(given: string, args: string[], repl: ReplicationOp
     log: logPath,
     verbose,
     env: { LOCKSTEP_REPLICATION: JSON.stringify(options) },
+    // The walkthrough kills this process (not the CLI) to show a crash: say which one it is.
+    onSpawn: (pid) => process.stderr.write(`lockstep: ${repl.role} ${repl.node}: the program runs as pid ${pid}\n`),
   });
   if (outcome.failure) throw failureError(outcome, what);
   if (!outcome.result) throw noResult(what);

@@ -60,6 +60,10 @@ export interface ProgramRun {
   /** More variables for the child, set after the CLI's own ($LOCKSTEP_REPLICATION, say). */
   env?: Record<string, string>;
   status?: StatusLine;
+  /** Called with the program's process id once it is started (primary/backup print it). */
+  onSpawn?: (pid: number) => void;
+  /** Where the program's stdout goes (default: the CLI's stdout; --json sends it to stderr). */
+  stdout?: NodeJS.WritableStream;
 }
 
 export type FailureSource = 'result' | 'hook' | 'stderr' | 'exit';
@@ -140,11 +144,14 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
     if (isTypeScript(run.program)) nodeArgs.push('--import', tsxLoader(run.program));
 
     const child = spawn(process.execPath, [...nodeArgs, run.program, ...run.args], { env, stdio: ['inherit', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) run.onSpawn?.(child.pid);
     const status = run.status;
     let tail = Buffer.alloc(0);
+    const out = run.stdout ?? process.stdout;
     child.stdout.on('data', (chunk: Buffer) => {
-      if (status) status.write(''); // clears the status line before the program's output
-      process.stdout.write(chunk);
+      // The status line (on stderr, the same terminal) is cleared first and redrawn after.
+      if (status) status.beside(() => out.write(chunk), chunk[chunk.length - 1] === 0x0a);
+      else out.write(chunk);
     });
     child.stderr.on('data', (chunk: Buffer) => {
       if (status) status.write(chunk);

@@ -6,6 +6,7 @@ import { usage } from '../engine/errors.js';
 import type { ArbiterClientOptions } from './arbiter.js';
 import { isEtcdUrl, parseEtcdUrl } from './etcd_arbiter.js';
 import type { TlsFiles } from './transport.js';
+import { resolvePreAuth, type PreAuthLimits } from './preauth.js';
 
 export interface Address {
   host: string;
@@ -42,9 +43,16 @@ export interface ReplicationOptions {
   connectMs?: number;
   /** Backup: where it writes the log it receives (and, after cutover, its own new log's path prefix). */
   log?: string;
+  /**
+   * How long a node that claims an epoch keeps asking the arbiter (a lost reply is asked again: the
+   * claim is idempotent for the same node and epoch) before it gives up and stops (default 5000 ms).
+   */
+  arbiterMs?: number;
+  /** Limits on unauthenticated peers of the log channel (preauth.ts; defaults there). */
+  preAuth?: Partial<PreAuthLimits>;
 }
 
-export type Replication = Required<Omit<ReplicationOptions, 'listen' | 'connect' | 'log' | 'tls'>> & Pick<ReplicationOptions, 'listen' | 'connect' | 'log' | 'tls'>;
+export type Replication = Required<Omit<ReplicationOptions, 'listen' | 'connect' | 'log' | 'preAuth' | 'tls'>> & Pick<ReplicationOptions, 'listen' | 'connect' | 'log' | 'tls'> & { preAuth: PreAuthLimits };
 
 export const replicationDefaults = {
   heartbeatMs: 50,
@@ -52,6 +60,7 @@ export const replicationDefaults = {
   lagBytesMax: 4 << 20,
   waitBackupMs: 5000,
   connectMs: 10_000,
+  arbiterMs: 5000,
   join: false,
   insecure: false,
 };
@@ -66,7 +75,7 @@ export function resolveReplication(given: ReplicationOptions | undefined, env: s
     }
   }
   if (!o) return null;
-  const r = { ...replicationDefaults, ...o } as Replication;
+  const r = { ...replicationDefaults, ...o, preAuth: resolvePreAuth(o.preAuth) } as Replication;
   if (r.role !== 'primary' && r.role !== 'backup') throw usage(`replication role must be primary or backup, got "${String(r.role)}"`);
   if (!r.node) throw usage('replication needs a node name');
   if (!r.secret) throw usage('replication needs the cluster secret: without it any peer could join');
@@ -80,17 +89,17 @@ export function resolveReplication(given: ReplicationOptions | undefined, env: s
   if (r.tls && r.insecure) throw usage('replication takes TLS certificates or insecure, not both');
   if (r.role === 'primary' && !r.listen) throw usage('a primary needs an address to listen on for its backup');
   if (r.role === 'backup' && !r.connect) throw usage('a backup needs the primary\'s address to connect to');
-  for (const k of ['heartbeatMs', 'timeoutMs', 'lagBytesMax', 'waitBackupMs', 'connectMs'] as const) {
+  for (const k of ['heartbeatMs', 'timeoutMs', 'lagBytesMax', 'waitBackupMs', 'connectMs', 'arbiterMs'] as const) {
     if (!Number.isInteger(r[k]) || r[k] <= 0) throw usage(`replication ${k} must be a positive integer, got ${r[k]}`);
   }
   if (r.timeoutMs <= r.heartbeatMs) throw usage(`replication timeoutMs (${r.timeoutMs}) must exceed heartbeatMs (${r.heartbeatMs})`);
   return r;
 }
 
-/** How a node asks the arbiter: with the cluster secret, and a few timeouts' patience. */
+/** How a node asks the arbiter: with the cluster secret, a few timeouts' patience per attempt, and arbiterMs in all. */
 export function arbiterClient(repl: Replication): ArbiterClientOptions {
   if (typeof repl.arbiter === 'string') throw usage(`the arbiter ${repl.arbiter} is etcd, not the built-in arbiter`);
-  return { ...repl.arbiter, secret: repl.secret, timeoutMs: repl.timeoutMs * 4, tls: repl.tls, insecure: repl.insecure };
+  return { ...repl.arbiter, secret: repl.secret, timeoutMs: repl.timeoutMs * 4, deadlineMs: repl.arbiterMs, tls: repl.tls, insecure: repl.insecure };
 }
 
 /** "host:port" or "port" → Address (loopback when no host). */

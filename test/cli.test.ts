@@ -378,7 +378,7 @@ describe('lockstep CLI', function () {
       assert.match(r.stdout, /… 61 more objects \(--limit or --json for all\)/);
       assert.match(r.stdout, /^contention\n {2}acquisitions +16,000$/m);
       assert.match(r.stdout, /^bytes per event kind$/m);
-      assert.match(r.stdout, /^ {2}lock +16,000 +64,000 +0 +64,000 /m);
+      assert.match(r.stdout, /^ {2}lock +16,000 +128,000 +0 +128,000 /m); // 8 B an acquisition (log format 3)
     });
   });
 });

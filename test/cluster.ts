@@ -12,6 +12,12 @@ import type { ReplicationOptions } from '../replication/config.js';
 
 const SERVICE = new URL('../examples/bankservice/main.js', import.meta.url).pathname;
 
+/** Another service than the bank (the document store): its entry file and its environment for a port and a summary file. */
+export interface Service {
+  path: string;
+  env: (port: number, summaryFile: string) => Record<string, string>;
+}
+
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -47,13 +53,14 @@ export class Cluster {
   private constructor(readonly dir: string, readonly arbiter: Arbiter, readonly secret: string) {}
 
   /** `arbiter`: the built-in arbiter's transport (tls, insecure) and address, as the nodes will use. */
-  static async start(secret = 'test-secret', arbiter: Partial<ArbiterOptions> = {}): Promise<Cluster> {
+  static async start(secret = 'test-secret', arbiterOptions: Partial<ArbiterOptions> = {}): Promise<Cluster> {
     const dir = mkdtempSync(join(tmpdir(), 'lockstep-cluster-'));
-    return new Cluster(dir, await Arbiter.start({ stateFile: join(dir, 'arbiter.json'), secret, log: () => {}, ...arbiter }), secret);
+    const arbiter = await Arbiter.start({ stateFile: join(dir, 'arbiter.json'), secret, log: () => {}, ...arbiterOptions });
+    return new Cluster(dir, arbiter, secret);
   }
 
   /** `host`: the loopback address this node binds and is reached at (a host of its own: 127.0.0.2, …). */
-  async node(name: string, role: 'primary' | 'backup', o: { connect?: NodeProc; join?: boolean; secret?: string; host?: string; env?: Record<string, string>; repl?: Partial<ReplicationOptions> } = {}): Promise<NodeProc> {
+  async node(name: string, role: 'primary' | 'backup', o: { connect?: NodeProc; join?: boolean; secret?: string; host?: string; env?: Record<string, string>; repl?: Partial<ReplicationOptions>; service?: Service } = {}): Promise<NodeProc> {
     const host = o.host ?? '127.0.0.1';
     const bankPort = await freePort(host);
     const channel = await freePort(host);
@@ -71,11 +78,12 @@ export class Cluster {
       ...o.repl,
     };
     const summaryFile = join(this.dir, `${name}.summary.json`);
-    const child = spawn(process.execPath, [SERVICE], {
+    const child = spawn(process.execPath, [o.service?.path ?? SERVICE], {
       cwd: this.dir,
       env: {
         ...process.env, LOCKSTEP_MODE: '', LOCKSTEP_REPLICATION: JSON.stringify(repl), LOCKSTEP_LOG: join(this.dir, `${name}.log`),
-        BANK_PORT: String(bankPort), BANK_HOST: host, BANK_SUMMARY: summaryFile, BANK_ACCOUNTS: '16', BANK_WORKERS: '2', ...o.env,
+        ...(o.service ? o.service.env(bankPort, summaryFile) : { BANK_PORT: String(bankPort), BANK_HOST: host, BANK_SUMMARY: summaryFile, BANK_ACCOUNTS: '16', BANK_WORKERS: '2' }),
+        ...o.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -117,4 +125,14 @@ export class Cluster {
 export async function status(node: NodeProc): Promise<Record<string, unknown>> {
   const r = await fetch(`${node.url}/status`);
   return (await r.json()) as Record<string, unknown>;
+}
+
+/**
+ * A node's own view of its replication state, for watching a primary whose backup is paused or
+ * cut off: such a node cannot prove its epoch, so it refuses /status (503) and sends its view
+ * only as `unconfirmed`. Never to be taken for a live node's answer.
+ */
+export async function observe(node: NodeProc): Promise<Record<string, unknown>> {
+  const body = (await (await fetch(`${node.url}/status`)).json()) as Record<string, unknown>;
+  return (body.unconfirmed as Record<string, unknown> | undefined) ?? body;
 }

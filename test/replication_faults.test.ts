@@ -38,6 +38,18 @@ async function statusOf(n: NodeProc): Promise<Status | null> {
   }
 }
 
+/** A node's own view of its state, confirmed or not (cluster.ts observe), or null when it does not answer. */
+async function viewOf(n: NodeProc): Promise<Status | null> {
+  if (!running(n)) return null;
+  try {
+    const r = await fetch(`${n.url}/status`, { signal: AbortSignal.timeout(WAIT_MS) });
+    const body = (await r.json()) as Status & { unconfirmed?: Status };
+    return body.unconfirmed ?? body;
+  } catch {
+    return null;
+  }
+}
+
 async function until<T>(what: string, ms: number, probe: () => Promise<T | null | undefined | false>): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -190,7 +202,8 @@ describe('replication faults', function () {
     const held = Array.from({ length: 8 }, (_, i) => c.request<{ ok: boolean }>('/transfer', { from: i, to: i + 8, amount: 1 }));
     let shipped = -1;
     await until('A to hold the 8 answers in its gate and to have shipped their frames', WAIT_MS, async () => {
-      const s = await statusOf(a);
+      // A cannot prove its epoch while B hears nothing: it refuses /status, with its view unconfirmed.
+      const s = await viewOf(a);
       const settled = s?.heldOutputs === 8 && s.shippedFrames === shipped;
       shipped = s?.shippedFrames ?? -1;
       await sleep(100);

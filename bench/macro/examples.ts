@@ -28,6 +28,11 @@ export interface Example {
   parallel: boolean;
   env(threads: number, size: Size): Record<string, string>;
   seqEnv(size: Size): Record<string, string>;
+  /**
+   * The same program written with plain worker_threads + Atomics (no lockstep): its script under
+   * dist/bench/macro/plain, run with env() at the same thread count (issue 11, target 3).
+   */
+  plain?: string;
   stdin?(size: Size): string;
   /** Pool workers a run with `threads` threads starts. */
   poolWorkers(threads: number): number;
@@ -66,6 +71,7 @@ export function examples(seed: number, scratch: string): Example[] {
         BANK_TRANSFERS: String(size === 'empty' ? bankBatches : Math.round(bankTransfers / threads)),
       }),
       seqEnv: (size) => ({ BANK_TELLERS: '1', BANK_TRANSFERS: String(size === 'empty' ? bankBatches : bankTransfers) }),
+      plain: 'bank.js',
       poolWorkers: (t) => t,
       verify: (out, seq) => {
         const a = summary(out);
@@ -78,6 +84,7 @@ export function examples(seed: number, scratch: string): Example[] {
       what: `${(wcBytes / 2 ** 20).toFixed(0)} MiB seeded corpus counted in 64 KiB chunks into a shared hash table under 64 striped mutexes`,
       env: (threads, size) => ({ ...seedEnv, WORDCOUNT_WORKERS: String(threads), WORDCOUNT_BYTES: String(size === 'empty' ? 1024 : wcBytes) }),
       seqEnv: (size) => ({ ...seedEnv, WORDCOUNT_BYTES: String(size === 'empty' ? 1024 : wcBytes) }),
+      plain: 'wordcount.js',
       poolWorkers: (t) => t,
       verify: (out, seq) => {
         const a = summary(out);

@@ -4,6 +4,7 @@
 //
 // Footprint: Semaphore.SLOTS = 4.  0 guard, 1 version, 2 seq (guarded.ts), 3 permits.
 
+import { usage } from '../errors.js';
 import { Kind, ValueKind } from '../event.js';
 import type { Thread } from '../thread.js';
 import { GUARDED_SLOTS, ordered, orderedTry, update } from './guarded.js';
@@ -36,6 +37,7 @@ export class Semaphore {
   }
 
   release(permits = 1): void {
+    if (!(Number.isInteger(permits) && permits > 0)) throw usage(`semaphore.release(n) needs a positive integer, got ${permits}`);
     const a = this.t.a;
     update(a, this.s, () => {
       a[this.s + PERMITS] = a[this.s + PERMITS]! + permits;
