@@ -376,7 +376,7 @@ describe('replication faults', function () {
     // keeping fewer bytes than 14 tears whichever frame comes next, in its header or its payload.
     const keep = 1 + Math.floor(next() * 10);
     console.log(`      torn frame: seed ${seed} (keep ${keep} bytes of the next frame)`);
-    const pair = await startPair(cluster, { proxy: true, b: { repl: { timeoutMs: 2000 } } });
+    const pair = await startPair(cluster, { proxy: true, a: { repl: { insecure: true } }, b: { repl: { timeoutMs: 2000, insecure: true } } });
     proxy = pair.proxy;
     client = new Client({ nodes: [pair.a.url, pair.b.url], deadlineMs: WAIT_MS });
     await transfers(client, 3, next);
@@ -399,7 +399,7 @@ describe('replication faults', function () {
     const next = prng(seed);
     const keep = 1 + Math.floor(next() * 10);
     console.log(`      torn frame: seed ${seed} (keep ${keep} bytes of the next frame)`);
-    const pair = await startPair(cluster, { proxy: true, a: { repl: { timeoutMs: 2000 } } });
+    const pair = await startPair(cluster, { proxy: true, a: { repl: { timeoutMs: 2000, insecure: true } }, b: { repl: { insecure: true } } });
     proxy = pair.proxy;
     client = new Client({ nodes: [pair.a.url, pair.b.url], deadlineMs: WAIT_MS });
     await transfers(client, 3, next);
