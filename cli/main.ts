@@ -10,6 +10,7 @@ import { backupCommand } from './backup.js';
 import { diffCommand } from './diff.js';
 import { oneLine, toCliError } from './errors.js';
 import { ExitCode } from './exit_codes.js';
+import { huntCommand } from './hunt.js';
 import { inspectCommand } from './inspect.js';
 import { primaryCommand } from './primary.js';
 import { recordCommand } from './record.js';
@@ -41,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     .addHelpText('after', EXIT_CODES_HELP);
   let verbose = false;
   let current = 'lockstep';
-  for (const command of [recordCommand(), replayCommand(), verifyCommand(), inspectCommand(), diffCommand(), timelineCommand(), arbiterCommand(), primaryCommand(), backupCommand()]) {
+  for (const command of [recordCommand(), huntCommand(), replayCommand(), verifyCommand(), inspectCommand(), diffCommand(), timelineCommand(), arbiterCommand(), primaryCommand(), backupCommand()]) {
     command
       .copyInheritedSettings(program)
       // Commander's own messages ("error: unknown option '--x'") become one line naming the command.

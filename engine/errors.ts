@@ -25,7 +25,8 @@ export type ErrorCode =
   | 'ERR_PEER_REFUSED'
   | 'ERR_CHANNEL_CORRUPT'
   | 'ERR_PEER_LOST'
-  | 'ERR_TSX_MISSING';
+  | 'ERR_TSX_MISSING'
+  | 'ERR_DEADLOCK';
 
 export class LockstepError extends Error {
   readonly code: ErrorCode;
@@ -223,4 +224,21 @@ export function tsxMissing(entry: string, cause: unknown): LockstepError {
   return new LockstepError('ERR_TSX_MISSING',
     `${entry} is TypeScript, which lockstep runs through tsx, but tsx could not be loaded (${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}). ` +
     'Install it beside lockstep (npm install --save-dev tsx), or compile the program and run its .js files.', { entry });
+}
+
+/** One thread of a deadlock cycle: it waits for `object`, which `heldBy` holds. */
+export interface DeadlockLink {
+  thread: number;
+  waitsFor: number;
+  /** The object, described ("mutex \"a\" (object 1)"). */
+  object: string;
+  heldBy: number;
+}
+
+/** Threads wait for each other in a cycle (deadlock detection, engine/deadlock.ts). */
+export function deadlock(links: DeadlockLink[]): LockstepError {
+  const what = links.map((l) => `thread ${l.thread} waits for ${l.object}, held by thread ${l.heldBy}`).join('; ');
+  return new LockstepError('ERR_DEADLOCK',
+    `deadlock: ${what}. Each of these threads waits for an object another one holds, so none can go on. ` +
+    'Take locks in one global order (or use tryLock and back off); replay the log to watch the threads get there.', { cycle: links });
 }

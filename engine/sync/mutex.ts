@@ -21,11 +21,14 @@ export class Mutex {
     const s = this.s;
     const mode = this.t.current();
     if (mode === Mode.Off) {
-      lockWord(a, s);
+      if (this.t.deadlock === null) lockWord(a, s);
+      else this.t.deadlock.lock(a, s, this.id);
     } else if (mode === Mode.Record) {
       if (this.t.floors !== null) this.t.awaitFloor(this.id, s + 1);
+      if (this.t.chaos !== null) this.t.chaos.point(s);
       this.t.ring!.ensure(2); // room for the event before the lock: never wait for the drain holding it
-      lockWord(a, s);
+      if (this.t.deadlock === null) lockWord(a, s);
+      else this.t.deadlock.lock(a, s, this.id);
       const version = a[s + 1]!;
       a[s + 1] = (version + 1) | 0;
       this.t.rec(Kind.Lock, this.id, version);
@@ -38,6 +41,7 @@ export class Mutex {
   }
 
   unlock(): void {
+    if (this.t.deadlock !== null) this.t.deadlock.released(this.id);
     unlockWord(this.a, this.s);
   }
 
@@ -45,9 +49,14 @@ export class Mutex {
     const a = this.a;
     const s = this.s;
     const mode = this.t.current();
-    if (mode === Mode.Off) return tryLockWord(a, s);
+    if (mode === Mode.Off) {
+      const ok = tryLockWord(a, s);
+      if (ok && this.t.deadlock !== null) this.t.deadlock.acquired(this.id);
+      return ok;
+    }
     if (mode === Mode.Record) {
       if (this.t.floors !== null) this.t.awaitFloor(this.id, s + 1);
+      if (this.t.chaos !== null) this.t.chaos.point(s);
       if (!tryLockWord(a, s)) {
         this.t.rec(Kind.TryFail, this.id, 0);
         return false;
@@ -55,6 +64,7 @@ export class Mutex {
       const version = a[s + 1]!;
       a[s + 1] = (version + 1) | 0;
       this.t.rec(Kind.TryOk, this.id, version);
+      if (this.t.deadlock !== null) this.t.deadlock.acquired(this.id);
       return true;
     }
     const r = this.t.expectEither(Kind.TryOk, Kind.TryFail, this.id);

@@ -6,6 +6,7 @@
 
 import { Kind } from '../event.js';
 import type { Thread } from '../thread.js';
+import { WaitHow } from '../deadlock.js';
 import { GUARDED_SLOTS, ordered, orderedTry, update } from './guarded.js';
 
 const READERS = GUARDED_SLOTS;
@@ -31,11 +32,11 @@ export class RwLock {
   }
 
   readLock(): void {
-    ordered(this.t, Kind.ReadLock, this.id, this.s, this.enterRead);
+    ordered(this.t, Kind.ReadLock, this.id, this.s, this.enterRead, WaitHow.Read);
   }
 
   writeLock(): void {
-    ordered(this.t, Kind.WriteLock, this.id, this.s, this.enterWrite);
+    ordered(this.t, Kind.WriteLock, this.id, this.s, this.enterWrite, WaitHow.Write);
   }
 
   tryReadLock(): boolean {
@@ -48,6 +49,7 @@ export class RwLock {
 
   readUnlock(): void {
     const a = this.t.a;
+    if (this.t.deadlock !== null) this.t.deadlock.released(this.id);
     update(a, this.s, () => {
       a[this.s + READERS]!--;
     });
@@ -55,6 +57,7 @@ export class RwLock {
 
   writeUnlock(): void {
     const a = this.t.a;
+    if (this.t.deadlock !== null) this.t.deadlock.released(this.id);
     update(a, this.s, () => {
       a[this.s + WRITER] = 0;
     });

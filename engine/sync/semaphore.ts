@@ -6,6 +6,7 @@
 
 import { Kind, ValueKind } from '../event.js';
 import type { Thread } from '../thread.js';
+import { WaitHow } from '../deadlock.js';
 import { GUARDED_SLOTS, ordered, orderedTry, update } from './guarded.js';
 
 const PERMITS = GUARDED_SLOTS;
@@ -28,7 +29,7 @@ export class Semaphore {
   }
 
   acquire(): void {
-    ordered(this.t, Kind.SemAcquire, this.id, this.s, this.take);
+    ordered(this.t, Kind.SemAcquire, this.id, this.s, this.take, WaitHow.Semaphore);
   }
 
   tryAcquire(): boolean {
@@ -37,6 +38,7 @@ export class Semaphore {
 
   release(permits = 1): void {
     const a = this.t.a;
+    if (this.t.deadlock !== null) for (let k = 0; k < permits; k++) this.t.deadlock.released(this.id);
     update(a, this.s, () => {
       a[this.s + PERMITS] = a[this.s + PERMITS]! + permits;
     });
