@@ -6,8 +6,10 @@
 // The heuristics follow rr's chaos mode (Robert O'Callahan, "rr Chaos Mode", 2016): a thread is
 // sometimes given a low priority for a stretch of points and then held back at most of them,
 // which lets the other threads run ahead through a whole window the program assumed was atomic;
-// threads also get a random start delay (order violations hide in start-up); and a thread that
-// another thread found contended ("lost the race") is favoured by holding the others back.
+// threads also get a random start delay (order violations hide in start-up); a thread that
+// another thread found contended ("lost the race") is favoured by holding the others back; and a
+// thread that releases a held-back one often waits in turn for it (handOff), since a woken thread
+// is a wake-up latency behind and would otherwise lose every race it was held back to join.
 //
 // A chaos recording is an ordinary log: the perturbation only changes which interleaving is
 // recorded. Replay never consults this file.
@@ -41,7 +43,9 @@ const HOLD_MS_MAX = 12;
  * The longest start hold-back, in ms at strength 1. Worker threads start milliseconds apart, so
  * without it the first thread is often done before the next one runs and nothing interleaves.
  */
-const START_MS_MAX = 80;
+const START_MS_MAX = 300;
+/** The longest wait for a just-woken thread to pass its next point, in ms at strength 1. */
+const HAND_OFF_MS_MAX = 4;
 /** Low- or normal-priority stretches last this many points at most. */
 const PHASE_POINTS_MAX = 32;
 /** The longest spin, in iterations (~a few µs each thousand). */
@@ -80,6 +84,16 @@ export class ChaosCore {
     this.ticks = 1 + (this.rng.nextU32() % ticksMax);
     this.amount = this.between(msMax / 4, msMax);
     return Step.HoldBack;
+  }
+
+  /**
+   * This thread has just released a held-back thread (its point let the other's count be
+   * reached). The woken thread needs a wake-up's time (tens of µs to ms) to run again, in which
+   * this one would race through its next steps and win every time; so it often waits in turn
+   * until the woken thread has passed a point. Returns HoldBack (amount, ticks set) or None.
+   */
+  handOff(): Step {
+    return this.chance(0.5 + 0.4 * this.s) ? this.hold(1, HAND_OFF_MS_MAX * this.s) : Step.None;
   }
 
   /** The driver's report on the last hold-back: it timed out, so no other thread is moving now. */

@@ -2,8 +2,9 @@
 // sync point and does it: spins, sleeps on a private word with Atomics.wait (nothing notifies
 // it, so the wait is exactly a sleep and never steals a wake-up from the program), or holds the
 // thread back until the other threads have passed some sync points, waiting on C_CHAOS_TICKS.
-// It keeps the shared words chaos needs: C_CHAOS_TICKS (points passed by all threads, notified
-// at each point) and C_CHAOS_LOSER (the last thread that reached a mutex while another held it,
+// A thread whose point woke a held-back thread often holds back in turn until that one has moved
+// (ChaosCore.handOff). It keeps the shared words chaos needs: C_CHAOS_TICKS (points passed by
+// all threads, notified at each point) and C_CHAOS_LOSER (the last thread that reached a mutex while another held it,
 // until it gets through).
 //
 // Called only while recording and only when chaos is on (thread.chaos !== null): the record
@@ -40,7 +41,7 @@ export class ChaosDriver {
     else if (step === Step.Sleep) Atomics.wait(this.sleeper, 0, 0, core.amount);
     else if (step === Step.Spin) this.spin(core.amount);
     Atomics.add(a, C_CHAOS_TICKS, 1);
-    Atomics.notify(a, C_CHAOS_TICKS);
+    if (Atomics.notify(a, C_CHAOS_TICKS) > 0 && core.handOff() === Step.HoldBack) this.holdBack(core.ticks, core.amount);
   }
 
   /** Waits until the other threads pass `ticks` points, or `ms` elapse (they may all be blocked on this one). */

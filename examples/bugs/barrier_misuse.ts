@@ -1,13 +1,15 @@
 // Barrier misuse: two threads each write a partial result, meet at a barrier, and the thread the
 // barrier names (wait() returns true: the last to arrive) adds the partials up. The other thread
-// goes straight on to clear its partial for the next round, with no second barrier between the
-// reading and the clearing. The last to arrive runs on at once while the other is still waking
-// up, so the sum is almost always read in time.
+// prepares the next round (a millisecond of work), clears its partial and says it is ready, with
+// no second barrier between the adding up and the clearing. The adding up takes microseconds, so
+// it is almost always done in time.
 
 import { attach } from 'lockstep/worker';
 import { isMainThread, roleOf, runBug } from './bug.js';
 
 const THREADS = 2;
+/** About a millisecond of work. */
+const PREPARE_STEPS = 1_000_000;
 
 if (isMainThread) {
   await runBug({
@@ -17,6 +19,7 @@ if (isMainThread) {
       s.barrier('phase', THREADS);
       s.atomics('partial', THREADS);
       s.atomics('sum', 1);
+      s.atomics('ready', 1);
     },
     check: (s) => {
       const sum = s.atomics('sum').load(0);
@@ -33,6 +36,10 @@ if (isMainThread) {
     for (let i = 0; i < THREADS; i++) sum += partial.load(i);
     t.atomics('sum').store(0, sum);
   } else {
-    partial.store(me, 0); // BUG: the serial thread may not have read it yet (a second wait() belongs here)
+    let x = 0;
+    for (let i = 0; i < PREPARE_STEPS; i++) x = (Math.imul(x, 31) + i) | 0; // the next round's set-up
+    if (x === 1) console.log('');
+    partial.store(me, 0); // BUG: the adding up may not have happened yet (a second wait() belongs here)
+    t.atomics('ready').add(0, 1);
   }
 }

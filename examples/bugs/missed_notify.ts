@@ -11,7 +11,7 @@ if (isMainThread) {
   await runBug({
     threads: 2,
     entry: import.meta.url,
-    gapMs: 5,
+    gapMs: 50,
     setup: (s) => {
       s.atomics('flag', 1);
       s.mutex('m');

@@ -10,7 +10,7 @@ if (isMainThread) {
   await runBug({
     threads: 2,
     entry: import.meta.url,
-    gapMs: 5,
+    gapMs: 50,
     setup: (s) => {
       s.atomics('config', 2);
       s.atomics('steps', 1);

@@ -15,7 +15,7 @@ if (isMainThread) {
   await runBug({
     threads: 3,
     entry: import.meta.url,
-    gapMs: 5,
+    gapMs: 50,
     setup: (s) => {
       s.channel('items', { capacity: 16, bytesMax: 64 });
     },
