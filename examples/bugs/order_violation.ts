@@ -10,7 +10,7 @@ if (isMainThread) {
   await runBug({
     threads: 2,
     entry: import.meta.url,
-    gapMs: 50,
+    gapMs: 150,
     setup: (s) => {
       s.atomics('config', 2);
       s.atomics('steps', 1);
@@ -23,11 +23,10 @@ if (isMainThread) {
   const steps = t.atomics('steps');
   if (roleOf(t.data) === 0) {
     steps.add(0, 1); // start-up work
-    steps.add(0, 1);
     config.store(1, 4096); // the value…
     config.store(0, 1); // …then "ready"
   } else {
-    steps.add(0, 1);
+    for (let i = 0; i < 3; i++) steps.add(0, 1); // its own start-up work
     // BUG: no wait for config[0] === 1 (a condition, a barrier, or a channel would order it).
     if (config.load(0) !== 1) throw new Error('the configuration was read before the loader published it');
   }
