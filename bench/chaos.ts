@@ -10,7 +10,7 @@
 // CHAOS_STRENGTH (default 0.5). Results: bench/results/chaos.json and chaos.md.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { huntLoop, recordOnce, type RecordOnce } from '../cli/hunt.js';
 
@@ -42,8 +42,17 @@ async function trial(program: string, chaos: boolean, seed: bigint, max: number,
 
 const dir = mkdtempSync(join(tmpdir(), 'lockstep-bench-chaos-'));
 const rows: Record<string, unknown>[] = [];
+const out = new URL('../../bench/results/', import.meta.url);
+
+/** Written after every bug, so a bench cut short still leaves what it measured. */
+function save(): void {
+  writeFileSync(new URL('chaos.json', out), JSON.stringify({ seeds, chaosMax, plainMax, jobs, strength: strength ?? 'default', rows }, null, 2) + '\n');
+  const md = ['| bug | chaos runs (median) | plain runs (median) | ratio | time to first failing log (chaos, median) |', '|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.bug} | ${r.chaosMedian} | ${r.plainMedian} | ${r.ratio} | ${r.chaosFirstFailMsMedian} ms |`)].join('\n');
+  writeFileSync(new URL('chaos.md', out), md + '\n');
+}
 try {
-  console.log(`bench:chaos — ${seeds} seeds per bug, chaos ≤ ${chaosMax} runs, plain ≤ ${plainMax} runs, ${jobs} jobs`);
+  console.log(`bench:chaos — ${seeds} seeds per bug, chaos ≤ ${chaosMax} runs, plain ≤ ${plainMax} runs, ${jobs} jobs; ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}`);
   for (const bug of bugs) {
     const program = new URL(`../examples/bugs/${bug}.js`, import.meta.url).pathname;
     const chaos: Trial[] = [];
@@ -65,13 +74,9 @@ try {
       chaosFirstFailMsMedian: Math.round(median(chaos.filter((t) => t.found).map((t) => t.ms)) || 0),
     };
     rows.push(row);
+    save();
     console.log(`${bug.padEnd(18)} chaos ${String(row.chaosMedian).padStart(5)} runs  plain ${String(row.plainMedian).padStart(5)} runs  ratio ${row.ratio.padStart(6)}  first failing log ${row.chaosFirstFailMsMedian} ms  (chaos ${JSON.stringify(row.chaosRuns)}, plain ${JSON.stringify(row.plainRuns)})`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-const out = new URL('../../bench/results/', import.meta.url);
-writeFileSync(new URL('chaos.json', out), JSON.stringify({ seeds, chaosMax, plainMax, jobs, strength: strength ?? 'default', rows }, null, 2) + '\n');
-const md = ['| bug | chaos runs (median) | plain runs (median) | ratio | time to first failing log (chaos, median) |', '|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.bug} | ${r.chaosMedian} | ${r.plainMedian} | ${r.ratio} | ${r.chaosFirstFailMsMedian} ms |`)].join('\n');
-writeFileSync(new URL('chaos.md', out), md + '\n');
