@@ -1,8 +1,10 @@
 // `npm run bench`: the whole overhead benchmark in one run, on this machine: micro (every sync
 // object's hot operations), macro (the example programs at 1, 2 and 4 threads beside a
-// sequential baseline) and scaling (overhead and log size against threads and event rate). Each
-// part writes bench/results/<part>.json; then bench/results/bench.md (tables and targets) and
-// bench/results/overhead.svg are made from whichever part files exist.
+// sequential baseline), scaling (overhead and log size against threads and event rate) and
+// service (the document store's throughput in record, replay and primary + backup, beside its
+// single-threaded replicated version). Each part writes bench/results/<part>.json; then
+// bench/results/bench.md (tables and targets) and bench/results/overhead.svg are made from
+// whichever part files exist; the service part writes its own bench/results/service.md.
 //
 //   npm run bench                 about 15 minutes on a 2-core machine
 //   BENCH_QUICK=1 npm run bench   about 2 minutes (npm run bench:quick); results in bench/results/quick/
@@ -23,10 +25,11 @@ import { load1, machine } from './machine.js';
 import { macroCells, runMacro } from './macro/macro.bench.js';
 import { runMicro } from './micro/micro.bench.js';
 import { runScaling } from './scaling/scaling.bench.js';
+import { runService, serviceMarkdown, type ServiceResult } from './service/service.bench.js';
 import { markdown, targets, type Results } from './summary.js';
 
-type Part = 'micro' | 'macro' | 'scaling';
-const PARTS: Part[] = ['micro', 'macro', 'scaling'];
+type Part = 'micro' | 'macro' | 'scaling' | 'service';
+const PARTS: Part[] = ['micro', 'macro', 'scaling', 'service'];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -48,9 +51,14 @@ async function main(): Promise<void> {
     const partMachine = { ...machine(root) };
     const result = part === 'micro' ? await runMicro(join(root, 'dist/bench'), scratch, say)
       : part === 'macro' ? await runMacro(root, scratch, say)
-        : await runScaling(root, scratch, say);
+        : part === 'scaling' ? await runScaling(root, scratch, say)
+          : await runService(root, scratch, say);
     partMachine.loadAverage.after = load1();
     writeFileSync(join(resultsDir, `${part}.json`), JSON.stringify({ machine: partMachine, ...result }, null, 1) + '\n');
+    if (part === 'service') {
+      const m = partMachine;
+      writeFileSync(join(resultsDir, 'service.md'), serviceMarkdown(result as ServiceResult, `${m.cpu}, ${m.cores} cores, Node ${m.node}, revision ${m.revision}, load average ${m.loadAverage.before.toFixed(1)} → ${m.loadAverage.after.toFixed(1)}`));
+    }
     say(`  ${part} took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
   m.loadAverage.after = load1();

@@ -61,6 +61,15 @@ export function targets(r: Results): Target[] {
           met: x >= 0.95, margin: x >= 0.95 ? 'met' : `${((0.95 / x - 1) * 100).toFixed(0)}% short` });
       }
     }
+    for (const off of cells.filter((c) => c.mode === 'off' && c.offOverPlain != null)) {
+      const x = off.netOffOverPlain!;
+      const where = `${off.example}, ${off.threads} thread${off.threads > 1 ? 's' : ''}`;
+      out.push({ target: 'mode off ≤ 1.05× plain worker_threads + Atomics', where: `${where} (net)`, measured: times(x),
+        met: x <= 1.05, margin: x <= 1.05 ? 'met' : `${((x / 1.05 - 1) * 100).toFixed(0)}% over` });
+      const s = off.startupOverPlainMs!;
+      out.push({ target: 'start-up in mode off ≤ 100 ms over plain', where: `${where} (smallest size)`, measured: `${s.toFixed(0)} ms`,
+        met: s <= 100, margin: s <= 100 ? `${(100 - s).toFixed(0)} ms under` : `${(s - 100).toFixed(0)} ms over` });
+    }
     for (const ex of macro.examples) {
       for (const m of ['record', 'replay']) {
         const c = get(ex.name, 2, m);
@@ -118,6 +127,18 @@ function macroTables(m: MacroResult): string[] {
       `${times(rep.netReplayOverRecord)} | ${times(off.netSpeedup)} / ${times(rec.netSpeedup)} / ${times(rep.netSpeedup)} | ${si(rec.netThroughput)} ${ex.unit}/s |`);
   }
   out.push('');
+  const plainRows = rows.filter((r) => r.off.offOverPlain != null);
+  if (plainRows.length > 0) {
+    out.push('Mode off against the same program written with plain `worker_threads` + `Atomics` (bench/macro/plain: the same workers, tasks, shared memory and work per item, Drepper mutexes):', '');
+    out.push('| workload | threads | plain ms (min–max) | off ms | off ÷ plain, wall / net | start-up: plain / off ms (smallest size) | start-up over plain |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|');
+    for (const { ex, t, off } of plainRows) {
+      const plain = get(ex.name, t, 'plain');
+      out.push(`| ${ex.name} | ${t} | ${ms(plain.wallMs.median)} (${ms(plain.wallMs.min)}–${ms(plain.wallMs.max)}) | ${ms(off.wallMs.median)} | ${times(off.offOverPlain!)} / ${times(off.netOffOverPlain!)} | ` +
+        `${ms(plain.emptyMs)} / ${ms(off.emptyMs)} | ${off.startupOverPlainMs! >= 0 ? '+' : ''}${off.startupOverPlainMs!.toFixed(0)} ms |`);
+    }
+    out.push('');
+  }
   out.push('| workload | threads | events | events/s (record, net) | log bytes | bytes/event | log Mbit/s (net) | peak RSS MiB seq / off / record / replay | CPU s off / record / replay | empty-run ms off / record / replay |');
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const { ex, t, seq, off, rec, rep } of rows) {

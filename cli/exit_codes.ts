@@ -37,6 +37,7 @@ export function exitCodeFor(code: string): ExitCodeValue {
     case 'ERR_WRONG_PROGRAM':
     case 'ERR_TSX_MISSING':
     case 'ERR_LOG_EXISTS':
+    case 'ERR_LOG_UNWRITABLE':
       return ExitCode.Usage;
     case 'ERR_LOG_CORRUPT':
     case 'ERR_LOG_TRUNCATED':

@@ -143,7 +143,7 @@ export function buildReport(log: Log, c: Causality): InspectReport {
       let kr = kinds.get(k);
       if (!kr) kinds.set(k, (kr = { kind: k, name: kindNames[k] ?? `kind#${k}`, count: 0, eventBytes: 0, payloadBytes: 0, bytes: 0 }));
       kr.count++;
-      kr.eventBytes += isOrdered(k) ? 4 : 8; // the log's compact form: an ordered event's version is implied
+      kr.eventBytes += 8; // two words per event (log format 3)
       if (hasPayload(k)) kr.payloadBytes += arg;
       if (isOrdered(k)) r.ordered++;
       if (k === Kind.Value) {

@@ -7,11 +7,13 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { arbiterCommand } from './arbiter.js';
 import { backupCommand } from './backup.js';
+import { certsCommand } from './certs.js';
 import { diffCommand } from './diff.js';
 import { oneLine, toCliError } from './errors.js';
 import { ExitCode } from './exit_codes.js';
 import { huntCommand } from './hunt.js';
 import { inspectCommand } from './inspect.js';
+import { errorJson, printJson } from './json_outcome.js';
 import { primaryCommand } from './primary.js';
 import { recordCommand } from './record.js';
 import { replayCommand } from './replay.js';
@@ -33,6 +35,26 @@ function version(): string {
   return pkg.version;
 }
 
+/**
+ * Commander checks required options before unknown ones, and with passThroughOptions an unknown
+ * flag ends option parsing: `primary --connect 1 --arbiter 1 prog` then passes `--arbiter 1` to
+ * the program and reports --arbiter (or --listen) missing instead of naming --connect. So
+ * required options are checked here, in a preAction hook, which runs after the unknown check.
+ */
+function checkRequiredAfterUnknown(command: Command): void {
+  const required = command.options.filter((o) => o.mandatory);
+  if (required.length === 0) return;
+  for (const o of required) o.mandatory = false;
+  command.hook('preAction', (_, action) => {
+    if (action !== command) return;
+    for (const o of required) {
+      if (command.getOptionValue(o.attributeName()) === undefined) {
+        command.error(`error: required option '${o.flags}' not specified`, { exitCode: ExitCode.Usage, code: 'commander.missingMandatoryOptionValue' });
+      }
+    }
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('lockstep')
     .description('record and replay multi-threaded Node.js programs deterministically')
@@ -41,16 +63,19 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .addHelpText('after', EXIT_CODES_HELP);
   let verbose = false;
+  let json = false;
   let current = 'lockstep';
-  for (const command of [recordCommand(), huntCommand(), replayCommand(), verifyCommand(), inspectCommand(), diffCommand(), timelineCommand(), arbiterCommand(), primaryCommand(), backupCommand()]) {
+  for (const command of [recordCommand(), huntCommand(), replayCommand(), verifyCommand(), inspectCommand(), diffCommand(), timelineCommand(), arbiterCommand(), primaryCommand(), backupCommand(), certsCommand()]) {
     command
       .copyInheritedSettings(program)
       // Commander's own messages ("error: unknown option '--x'") become one line naming the command.
       .configureOutput({ outputError: (text, write) => write(`lockstep ${command.name()}: ${oneLine(text.replace(/^error: /, ''))}\n`) })
       .hook('preAction', (_, action) => {
         verbose = action.opts().verbose === true;
+        json = action.opts().json === true;
         current = `lockstep ${action.name()}`;
       });
+    checkRequiredAfterUnknown(command);
     program.addCommand(command);
   }
   program.configureOutput({ outputError: (text, write) => write(`lockstep: ${oneLine(text.replace(/^error: /, ''))}\n`) });
@@ -62,6 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     const err = toCliError(e);
     process.stderr.write(`${current}: ${err.message}\n`);
+    if (json) printJson(errorJson(current.replace(/^lockstep /, ''), err));
     if (verbose) {
       process.stderr.write(`code: ${err.code}\n`);
       if (Object.keys(err.details).length > 0) process.stderr.write(`details: ${JSON.stringify(err.details)}\n`);
@@ -71,4 +97,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+quietOnClosedPipes();
 process.exitCode = await main(process.argv);
+
+/**
+ * `lockstep … | head` closes stdout early. Node then reports EPIPE as an uncaught error with a
+ * stack; a command-line tool just stops writing. Output after that point is dropped, and the
+ * command finishes (a recording still completes its log) with its usual exit code.
+ */
+function quietOnClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
+}

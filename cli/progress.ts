@@ -15,6 +15,8 @@ export class StatusLine {
   private shown = false;
   private frame = 0;
   private startedAt = 0;
+  /** Output has left a line open: no redraw until it ends (the status would be glued to it). */
+  private lineOpen = false;
 
   /** Where the running program reports its progress, if it does. */
   progressFile: string | null = null;
@@ -33,18 +35,34 @@ export class StatusLine {
     if (!this.enabled) return;
     this.startedAt = Date.now();
     this.timer = setTimeout(() => {
-      this.timer = setInterval(() => this.draw(), REDRAW_MS);
+      this.timer = setInterval(() => this.show(), REDRAW_MS);
       this.timer.unref();
-      this.draw();
+      this.show();
     }, DELAY_MS);
     this.timer.unref();
   }
 
   /** Writes `text` to the stream without tearing the status line. */
   write(text: string | Uint8Array): void {
-    if (this.shown) this.clear();
-    this.stream.write(text);
-    if (this.shown) this.draw();
+    this.beside(() => this.stream.write(text), endsLine(text));
+  }
+
+  /**
+   * Runs `write`, which writes program output (to this stream or another one on the same
+   * terminal), with the status line cleared first and redrawn after, unless the output left a
+   * line open. (Redrawing before the output, as this once did, glued "…100% 2.5s" to its first line.)
+   */
+  beside(write: () => void, lineEnded: boolean): void {
+    const shown = this.shown;
+    if (shown) this.clear();
+    write();
+    this.lineOpen = !lineEnded;
+    if (shown && !this.lineOpen) this.draw();
+  }
+
+  /** Draws the status line now (the timer calls this once the run has taken DELAY_MS). */
+  show(): void {
+    if (this.enabled && !this.lineOpen) this.draw();
   }
 
   stop(): void {
@@ -72,6 +90,7 @@ export class StatusLine {
   }
 
   private clear(): void {
+    this.shown = false;
     this.stream.write('\r\x1b[K');
   }
 
@@ -82,4 +101,9 @@ export class StatusLine {
     const width = this.stream.columns || 80;
     this.stream.write(`\r\x1b[K${line.slice(0, Math.max(10, width - 1))}`);
   }
+}
+
+function endsLine(text: string | Uint8Array): boolean {
+  if (typeof text === 'string') return text.length === 0 || text.endsWith('\n');
+  return text.length === 0 || text[text.length - 1] === 0x0a;
 }

@@ -3,14 +3,15 @@
 // itself, not from the program's output, so it works for any program and proves the log is
 // complete and readable.
 
-import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { MAGIC } from '../engine/log/format.js';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { readLog, type Log } from '../replayer/log_reader.js';
-import { outputFailed, programFailed, toCliError, usageError } from './errors.js';
+import { CliError, outputFailed, programFailed, toCliError, usageError } from './errors.js';
 import { ExitCode } from './exit_codes.js';
 import { bytes, fields, num } from './format.js';
+import { logJson, printJson } from './json_outcome.js';
 import { failureError } from './outcome.js';
 import { programPath, runProgram } from './run_program.js';
 
@@ -25,6 +26,7 @@ interface RecordOptions {
   verbose?: boolean;
   chaos?: string | true;
   chaosStrength?: string;
+  json?: boolean;
 }
 
 export function recordCommand(): Command {
@@ -39,6 +41,7 @@ export function recordCommand(): Command {
     .option('--no-patch', 'do not patch Math.random, Date, performance.now and crypto in recorded threads')
     .option('--inspect [host:port]', 'run the program under the Node inspector')
     .option('--verbose', 'print stacks and details with errors')
+    .option('--json', 'print the outcome as one JSON object on stdout (the program\'s stdout goes to stderr)')
     .passThroughOptions()
     .addHelpText('after', `
 The program runs unchanged: lockstep's start() picks up record mode from the environment, and
@@ -76,6 +79,7 @@ async function record(given: string, args: string[], options: RecordOptions): Pr
     patch: options.patch,
     inspect: inspectFlag(options.inspect),
     verbose: options.verbose === true,
+    stdout: options.json ? process.stderr : undefined,
   });
 
   let written: Log | null = null;
@@ -89,7 +93,7 @@ async function record(given: string, args: string[], options: RecordOptions): Pr
   }
   // A program that fails after session.finish() still leaves a complete log: show it, because
   // recording a failing run is the point of recording.
-  if (written) process.stdout.write(summary(written));
+  if (written && !options.json) process.stdout.write(summary(written));
   if (outcome.failure) {
     const e = failureError(outcome, `recording ${given}`);
     if (written?.trailer.cutOff) e.message += ` (the log ${log} holds the run up to the failure and can be replayed)`;
@@ -104,6 +108,7 @@ async function record(given: string, args: string[], options: RecordOptions): Pr
   if (outcome.result?.ok && outcome.result.digest && outcome.result.digest !== written.trailer.digest) {
     throw toCliError(new Error(`the program reported digest ${outcome.result.digest} but its log ends with ${written.trailer.digest}`));
   }
+  if (options.json) printJson({ command: 'record', ok: true, ...logJson(written) });
   return ExitCode.Ok;
 }
 
@@ -164,9 +169,18 @@ function checkWritable(log: string): void {
   if (existsSync(log) && !isLockstepLogOrEmpty(log)) throw outputFailed(log, 'it exists and is not a lockstep log, and recording would overwrite it; choose another file');
   const folder = dirname(log);
   try {
+    if (!statSync(folder).isDirectory()) throw outputFailed(log, `${folder} is not a folder`);
     accessSync(folder, constants.W_OK);
+    // access() says yes to root for any folder, even on a read-only file system: open the file
+    // for appending (which changes nothing in an existing file), and remove it if it is new.
+    const existed = existsSync(log);
+    closeSync(openSync(log, 'a'));
+    if (!existed) rmSync(log, { force: true });
   } catch (e) {
-    throw outputFailed(log, (e as NodeJS.ErrnoException).code === 'ENOENT' ? `the folder ${folder} does not exist` : `the folder ${folder} is not writable`);
+    if (e instanceof CliError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const folderThere = existsSync(folder);
+    throw outputFailed(log, !folderThere ? `the folder ${folder} does not exist` : code === 'ENOTDIR' ? `${folder} is not a folder` : `it cannot be created or written there (${code ?? (e as Error).message})`);
   }
 }
 

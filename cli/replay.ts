@@ -10,6 +10,7 @@ import { noResult, usageError } from './errors.js';
 import { ExitCode } from './exit_codes.js';
 import { num, shortDigest } from './format.js';
 import { openLog } from './log_file.js';
+import { printJson } from './json_outcome.js';
 import { failureError } from './outcome.js';
 import { StatusLine } from './progress.js';
 import { inspectFlag } from './record.js';
@@ -20,6 +21,7 @@ export interface ReplayOptions {
   allowProgramChange?: boolean;
   inspect?: string | true;
   verbose?: boolean;
+  json?: boolean;
 }
 
 interface ReplayCommandOptions extends ReplayOptions {
@@ -36,6 +38,7 @@ export function replayCommand(): Command {
     .option('--allow-program-change', 'replay even though the program\'s entry file changed since recording')
     .option('--inspect [host:port]', 'run under the Node inspector; a debugger stops at the --until point')
     .option('--verbose', 'print stacks and details with errors')
+    .option('--json', 'print the outcome as one JSON object on stdout (the program\'s stdout goes to stderr)')
     .addHelpText('after', `
 Exit codes: 0 the replay matched the recording (or stopped at --until), 1 it diverged or its
 digest differs, 2 usage error, 3 the log is unreadable or corrupt, 4 the program failed.
@@ -53,12 +56,23 @@ async function replay(logPath: string, args: string[], options: ReplayCommandOpt
   const outcome = await replayProgram(log, args, options, until);
   if (until && outcome.failure?.code === 'ERR_UNTIL_REACHED') {
     const next = outcome.result?.details?.next;
+    if (options.json) {
+      printJson({ command: 'replay', ok: true, log: log.path, stoppedAt: until, next: typeof next === 'string' ? next : null });
+      return ExitCode.Ok;
+    }
     process.stdout.write(`stopped at thread ${until.thread}, event ${until.index}${typeof next === 'string' ? ` (before ${next})` : ''}, as asked\n`);
     return ExitCode.Ok;
   }
   if (outcome.failure) throw failureError(outcome, `replay of ${logPath}`);
   if (!outcome.result) throw noResult(`replay of ${logPath}`);
   const r = outcome.result;
+  if (options.json) {
+    printJson({
+      command: 'replay', ok: true, log: log.path, threads: r.threads ?? log.trailer.threadCount, events: log.trailer.eventCount,
+      digest: r.digest ?? null, matches: true, ...(until ? { stoppedAt: null } : {}),
+    });
+    return ExitCode.Ok;
+  }
   process.stdout.write(
     `replayed ${log.path}: ${num(r.threads ?? log.trailer.threadCount)} threads, ${num(log.trailer.eventCount)} events, ` +
       `digest ${shortDigest(r.digest ?? '')} matches the recording\n`,
@@ -82,6 +96,7 @@ export async function replayProgram(log: Log, args: string[], options: ReplayOpt
     inspect: inspectFlag(options.inspect),
     verbose: options.verbose === true,
     status,
+    stdout: options.json ? process.stderr : undefined,
   });
 }
 

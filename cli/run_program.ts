@@ -66,6 +66,10 @@ export interface ProgramRun {
   /** More variables for the child, set after the CLI's own ($LOCKSTEP_REPLICATION, say). */
   env?: Record<string, string>;
   status?: StatusLine;
+  /** Called with the program's process id once it is started (primary/backup print it). */
+  onSpawn?: (pid: number) => void;
+  /** Where the program's stdout goes (default: the CLI's stdout; --json sends it to stderr). */
+  stdout?: NodeJS.WritableStream;
 }
 
 export type FailureSource = 'result' | 'hook' | 'stderr' | 'exit';
@@ -148,11 +152,18 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
     if (run.inspect) nodeArgs.push(run.inspect);
     nodeArgs.push('--import', new URL('./child_hook.js', import.meta.url).href);
     // tsx is resolved from the CLI's own install, so a program need not depend on it.
-    if (isTypeScript(run.program)) nodeArgs.push('--import', tsxLoader(run.program));
+    // Its disk cache stays off: it calls Date.now from a setImmediate, at a moment that depends on
+    // timing, which inside a recorded thread would take a recorded value (workers/entry.ts).
+    if (isTypeScript(run.program)) {
+      nodeArgs.push('--import', tsxLoader(run.program));
+      env.TSX_DISABLE_CACHE ??= '1';
+    }
 
     const child = spawn(process.execPath, [...nodeArgs, run.program, ...run.args], { env, stdio: ['inherit', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) run.onSpawn?.(child.pid);
     const status = run.status;
     let tail = Buffer.alloc(0);
+    const out = run.stdout ?? process.stdout;
     let outTail = Buffer.alloc(0);
     let timedOut = false;
     const timer = run.timeoutMs === undefined ? null : setTimeout(() => {
@@ -165,8 +176,9 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
         if (outTail.length > STDERR_TAIL_BYTES) outTail = outTail.subarray(outTail.length - STDERR_TAIL_BYTES);
         return;
       }
-      if (status) status.write(''); // clears the status line before the program's output
-      process.stdout.write(chunk);
+      // The status line (on stderr, the same terminal) is cleared first and redrawn after.
+      if (status) status.beside(() => out.write(chunk), chunk[chunk.length - 1] === 0x0a);
+      else out.write(chunk);
     });
     child.stderr.on('data', (chunk: Buffer) => {
       if (run.quiet) {

@@ -4,16 +4,18 @@
 //
 // The data is one binary blob of 32-bit little-endian words (every browser that runs this is
 // little-endian, as typed arrays assume), gzip-compressed and base64-encoded into a script tag:
-//   per lane: clocks[count] (Lamport), heads[count], args[count]   (event words, event.ts)
+//   per lane: clocks[count] (Lamport), heads[count], args[count]   (event words, event.ts),
+//             times[count] (float32 ms since the run started, event_times.ts)
 //   hand-offs, sorted by the clock of the taking event: object, version, fromThread, fromClock,
-//   toThread, toClock
+//   toThread, toClock, fromTime, toTime (float32 ms)
 // A million events with their hand-offs come to a few megabytes of page. The manifest (JSON)
 // gives each section's offset and the names the view needs.
 
 import { gzipSync } from 'node:zlib';
 import { Kind, isOrdered, kindNames, valueKindNames } from '../engine/event.js';
-import type { Log } from '../replayer/log_reader.js';
+import { objectName, type Log } from '../replayer/log_reader.js';
 import { objectType, type Causality } from './causality.js';
+import { eventTimes } from './event_times.js';
 import { timelineBoot, timelineView, type TimelineManifest } from './timeline_view.js';
 
 /** Objects listed under the timeline. */
@@ -54,6 +56,7 @@ export function timelinePage(log: Log, c: Causality): string {
   tbody tr { cursor: pointer; }
   tbody tr:hover { background: #f1f3f4; }
   tbody tr.selected { background: #e8f0fe; }
+  .object-id { color: #80868b; }
   .swatch { display: inline-block; width: 9px; height: 9px; margin-right: 6px; border-radius: 2px; }
   .note { color: #5f6368; max-width: 70em; }
 </style>
@@ -68,6 +71,7 @@ export function timelinePage(log: Log, c: Causality): string {
   <button id="zoom-in" title="zoom in (+)">+</button>
   <button id="zoom-out" title="zoom out (-)">−</button>
   <button id="zoom-fit" title="whole run (0)">fit</button>
+  <button id="axis" title="switch between causal and wall-clock time (t)">time</button>
   <span id="readout"></span>
 </div>
 <div class="legend">
@@ -85,12 +89,14 @@ export function timelinePage(log: Log, c: Causality): string {
 <section id="busiest">
   <h2>busiest objects</h2>
   <p class="note">Click a row to highlight that object's events and hand-offs. A hand-off is a version of an object
-  taken by a different thread than the version before it; lines join the two events. Objects are shown by id:
-  the log does not store the names they were created with.</p>
+  taken by a different thread than the version before it; lines join the two events. Objects are shown by the
+  names the program created them with (and their ids).</p>
   <table><thead><tr><th>object</th><th>type</th><th>acquisitions</th><th>hand-offs</th><th>threads (acquisitions)</th></tr></thead><tbody></tbody></table>
-  <p class="note">The horizontal axis is causal time (a Lamport clock): an event is always to the right of everything that
-  led to it, and events at the same position on different lanes were concurrent. It is not wall-clock time: the log
-  records order, not durations.</p>
+  <p class="note">The horizontal axis is causal time (a Lamport clock) by default: an event is always to the right of
+  everything that led to it, and events at the same position on different lanes were concurrent. The <b>time</b> button
+  (or t) switches to wall-clock time since the run started: the log stamps each chunk of a thread's events with the time
+  the recorder took it, so times are coarse (events of one chunk are spread over the time since the thread's previous
+  chunk), but lanes busy at the same time ran in parallel.</p>
 </section>
 <script id="lockstep-manifest" type="application/json">${scriptSafe(JSON.stringify(manifest))}</script>
 <script id="lockstep-data" type="application/octet-stream">${data}</script>
@@ -106,7 +112,9 @@ timelineBoot();
 
 function pack(log: Log, c: Causality): { manifest: TimelineManifest; blob: Int32Array } {
   const h = c.handoffs;
-  const total = c.lanes.reduce((n, l) => n + 3 * l.count, 0) + 6 * h.count;
+  const total = c.lanes.reduce((n, l) => n + 4 * l.count, 0) + 8 * h.count;
+  const times = eventTimes(log);
+  const float = (xs: Float64Array): Int32Array => new Int32Array(Float32Array.from(xs).buffer);
   const blob = new Int32Array(total);
   let at = 0;
   const put = (words: Int32Array | Uint32Array): number => {
@@ -123,7 +131,7 @@ function pack(log: Log, c: Causality): { manifest: TimelineManifest; blob: Int32
       heads[p] = lane.events[2 * p]!;
       args[p] = lane.events[2 * p + 1]!;
     }
-    return { clocks: put(lane.clocks), heads: put(heads), args: put(args) };
+    return { clocks: put(lane.clocks), heads: put(heads), args: put(args), times: put(float(times.get(lane.thread)!.times)) };
   });
 
   // The view finds the hand-offs in view by binary search on the taking event's clock.
@@ -139,7 +147,13 @@ function pack(log: Log, c: Causality): { manifest: TimelineManifest; blob: Int32
     fromClock: put(column((i) => clockOf(h.fromThread[i]!, h.fromIndex[i]!))),
     toThread: put(column((i) => h.toThread[i]!)),
     toClock: put(column((i) => toClock[i]!)),
+    fromTime: put(float(Float64Array.from(order, (i) => times.get(h.fromThread[i]!)!.times[h.fromIndex[i]!]!))),
+    toTime: put(float(Float64Array.from(order, (i) => times.get(h.toThread[i]!)!.times[h.toIndex[i]!]!))),
   };
+  let timeMax = 0;
+  for (const t of times.values()) if (t.times.length > 0) timeMax = Math.max(timeMax, t.times[t.times.length - 1]!);
+  const objectNames: Record<string, string> = {};
+  for (const o of c.objects) objectNames[String(o.object)] = objectName(log, o.object);
 
   const categories: Record<string, number> = {};
   const orderedKinds: number[] = [];
@@ -153,6 +167,7 @@ function pack(log: Log, c: Causality): { manifest: TimelineManifest; blob: Int32
     .slice(0, BUSIEST_MAX)
     .map((o) => ({
       object: o.object,
+      name: objectName(log, o.object),
       type: objectType(o.kinds),
       acquisitions: o.acquisitions,
       handoffs: o.handoffs,
@@ -167,6 +182,8 @@ function pack(log: Log, c: Causality): { manifest: TimelineManifest; blob: Int32
     digest: log.trailer.digest,
     events: c.lanes.reduce((n, l) => n + l.count, 0),
     clockMax: c.clockMax,
+    timeMax,
+    objectNames,
     threads: c.lanes.map((l) => ({
       thread: l.thread,
       count: l.count,

@@ -4,7 +4,8 @@
 // outside their own bodies. Written in TypeScript so the compiler checks them against the DOM.
 //
 // Drawing: one lane per thread, x = Lamport clock (causal order: events at the same x on
-// different lanes are concurrent). Each frame costs O(pixels × log events), never O(events):
+// different lanes are concurrent), or x = the coarse wall-clock time of each event (event_times.ts;
+// the t key and the time button switch; every per-lane array is sorted on both axes). Each frame costs O(pixels × log events), never O(events):
 // a lane whose visible events would be closer than EVENT_PX apart is drawn aggregated, one
 // column per BUCKET_PX pixels, with counts from per-category prefix sums located by binary
 // search; hand-offs are drawn as lines only while few enough are in view, and as a density row
@@ -18,10 +19,17 @@ export interface TimelineManifest {
   digest: string;
   events: number;
   clockMax: number;
+  /** The last event's time, ms since the run started (the time axis's extent). */
+  timeMax: number;
+  /** Every object in the log by id: the name it was created with ("account[12]"). */
+  objectNames: Record<string, string>;
   threads: { thread: number; count: number; spawnedBy: string }[];
   handoffs: number;
   /** The binary blob's sections, in 4-byte words from its start. */
-  sections: { lanes: { clocks: number; heads: number; args: number }[]; handoffs: { object: number; version: number; fromThread: number; fromClock: number; toThread: number; toClock: number } };
+  sections: {
+    lanes: { clocks: number; heads: number; args: number; times: number }[];
+    handoffs: { object: number; version: number; fromThread: number; fromClock: number; toThread: number; toClock: number; fromTime: number; toTime: number };
+  };
   kindNames: Record<string, string>;
   valueKindNames: string[];
   /** Display category of each event kind: 0 sync, 1 value, 2 input, 3 output, 4 lifecycle, 5 error. */
@@ -29,7 +37,7 @@ export interface TimelineManifest {
   orderedKinds: number[];
   spawnKind: number;
   exitKind: number;
-  busiest: { object: number; type: string; acquisitions: number; handoffs: number; threads: string }[];
+  busiest: { object: number; name: string; type: string; acquisitions: number; handoffs: number; threads: string }[];
 }
 
 /** Decodes the embedded data (gzip, base64) and starts the view; any failure is shown and logged. */
@@ -62,11 +70,14 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
   const CATEGORY_NAMES = ['sync', 'values', 'inputs', 'outputs', 'lifecycle', 'errors'];
   const words = new Int32Array(buffer);
   const u32 = new Uint32Array(buffer);
+  const f32 = new Float32Array(buffer);
 
   interface Lane {
     thread: number;
     count: number;
     clocks: Uint32Array;
+    /** ms since the run started, never decreasing along the lane. */
+    times: Float32Array;
     heads: Int32Array;
     args: Int32Array;
     /** prefix[c][i] = events of category c among the first i. */
@@ -75,6 +86,7 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
   const lanes: Lane[] = m.threads.map((t, i) => {
     const s = m.sections.lanes[i]!;
     const clocks = u32.subarray(s.clocks, s.clocks + t.count);
+    const times = f32.subarray(s.times, s.times + t.count);
     const heads = words.subarray(s.heads, s.heads + t.count);
     const args = words.subarray(s.args, s.args + t.count);
     const prefix = CATEGORY_NAMES.map(() => new Uint32Array(t.count + 1));
@@ -82,7 +94,7 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
       const cat = m.categories[String(heads[k]! >>> 24)] ?? 4;
       for (let c = 0; c < prefix.length; c++) prefix[c]![k + 1] = prefix[c]![k]! + (c === cat ? 1 : 0);
     }
-    return { thread: t.thread, count: t.count, clocks, heads, args, prefix };
+    return { thread: t.thread, count: t.count, clocks, times, heads, args, prefix };
   });
   const laneIndex = new Map(lanes.map((l, i) => [l.thread, i]));
   const hs = m.sections.handoffs;
@@ -93,7 +105,30 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
     fromClock: u32.subarray(hs.fromClock, hs.fromClock + m.handoffs),
     toThread: words.subarray(hs.toThread, hs.toThread + m.handoffs),
     toClock: u32.subarray(hs.toClock, hs.toClock + m.handoffs),
+    fromTime: f32.subarray(hs.fromTime, hs.fromTime + m.handoffs),
+    toTime: f32.subarray(hs.toTime, hs.toTime + m.handoffs),
   };
+  // Hand-offs as each axis needs them: sorted by the taking event's position, for binary search.
+  interface AxisHandoffs { object: ArrayLike<number>; fromThread: ArrayLike<number>; toThread: ArrayLike<number>; from: ArrayLike<number>; to: ArrayLike<number> }
+  const byClock: AxisHandoffs = { object: H.object, fromThread: H.fromThread, toThread: H.toThread, from: H.fromClock, to: H.toClock };
+  const timeOrder = Array.from({ length: m.handoffs }, (_, i) => i).sort((a, b) => H.toTime[a]! - H.toTime[b]! || a - b);
+  const pick = <T extends Int32Array | Float32Array>(a: T, make: (n: number) => T): T => {
+    const out = make(timeOrder.length);
+    timeOrder.forEach((i, k) => (out[k] = a[i]!));
+    return out;
+  };
+  const byTime: AxisHandoffs = {
+    object: pick(H.object, (n) => new Int32Array(n)),
+    fromThread: pick(H.fromThread, (n) => new Int32Array(n)),
+    toThread: pick(H.toThread, (n) => new Int32Array(n)),
+    from: pick(H.fromTime, (n) => new Float32Array(n)),
+    to: pick(H.toTime, (n) => new Float32Array(n)),
+  };
+  let axis: 'causal' | 'time' = 'causal';
+  const X = (lane: Lane): ArrayLike<number> => (axis === 'time' ? lane.times : lane.clocks);
+  const HX = (): AxisHandoffs => (axis === 'time' ? byTime : byClock);
+  const extent = (): { x0: number; x1: number } => (axis === 'time' ? { x0: 0, x1: Math.max(m.timeMax, 0.001) * 1.0001 } : { x0: 0, x1: Math.max(1, m.clockMax) + 1 });
+  const objectName = (object: number): string => m.objectNames[String(object)] ?? `object ${object}`;
 
   const canvas = document.getElementById('canvas') as HTMLCanvasElement;
   const labels = document.getElementById('labels')!;
@@ -103,11 +138,11 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
   const laneH = Math.max(16, Math.min(40, Math.floor(560 / Math.max(1, lanes.length))));
   const top = RULER_H + HANDOFF_ROW_H;
   const cssHeight = top + lanes.length * laneH + 8;
-  const full = { x0: 0, x1: Math.max(1, m.clockMax) + 1 };
+  const full = extent();
   const view = { x0: full.x0, x1: full.x1 };
   let highlighted: number | null = null;
-  let highlightMarks: { lane: number; clock: number }[] = [];
-  const frame = { mode: 'events', lanesAggregated: 0, lanesEvents: 0, handoffMode: 'lines', handoffsInView: 0, primitives: 0, width: 0 };
+  let highlightMarks: { lane: number; k: number }[] = [];
+  const frame = { axis: 'causal', mode: 'events', lanesAggregated: 0, lanesEvents: 0, handoffMode: 'lines', handoffsInView: 0, primitives: 0, width: 0 };
 
   for (const [i, lane] of lanes.entries()) {
     const label = document.createElement('div');
@@ -122,7 +157,7 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
   }
   labels.style.height = `${cssHeight}px`;
 
-  const lowerBound = (a: Uint32Array, x: number, lo = 0, hi = a.length): number => {
+  const lowerBound = (a: ArrayLike<number>, x: number, lo = 0, hi = a.length): number => {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (a[mid]! < x) lo = mid + 1;
@@ -130,7 +165,23 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
     }
     return lo;
   };
+  /** The first index whose value is above x (lowerBound(x + 1) for whole numbers). */
+  const upperBound = (a: ArrayLike<number>, x: number, lo = 0, hi = a.length): number => {
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (a[mid]! <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+  /** A position on the current axis, for a person: "1,234" (causal) or "12.35 ms" (time). */
+  const fmtX = (x: number): string => {
+    if (axis === 'causal') return fmt(x);
+    const digits = Math.max(0, Math.min(6, 2 - Math.floor(Math.log10(Math.max(1e-6, (view.x1 - view.x0) / 10)))));
+    return `${x.toFixed(digits)} ms`;
+  };
+  const axisName = (): string => (axis === 'causal' ? 'causal time' : 'time');
   const width = (): number => canvas.clientWidth;
   const xOf = (clock: number): number => ((clock - view.x0) / (view.x1 - view.x0)) * width();
   const clockAt = (x: number): number => view.x0 + (x / width()) * (view.x1 - view.x0);
@@ -141,10 +192,10 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
     const object = head & 0xffffff;
     const name = m.kindNames[String(kind)] ?? `kind#${kind}`;
     if (m.categories[String(kind)] === 1) return `${name}(${m.valueKindNames[object] ?? object})`;
-    if (m.orderedKinds.includes(kind)) return `${name}(object ${object}, version ${arg >>> 0})`;
+    if (m.orderedKinds.includes(kind)) return `${name}(${objectName(object)}, version ${arg >>> 0})`;
     if (kind === m.spawnKind) return `${name}(thread ${object})`;
     if (kind === m.exitKind) return `${name}(code ${arg})`;
-    if (m.categories[String(kind)] === 0 || m.categories[String(kind)] === 2) return `${name}(object ${object})`;
+    if (m.categories[String(kind)] === 0 || m.categories[String(kind)] === 2) return `${name}(${objectName(object)})`;
     return name;
   };
 
@@ -166,9 +217,10 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
     for (let i = 0; i < lanes.length; i++) drawLane(i, w);
     drawHandoffs(w);
     drawHighlight();
+    frame.axis = axis;
     frame.mode = frame.lanesAggregated === 0 ? 'events' : frame.lanesEvents === 0 ? 'aggregate' : 'mixed';
     const span = view.x1 - view.x0;
-    readout.textContent = `causal time ${fmt(view.x0)}–${fmt(view.x1)} of ${fmt(full.x1)} (${(full.x1 / span).toFixed(1)}×) · ` +
+    readout.textContent = `${axisName()} ${fmtX(view.x0)}–${fmtX(view.x1)} of ${fmtX(full.x1)} (${(full.x1 / span).toFixed(1)}×) · ` +
       `${frame.mode === 'events' ? 'every event shown' : frame.mode === 'aggregate' ? 'aggregated (zoom in for single events)' : 'partly aggregated'} · ` +
       `${fmt(frame.handoffsInView)} hand-offs in view${frame.handoffMode === 'density' ? ' (as density; zoom in for lines)' : ''}`;
     document.body.dataset.ready = '1';
@@ -182,12 +234,12 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
     ctx.textBaseline = 'middle';
     const span = view.x1 - view.x0;
     const raw = span / Math.max(1, w / 110);
-    const pow = Math.pow(10, Math.floor(Math.log10(Math.max(1, raw))));
+    const pow = Math.pow(10, Math.floor(Math.log10(Math.max(axis === 'causal' ? 1 : 1e-6, raw))));
     const step = [1, 2, 5, 10].map((f) => f * pow).find((s) => s >= raw) ?? 10 * pow;
     for (let c = Math.ceil(view.x0 / step) * step; c <= view.x1; c += step) {
       const x = xOf(c);
       ctx.fillRect(x, RULER_H - 6, 1, 6);
-      ctx.fillText(fmt(c), x + 3, RULER_H / 2 - 2);
+      ctx.fillText(fmtX(c), x + 3, RULER_H / 2 - 2);
       frame.primitives++;
     }
     ctx.fillStyle = '#fafafa';
@@ -201,14 +253,15 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
     ctx.fillRect(0, y, w, laneH);
     ctx.fillStyle = '#e3e5e8';
     ctx.fillRect(0, y + laneH - 1, w, 1);
-    const lo = lowerBound(lane.clocks, view.x0);
-    const hi = lowerBound(lane.clocks, view.x1 + 1);
+    const xs = X(lane);
+    const lo = lowerBound(xs, view.x0);
+    const hi = upperBound(xs, view.x1);
     if (hi <= lo) return;
     const mid = y + laneH / 2;
     if ((hi - lo) * EVENT_PX <= w) {
       frame.lanesEvents++;
       for (let k = lo; k < hi; k++) {
-        const x = xOf(lane.clocks[k]!);
+        const x = xOf(xs[k]!);
         const kind = lane.heads[k]! >>> 24;
         const cat = m.categories[String(kind)] ?? 4;
         ctx.fillStyle = COLORS[cat]!;
@@ -228,7 +281,7 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
     const starts = new Uint32Array(columns + 1);
     let p = lo;
     for (let b = 0; b <= columns; b++) {
-      p = lowerBound(lane.clocks, clockAt(b * BUCKET_PX), p, hi);
+      p = lowerBound(xs, clockAt(b * BUCKET_PX), p, hi);
       starts[b] = p;
     }
     for (let b = 0; b < columns; b++) {
@@ -272,23 +325,24 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
   }
 
   function drawHandoffs(w: number): void {
-    const lo = lowerBound(H.toClock, view.x0);
-    const hi = lowerBound(H.toClock, view.x1 + 1);
+    const hv = HX();
+    const lo = lowerBound(hv.to, view.x0);
+    const hi = upperBound(hv.to, view.x1);
     frame.handoffsInView = hi - lo;
     if (hi - lo <= HANDOFF_LINES_MAX) {
       frame.handoffMode = 'lines';
       ctx.lineWidth = 1;
       for (let k = lo; k < hi; k++) {
-        const from = laneIndex.get(H.fromThread[k]!);
-        const to = laneIndex.get(H.toThread[k]!);
+        const from = laneIndex.get(hv.fromThread[k]!);
+        const to = laneIndex.get(hv.toThread[k]!);
         if (from === undefined || to === undefined) continue;
-        const o = H.object[k]!;
+        const o = hv.object[k]!;
         const dim = highlighted !== null && o !== highlighted;
         ctx.strokeStyle = hue(o);
         ctx.globalAlpha = dim ? 0.12 : highlighted !== null ? 1 : 0.55;
         ctx.lineWidth = highlighted === o ? 2 : 1;
-        const x0 = xOf(H.fromClock[k]!);
-        const x1 = xOf(H.toClock[k]!);
+        const x0 = xOf(hv.from[k]!);
+        const x1 = xOf(hv.to[k]!);
         const y0 = laneY(from) + laneH / 2;
         const y1 = laneY(to) + laneH / 2;
         ctx.beginPath();
@@ -310,7 +364,7 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
     let peak = 1;
     let p = lo;
     for (let b = 0; b < columns; b++) {
-      const q = lowerBound(H.toClock, clockAt((b + 1) * BUCKET_PX), p, hi);
+      const q = lowerBound(hv.to, clockAt((b + 1) * BUCKET_PX), p, hi);
       counts[b] = q - p;
       if (q - p > peak) peak = q - p;
       p = q;
@@ -329,8 +383,9 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
     let last = -1;
     let lastLane = -1;
     for (const h of highlightMarks) {
-      if (h.clock < view.x0 || h.clock > view.x1) continue;
-      const x = Math.round(xOf(h.clock));
+      const at = X(lanes[h.lane]!)[h.k]!;
+      if (at < view.x0 || at > view.x1) continue;
+      const x = Math.round(xOf(at));
       if (x === last && h.lane === lastLane) continue;
       last = x;
       lastLane = h.lane;
@@ -347,11 +402,11 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
         for (let k = 0; k < lane.count; k++) {
           const h = lane.heads[k]!;
           if ((h & 0xffffff) === object && (m.categories[String(h >>> 24)] === 0 || m.categories[String(h >>> 24)] === 2)) {
-            highlightMarks.push({ lane: i, clock: lane.clocks[k]! });
+            highlightMarks.push({ lane: i, k });
           }
         }
       });
-      highlightMarks.sort((a, b) => a.lane - b.lane || a.clock - b.clock);
+      highlightMarks.sort((a, b) => a.lane - b.lane || a.k - b.k);
     }
     for (const row of document.querySelectorAll<HTMLTableRowElement>('#busiest tbody tr')) {
       row.classList.toggle('selected', row.dataset.object === String(object));
@@ -370,7 +425,7 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
   }
 
   function zoomTo(x0: number, x1: number): void {
-    const minSpan = 8;
+    const minSpan = axis === 'causal' ? 8 : 0.01;
     let a = Math.max(full.x0, Math.min(x0, x1));
     let b = Math.min(full.x1, Math.max(x0, x1));
     if (b - a < minSpan) {
@@ -418,12 +473,23 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
     if (e.key === '+' || e.key === '=') zoomAt(width() / 2, 0.5);
     else if (e.key === '-') zoomAt(width() / 2, 2);
     else if (e.key === '0') zoomTo(full.x0, full.x1);
+    else if (e.key === 't') setAxis(axis === 'causal' ? 'time' : 'causal');
     else if (e.key === 'ArrowLeft') pan(width() / 4);
     else if (e.key === 'ArrowRight') pan(-width() / 4);
   });
   document.getElementById('zoom-in')!.addEventListener('click', () => zoomAt(width() / 2, 0.5));
   document.getElementById('zoom-out')!.addEventListener('click', () => zoomAt(width() / 2, 2));
   document.getElementById('zoom-fit')!.addEventListener('click', () => zoomTo(full.x0, full.x1));
+  const axisButton = document.getElementById('axis')!;
+  axisButton.addEventListener('click', () => setAxis(axis === 'causal' ? 'time' : 'causal'));
+
+  /** Switches the x axis and shows the whole run on it (positions on the two axes do not map). */
+  function setAxis(to: 'causal' | 'time'): void {
+    axis = to;
+    Object.assign(full, extent());
+    axisButton.textContent = axis === 'causal' ? 'time' : 'causal';
+    zoomTo(full.x0, full.x1);
+  }
   window.addEventListener('resize', schedule);
 
   function showDetails(x: number, y: number): void {
@@ -435,17 +501,18 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
     }
     const c0 = clockAt(x - EVENT_PX);
     const c1 = clockAt(x + EVENT_PX);
-    const lo = lowerBound(lane.clocks, c0);
-    const hi = lowerBound(lane.clocks, c1 + 1);
+    const xs = X(lane);
+    const lo = lowerBound(xs, c0);
+    const hi = upperBound(xs, c1);
     if (hi <= lo) {
-      details.textContent = `thread ${lane.thread} · causal time ${fmt(clockAt(x))} · no event here`;
+      details.textContent = `thread ${lane.thread} · ${axisName()} ${fmtX(clockAt(x))} · no event here`;
     } else if (hi - lo === 1) {
-      details.textContent = `thread ${lane.thread} · event ${fmt(lo)} · causal time ${fmt(lane.clocks[lo]!)} · ${describe(lane.heads[lo]!, lane.args[lo]!)}`;
+      details.textContent = `thread ${lane.thread} · event ${fmt(lo)} · ${axisName()} ${fmtX(xs[lo]!)} · ${describe(lane.heads[lo]!, lane.args[lo]!)}`;
     } else {
       const parts = CATEGORY_NAMES.map((name, c) => [name, lane.prefix[c]![hi]! - lane.prefix[c]![lo]!] as const)
         .filter(([, n]) => n > 0)
         .map(([name, n]) => `${fmt(n)} ${name}`);
-      details.textContent = `thread ${lane.thread} · events ${fmt(lo)}–${fmt(hi - 1)} · causal time ${fmt(lane.clocks[lo]!)}–${fmt(lane.clocks[hi - 1]!)} · ${parts.join(', ')}`;
+      details.textContent = `thread ${lane.thread} · events ${fmt(lo)}–${fmt(hi - 1)} · ${axisName()} ${fmtX(xs[lo]!)}–${fmtX(xs[hi - 1]!)} · ${parts.join(', ')}`;
     }
   }
 
@@ -453,7 +520,7 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
   for (const o of m.busiest) {
     const row = document.createElement('tr');
     row.dataset.object = String(o.object);
-    for (const text of [String(o.object), o.type, fmt(o.acquisitions), fmt(o.handoffs), o.threads]) {
+    for (const text of [o.name, o.type, fmt(o.acquisitions), fmt(o.handoffs), o.threads]) {
       const td = document.createElement('td');
       td.textContent = text;
       row.appendChild(td);
@@ -462,6 +529,10 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
     swatch.className = 'swatch';
     swatch.style.background = hue(o.object);
     row.firstChild!.insertBefore(swatch, row.firstChild!.firstChild);
+    const id = document.createElement('span');
+    id.className = 'object-id';
+    id.textContent = ` #${o.object}`;
+    row.firstChild!.appendChild(id);
     row.addEventListener('click', () => highlight(highlighted === o.object ? null : o.object));
     tbody.appendChild(row);
   }
@@ -473,10 +544,12 @@ export function timelineView(m: TimelineManifest, buffer: ArrayBuffer): void {
     handoffs: m.handoffs,
     view,
     frame,
+    setAxis,
     zoomTo,
     highlight,
     redraw: draw,
     /** Hand-off `i` in taking-clock order, for scripts and tests that want to look at one. */
+    objectName,
     handoff: (i: number) => ({
       object: H.object[i],
       version: H.version[i],

@@ -9,6 +9,7 @@ import type { Log } from '../replayer/log_reader.js';
 import { noResult, resultMismatch } from './errors.js';
 import { ExitCode } from './exit_codes.js';
 import { table } from './format.js';
+import { printJson } from './json_outcome.js';
 import { openLog } from './log_file.js';
 import { failureError } from './outcome.js';
 import { replayProgram, type ReplayOptions } from './replay.js';
@@ -21,6 +22,7 @@ export function verifyCommand(): Command {
     .option('--program <path>', 'the program to run instead of the recorded path (e.g. after moving it)')
     .option('--allow-program-change', 'replay even though the program\'s entry file changed since recording')
     .option('--verbose', 'print stacks and details with errors')
+    .option('--json', 'print the outcome as one JSON object on stdout (the program\'s stdout goes to stderr)')
     .addHelpText('after', `
 Compared: the final digest of all registered shared memory and of every output (recorded,
 replayed, and the log's trailer), the thread count and the event count. The replay itself fails
@@ -55,11 +57,18 @@ async function verify(logPath: string, args: string[], options: ReplayOptions): 
   if (outputs > 0) table_.push(['outputs', String(outputs), 'each checked', 'in digest']);
   const report = table(table_);
   if (differing.length > 0) {
-    process.stdout.write(`verify ${log.path}: the replay differs from the recording\n${report}\n`);
+    if (!options.json) process.stdout.write(`verify ${log.path}: the replay differs from the recording\n${report}\n`);
     throw resultMismatch(
       `verify of ${logPath}: the replay differs from the recording in ${differing.map(([k]) => k).join(', ')}`,
       Object.fromEntries(differing.map(([k, a, b]) => [k, { recording: a, replay: b }])),
     );
+  }
+  if (options.json) {
+    printJson({
+      command: 'verify', ok: true, log: log.path, identical: true, outputs,
+      compared: Object.fromEntries(rows.map(([k, a, b]) => [k, { recording: a, replay: b, same: a === b }])),
+    });
+    return ExitCode.Ok;
   }
   process.stdout.write(`verified ${log.path}: the replay is identical to the recording\n${report}\n`);
   return ExitCode.Ok;

@@ -8,7 +8,7 @@ import type { Limits } from './limits.js';
 import {
   ARENA_MAGIC, C_MAGIC, C_NAMES, C_OBJECTS, C_THREADS, C_TOP, DIR_BASE, DIR_SLOTS, D_COUNT, D_FIRST_ID,
   D_KIND, D_NAME, D_NAME_LEN, D_OFFSET, D_PARAM, D_TYPE, EntryKind, NAME_BYTES_MAX, THREAD_SLOTS, T_RING, T_RING_WORDS, T_STATE,
-  align, entryKindNames, heapBase, threadTableBase,
+  align, entryKindNames, heapBase, threadTableBase, waitersBase, C_WAITERS,
 } from './symbols.js';
 
 export const elementTypes = [
@@ -43,12 +43,19 @@ export class Arena {
 
   /** Makes a fresh arena (main thread, at start). */
   static create(limits: Limits): Arena {
-    const arena = new Arena(new SharedArrayBuffer(limits.arenaBytes), limits);
+    let buffer: SharedArrayBuffer;
+    try {
+      buffer = new SharedArrayBuffer(limits.arenaBytes);
+    } catch {
+      throw limitExceeded('arenaBytes', limits.arenaBytes, limits.arenaBytes, 'allocating the arena (the system refused that much shared memory; lower it)');
+    }
+    const arena = new Arena(buffer, limits);
     const top = heapBase(limits.namesMax, limits.threadsMax);
     if (top * 4 >= limits.arenaBytes) throw limitExceeded('arenaBytes', top * 4, limits.arenaBytes, 'the arena control area');
     arena.a[C_MAGIC] = ARENA_MAGIC;
     arena.a[C_TOP] = top;
     arena.a[C_OBJECTS] = 1;
+    arena.a[C_WAITERS] = waitersBase(limits.namesMax, limits.threadsMax);
     return arena;
   }
 

@@ -12,7 +12,7 @@
 // and semaphores take part: a semaphore is "held" by a thread that acquired a permit and has not
 // released one itself (a semaphore released by another thread, as a signal, is not tracked).
 
-import { aborted, deadlock, type DeadlockLink } from './errors.js';
+import { aborted, deadlockCycle, type DeadlockLink } from './errors.js';
 import { Kind } from './event.js';
 import { lockWord, tryLockWord, unlockWord as unlock } from './futex_lock.js';
 import { C_ABORT, C_DEADLOCK, HOLDS_PUBLISHED_MAX, T_HOLDS, T_HOLDS_COUNT, T_WAIT_FOR, T_WAIT_HOW, T_WAIT_SEQ } from './symbols.js';
@@ -186,7 +186,7 @@ export class DeadlockWatch {
       object: `${howNames[hows.get(b.thread) ?? 0] ?? 'object'} ${this.arena.describeObject(b.waitsFor)}`,
       heldBy: cycle[(k + 1) % cycle.length]!.thread,
     }));
-    const e = deadlock(links);
+    const e = deadlockCycle(links);
     if (this.t.current() === Mode.Record) {
       this.t.recPayload(Kind.Error, ERROR_DEADLOCK, new TextEncoder().encode(JSON.stringify({ links })));
     }
@@ -197,5 +197,5 @@ export class DeadlockWatch {
 /** Replay: the deadlock report logged at this point, rebuilt. */
 export function deadlockFromLog(payload: Uint8Array): Error {
   const { links } = JSON.parse(new TextDecoder().decode(payload)) as { links: DeadlockLink[] };
-  return deadlock(links);
+  return deadlockCycle(links);
 }

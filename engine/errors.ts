@@ -10,6 +10,10 @@ export type ErrorCode =
   | 'ERR_NOT_A_LOG'
   | 'ERR_WRONG_PROGRAM'
   | 'ERR_LOG_EXISTS'
+  | 'ERR_DEADLOCK'
+  | 'ERR_NOT_HELD'
+  | 'ERR_FINISHED'
+  | 'ERR_LOG_UNWRITABLE'
   | 'ERR_LIMIT'
   | 'ERR_REPLAY_STALL'
   | 'ERR_DRAIN_STALL'
@@ -26,7 +30,9 @@ export type ErrorCode =
   | 'ERR_CHANNEL_CORRUPT'
   | 'ERR_PEER_LOST'
   | 'ERR_TSX_MISSING'
-  | 'ERR_DEADLOCK';
+  | 'ERR_NOT_SERVING'
+  | 'ERR_TLS'
+  | 'ERR_LEASE_LOST';
 
 export class LockstepError extends Error {
   readonly code: ErrorCode;
@@ -52,13 +58,30 @@ export interface DivergenceSite {
   index: number;
   expected: string;
   actual: string;
+  /**
+   * Whether the program's files (entry, worker and task modules) are the recorded ones, by
+   * content hash: 'same', 'changed' (replayed with allowProgramChange), or unknown.
+   */
+  program?: 'same' | 'changed';
 }
 
 export function divergence(site: DivergenceSite): DivergenceError {
+  let why: string;
+  if (site.program === 'same') {
+    why = 'The program\'s files are the recorded ones (their content hashes match), so an edit is not the cause. ' +
+      'Look for a data race outside lockstep\'s objects (shared memory touched without a lockstep lock or atomic), ' +
+      'a value lockstep does not intercept (an environment variable, a file, the network, process.hrtime, timer timing, ' +
+      'a worker\'s threadId), or a lockstep bug (please report it with the log).';
+  } else if (site.program === 'changed') {
+    why = 'The program\'s files differ from the recorded ones (replayed with allowProgramChange): the edit is the likely ' +
+      'cause; replay the exact program that was recorded, or record again.';
+  } else {
+    why = 'The program, its inputs or its worker files differ from the recorded run, or something nondeterministic ' +
+      'happened outside lockstep; replay the exact program that was recorded, or record again.';
+  }
   return new DivergenceError(
     `replay diverged in thread ${site.thread} at event ${site.index}: the log expects ${site.expected}, ` +
-      `but the program did ${site.actual}. The program, its inputs or its worker files differ from the ` +
-      `recorded run; replay the exact program that was recorded, or record again.`,
+      `but the program did ${site.actual}. ${why}`,
     { ...site },
   );
 }
@@ -125,6 +148,12 @@ export function wouldOverwrite(path: string, why: string): LockstepError {
   );
 }
 
+/** The log file cannot be created or written (a missing folder, no permission, a read-only disk). */
+export function logUnwritable(path: string, e: NodeJS.ErrnoException): LockstepError {
+  const why = e.code === 'ENOENT' ? 'its folder does not exist' : e.code === 'ENOTDIR' ? 'part of its path is not a folder' : `${e.code ?? 'error'}: ${e.message}`;
+  return new LockstepError('ERR_LOG_UNWRITABLE', `cannot write the log ${path}: ${why}. Record into a folder that exists and is writable.`, { path, why });
+}
+
 export function limitExceeded(limit: string, value: number, max: number, what: string): LockstepError {
   return new LockstepError(
     'ERR_LIMIT',
@@ -135,6 +164,25 @@ export function limitExceeded(limit: string, value: number, max: number, what: s
 
 export function usage(message: string): LockstepError {
   return new LockstepError('ERR_USAGE', message);
+}
+
+/** The thread asked for a lock it already holds: it would wait for itself forever. */
+export function deadlock(thread: number, what: string): LockstepError {
+  return new LockstepError('ERR_DEADLOCK',
+    `thread ${thread} would deadlock: it ${what}. lockstep locks are not re-entrant; release the lock first, or restructure the code.`,
+    { thread, what });
+}
+
+/** The thread released (or waited with) a lock it does not hold. */
+export function notHeld(thread: number, what: string): LockstepError {
+  return new LockstepError('ERR_NOT_HELD',
+    `thread ${thread} ${what}. Only the thread that holds a lock may release it (or wait on a condition with it), once per acquisition.`,
+    { thread, what });
+}
+
+/** The session has finished (or failed): nothing more can be recorded or replayed in it. */
+export function finished(what: string): LockstepError {
+  return new LockstepError('ERR_FINISHED', `${what} after the session finished; finish() must be the program's last lockstep call.`, { what });
 }
 
 export function unknownObject(kind: string, name: string): LockstepError {
@@ -180,8 +228,40 @@ export function untilReached(thread: number, index: number, next: string): Locks
   );
 }
 
+/** A program's own error, as it crosses a thread boundary: structured clone keeps neither `code` nor the class. */
+export interface ForeignError {
+  foreign: true;
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+}
+
+/**
+ * A program error rebuilt on this side: an Error whose name, message, code and stack are own
+ * enumerable properties, so `JSON.stringify(exit.error)` shows them (a plain Error prints `{}`).
+ */
+function reviveForeign(r: ForeignError): Error {
+  const e = new Error(r.message);
+  for (const [key, value] of [['name', r.name], ['message', r.message], ['code', r.code], ['stack', r.stack]] as const) {
+    if (value !== undefined) Object.defineProperty(e, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return e;
+}
+
+/** A logical thread failed (its module did not load, or it threw): by default the run fails with it. */
+export function threadFailed(thread: number, cause: Error): LockstepError {
+  const code = (cause as { code?: unknown }).code;
+  const what = `${cause.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${cause.message}`;
+  return new LockstepError('ERR_THREAD_FAILED',
+    `thread ${thread} failed: ${what}. The run stops with it; a program that handles thread failures itself ` +
+    `can pass start({ threadFailures: 'handle' }) and read them from spawn(…).exited.`,
+    { thread, cause: { name: cause.name, message: cause.message, code: typeof code === 'string' ? code : undefined, stack: cause.stack } });
+}
+
 /** Rebuilds an error that crossed a thread boundary (structured clone drops the class). */
 export function revive(raw: unknown): Error {
+  if (raw && typeof raw === 'object' && (raw as { foreign?: unknown }).foreign === true) return reviveForeign(raw as ForeignError);
   if (raw && typeof raw === 'object' && 'code' in raw && typeof (raw as { code: unknown }).code === 'string') {
     const r = raw as { code: ErrorCode; message: string; details?: Record<string, unknown>; stack?: string };
     const e = r.code === 'ERR_DIVERGENCE' ? new DivergenceError(r.message, r.details ?? {}) : new LockstepError(r.code, r.message, r.details ?? {});
@@ -193,7 +273,11 @@ export function revive(raw: unknown): Error {
 
 export function serializeError(e: unknown): unknown {
   if (e instanceof LockstepError) return { code: e.code, message: e.message, details: e.details, stack: e.stack };
-  return e;
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return { foreign: true, name: e.name, message: e.message, code: typeof code === 'string' ? code : undefined, stack: e.stack } satisfies ForeignError;
+  }
+  return { foreign: true, name: 'Error', message: `a non-error was thrown: ${String(e)}` } satisfies ForeignError;
 }
 
 /** This node lost the arbiter's flag (or never won it): another node is live, so this one stops. */
@@ -236,9 +320,28 @@ export interface DeadlockLink {
 }
 
 /** Threads wait for each other in a cycle (deadlock detection, engine/deadlock.ts). */
-export function deadlock(links: DeadlockLink[]): LockstepError {
+export function deadlockCycle(links: DeadlockLink[]): LockstepError {
   const what = links.map((l) => `thread ${l.thread} waits for ${l.object}, held by thread ${l.heldBy}`).join('; ');
   return new LockstepError('ERR_DEADLOCK',
     `deadlock: ${what}. Each of these threads waits for an object another one holds, so none can go on. ` +
     'Take locks in one global order (or use tryLock and back off); replay the log to watch the threads get there.', { cycle: links });
+}
+
+/** A replicated node asked to answer (a read) when it cannot prove it is the live node. */
+export function notServing(node: string, why: string): LockstepError {
+  return new LockstepError('ERR_NOT_SERVING', `node ${node} cannot answer: ${why}. Ask the live node.`, { node, why });
+}
+
+/** The TLS layer of the log channel or the arbiter: a certificate that cannot be read, or a peer refused at the handshake. */
+export function tlsError(what: string, why: string): LockstepError {
+  return new LockstepError('ERR_TLS', `TLS ${what}: ${why}. Check --tls-cert, --tls-key and --tls-ca (all from the same cluster CA), ` +
+    'or leave them out to use the key derived from the cluster secret.', { what, why });
+}
+
+/** A live node's etcd lease ended (etcd unreachable for its TTL, or the lease revoked): it can no longer be sure it owns the epoch. */
+export function leaseLost(node: string, epoch: number, why: string): LockstepError {
+  return new LockstepError('ERR_LEASE_LOST',
+    `node ${node} lost its etcd lease for epoch ${epoch} (${why}): it can no longer be sure it is the live node, so it stops ` +
+    '(fail-stop) and the other node may take over. Check the etcd cluster, then start this node again as a backup with --join.',
+    { node, epoch, why });
 }

@@ -100,9 +100,11 @@ export const enum ValueKind {
   Uuid = 5,
   /** Semaphore.available: a count read outside the ordered step, so replay takes it from the log. */
   Permits = 6,
+  /** Main thread: the sha256 of a module file lockstep starts (a spawn's entry, a pool's task module). */
+  Module = 7,
 }
 
-export const valueKindNames = ['now', 'random', 'randomBytes', 'Date.now', 'performance.now', 'randomUUID', 'semaphore.available'];
+export const valueKindNames = ['now', 'random', 'randomBytes', 'Date.now', 'performance.now', 'randomUUID', 'semaphore.available', 'module'];
 
 export const OBJECT_BITS = 24;
 export const OBJECT_MASK = (1 << OBJECT_BITS) - 1;

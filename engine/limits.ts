@@ -26,6 +26,11 @@ export const limitsDefault = {
   stallMsMax: 60_000,
 } as const;
 
+/** The largest arena: slot offsets are Int32 values. */
+const ARENA_BYTES_MAX = 2 ** 31;
+/** The largest delay a Node timer takes. */
+const TIMER_MS_MAX = 2 ** 31 - 1;
+
 export type Limits = { -readonly [K in keyof typeof limitsDefault]: number };
 
 export function resolveLimits(given: Partial<Limits> = {}): Limits {
@@ -37,6 +42,11 @@ export function resolveLimits(given: Partial<Limits> = {}): Limits {
     limits[key as keyof Limits] = value;
   }
   if (limits.objectsMax >= 1 << 24) throw usage('objectsMax must be below 2^24 (object ids are 24 bits)');
+  // Arena offsets are Int32 slot numbers, and timers overflow past 2^31-1 ms (Node then fires them at once).
+  if (limits.arenaBytes % 4 !== 0 || limits.arenaBytes > ARENA_BYTES_MAX) throw usage(`arenaBytes must be a multiple of 4 of at most ${ARENA_BYTES_MAX} (2 GiB), got ${limits.arenaBytes}`);
+  for (const key of ['stallMsMax', 'flushMs'] as const) {
+    if (limits[key] > TIMER_MS_MAX) throw usage(`limit ${key} must be at most ${TIMER_MS_MAX} ms, got ${limits[key]}`);
+  }
   if ((limits.ringBytes & (limits.ringBytes - 1)) !== 0 || limits.ringBytes < 4096) {
     throw usage('ringBytes must be a power of two of at least 4096');
   }

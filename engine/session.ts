@@ -10,8 +10,8 @@ import { serialize, deserialize } from 'node:v8';
 import { BroadcastChannel, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Arena } from './arena.js';
 import { LockstepThread, live, type Output } from './api.js';
-import { LockstepError, digestMismatch, divergence, limitExceeded, notLive, revive, usage, wouldOverwrite, wrongProgram } from './errors.js';
-import { Kind, kindOf } from './event.js';
+import { LockstepError, digestMismatch, logCorrupt, divergence, finished, limitExceeded, logUnwritable, notLive, replayStall, revive, serializeError, threadFailed, usage, wouldOverwrite, wrongProgram } from './errors.js';
+import { Kind, ValueKind, kindOf } from './event.js';
 import { FORMAT_VERSION, MAGIC } from './log/format.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { patchGlobals } from './patch.js';
@@ -20,22 +20,23 @@ import { parseChaos, type ChaosOptions } from './chaos.js';
 import { DeadlockWatch } from './deadlock.js';
 import { ChaosDriver } from '../recorder/chaos.js';
 import {
-  C_ABORT, C_ACKED_FRAMES, C_ALONE, C_DOORBELL, C_VERSION_WAITERS, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_LIVE, C_SHIPPED_FRAMES, FINISH_CUT_OFF, FINISH_SEALED,
+  C_ABORT, C_ACKED_FRAMES, C_ALONE, C_DOORBELL, C_DRAIN_DONE, C_OUTPUT_BELL, C_FINISH, C_LAG_WAITS, C_LIVE, C_SHIPPED_FRAMES, FINISH_CUT_OFF, FINISH_SEALED,
   T_OUTPUTS, T_OUTPUT_DIGEST, T_PROGRESS, T_RING, T_RING_WORDS,
 } from './symbols.js';
 import { Mode, Thread, modeNames, type ModeName } from './thread.js';
 import { decodeHeader, encodeHeader, type HeaderData } from './log/codec.js';
+import { checkHeader, type RecordedOptions } from './log/header_check.js';
 import { frame } from './log/frame.js';
 import { digestArena } from './digest.js';
 import type { Channel } from './sync/channel.js';
 import { RING_HEADER_SLOTS, RingWriter } from '../recorder/ring.js';
 import { LogWriter } from '../recorder/log_writer.js';
 import type { DrainInit, DrainReport } from '../recorder/drain.js';
-import { readLog, type Log } from '../replayer/log_reader.js';
+import { readReplayLog, type ReplayLog } from '../replayer/log_reader.js';
 import { StreamReader, type StreamInit } from '../replayer/stream.js';
-import { arbiterClient, resolveReplication, type Replication, type ReplicationOptions } from '../replication/config.js';
+import { resolveReplication, type Replication, type ReplicationOptions } from '../replication/config.js';
 import { Replica, type ReplicationStatus } from '../replication/replica.js';
-import { readEpoch, requestEpoch } from '../replication/arbiter.js';
+import { arbiterFor } from '../replication/arbiter_client.js';
 import { applySnapshot, takeSnapshot, type Snapshot } from '../replication/snapshot.js';
 import type { SpawnInit } from '../workers/bootstrap.js';
 import { resolveEntry } from '../workers/entry.js';
@@ -75,6 +76,12 @@ export interface StartOptions {
    * recording, off by default in mode off; else $LOCKSTEP_DEADLOCK (1 or 0). Replay never needs it.
    */
   deadlock?: boolean;
+  /**
+   * What a spawned thread that fails (its module does not load, it throws, it exits non-zero)
+   * does to the run: 'fail' (default) stops the run, finish() rejects with ERR_THREAD_FAILED;
+   * 'handle' leaves it to the program, which reads it from spawn(…).exited.
+   */
+  threadFailures?: 'fail' | 'handle';
 }
 
 export interface SpawnOptions {
@@ -115,14 +122,6 @@ const FAIL_STOP_EXIT_CODE = 4;
 /** How long a process exiting without finish() waits for the drain to cut the log off. */
 const CUT_OFF_WAIT_MS = 5000;
 
-/** The header options that shape the arena; replay must use the recorded ones. */
-interface RecordedOptions {
-  limits: Limits;
-  patchGlobals: boolean;
-  /** The chaos seed and strength the run was recorded with (information only: replay has no chaos). */
-  chaos?: { seed: string; strength: number };
-}
-
 /** A main-thread consumer waiting, in replay, for the recorded event it must take next. */
 interface Turn {
   kind: Kind;
@@ -157,7 +156,7 @@ export class Session extends LockstepThread {
     seed: bigint,
     public logPath: string | undefined,
     drain: { worker: Worker; report: Promise<DrainReport> } | null,
-    private readonly log: Log | null,
+    private readonly log: ReplayLog | null,
     private readonly restore: () => void,
     private readonly patch: boolean,
     private readonly until: { thread: number; index: number } | null,
@@ -203,7 +202,15 @@ export class Session extends LockstepThread {
 
   /** A pool of `workers` logical threads running task functions from `entry` (piscina underneath). */
   pool(entry: string | URL, options: PoolOptions = {}): Pool {
-    const pool = this.failOn(() => new Pool(this.pools.length, toHref(entry), options, {
+    this.usable('pool()');
+    // Checked before anything is created or recorded: a refused pool leaves the run as it was.
+    const workers = options.workers ?? 4;
+    if (!Number.isInteger(workers) || workers <= 0) throw usage(`pool workers must be a positive integer, got ${String(options.workers)}`);
+    const free = this.arena.limits.threadsMax - this.arena.threadCount;
+    if (workers > free) throw limitExceeded('threadsMax', this.arena.threadCount + workers, this.arena.limits.threadsMax, `a pool of ${workers} workers (${this.arena.threadCount} threads exist)`);
+    const href = toHref(entry);
+    this.failOn(() => this.identifyModule(href));
+    const pool = this.failOn(() => new Pool(this.pools.length, href, options, {
       thread: this.thread,
       addWorker: (index) => this.workerInit(this.addThread(), options.data, index),
       fail: (e) => this.fail(e),
@@ -211,6 +218,11 @@ export class Session extends LockstepThread {
     }));
     this.pools.push(pool);
     return pool;
+  }
+
+  /** Refuses calls once the session finished or failed. */
+  private usable(what: string): void {
+    if (this.finished || this.thread.ended) throw finished(what);
   }
 
   /** A lockstep error thrown on the main thread's path fails the whole run (fail-stop). */
@@ -240,6 +252,17 @@ export class Session extends LockstepThread {
     return this.live.replica.status(Atomics.load(a, C_SHIPPED_FRAMES), Atomics.load(a, C_ACKED_FRAMES), Atomics.load(a, C_LAG_WAITS));
   }
 
+  /**
+   * Live replication's output rule for answers that are not outputs (reads): resolves once this
+   * node has proved, after the call, that it still holds its epoch (its backup confirmed it still
+   * follows, or it runs alone having won its epoch); rejects (ERR_NOT_SERVING, or why it stopped)
+   * when it cannot, so a deposed primary never answers. Resolves at once when not replicated.
+   */
+  fence(): Promise<void> {
+    if (!this.live) return Promise.resolve();
+    return this.live.replica.fence();
+  }
+
   /** Resolves when this node is live: a primary at once, a backup after it has taken over. */
   whenLive(): Promise<void> {
     if (!this.live || this.live.replica.role === 'primary') return Promise.resolve();
@@ -267,6 +290,47 @@ export class Session extends LockstepThread {
   }
 
   private joinWanted = false;
+  /** Replay even if a module file lockstep starts differs from the recorded one. */
+  allowProgramChange = false;
+  /** sha256 of each module file this run started, by href (read once). */
+  private readonly moduleHashes = new Map<string, Uint8Array>();
+
+  /**
+   * The identity of a module file lockstep starts (a spawn's entry, a pool's task module): its
+   * content hash is a main-thread event, so a replay that starts an edited worker or task module
+   * stops with ERR_WRONG_PROGRAM before the module runs (the header is written before the program
+   * names its modules, so they cannot be in it).
+   */
+  private identifyModule(href: string): void {
+    const t = this.thread;
+    const mode = t.current();
+    if (mode === Mode.Off) return;
+    let hash = this.moduleHashes.get(href);
+    if (!hash) {
+      t.quiet = true;
+      try {
+        hash = new Uint8Array(Buffer.from(identify(href).hash, 'hex'));
+      } finally {
+        t.quiet = false;
+      }
+      this.moduleHashes.set(href, hash);
+    }
+    if (mode === Mode.Record) {
+      t.recPayload(Kind.Value, ValueKind.Module, hash);
+      return;
+    }
+    const recorded = t.expectPayload(Kind.Value, ValueKind.Module);
+    if (Buffer.compare(recorded, hash) === 0) return;
+    const path = href.startsWith('file:') ? fileURLToPath(href) : href;
+    const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').slice(0, 12);
+    if (!this.allowProgramChange) {
+      throw wrongProgram(this.logPath ?? 'the log', `module ${path} (sha256 ${hex(recorded)})`, `module ${path} (sha256 ${hex(hash)})`);
+    }
+    t.program = 'changed';
+  }
+
+  /** start({ threadFailures }): whether a failed thread fails the run. */
+  threadFailures: 'fail' | 'handle' = 'fail';
 
   /**
    * Cutover on a backup that won the next epoch: a new log (for a future backup) starts where
@@ -302,9 +366,13 @@ export class Session extends LockstepThread {
 
   /** Starts `count` logical threads running `entry` (a worker module: path or file URL). */
   spawn(entry: string | URL, options: SpawnOptions = {}): Spawned {
+    this.usable('spawn()');
     const count = options.count ?? 1;
     if (!Number.isInteger(count) || count <= 0) throw usage('spawn count must be a positive integer');
+    const free = this.arena.limits.threadsMax - this.arena.threadCount;
+    if (count > free) throw limitExceeded('threadsMax', this.arena.threadCount + count, this.arena.limits.threadsMax, `spawning ${count} threads (${this.arena.threadCount} exist)`);
     const href = toHref(entry);
+    this.failOn(() => this.identifyModule(href));
     const ids: number[] = [];
     const workers: Worker[] = [];
     const exits: Promise<ThreadExit>[] = [];
@@ -328,6 +396,7 @@ export class Session extends LockstepThread {
    * this point of the main thread; replay takes it from the log and never calls `read`.
    */
   async input<T>(channel: Channel<T>, read: () => T | Promise<T>): Promise<T> {
+    this.usable('input()');
     const t = this.thread;
     let value: T;
     if (this.joinSnapshot) this.joined();
@@ -358,15 +427,16 @@ export class Session extends LockstepThread {
     const next = this.thread.peek();
     if (!next || next.kind !== kind || next.object !== object) return;
     const a = this.arena.a;
+    const waiters = this.thread.waiterSlotOf(slot);
     for (;;) {
       const current = Atomics.load(a, slot);
       if (current === next.arg || this.failure) return;
       const w = waitAsync(a, slot, current, 50);
-      Atomics.add(a, C_VERSION_WAITERS, 1);
+      Atomics.add(a, waiters, 1);
       try {
         if (w.async) await w.value;
       } finally {
-        Atomics.sub(a, C_VERSION_WAITERS, 1);
+        Atomics.sub(a, waiters, 1);
       }
     }
   }
@@ -413,7 +483,7 @@ export class Session extends LockstepThread {
 
   /** Waits for every thread, computes the digest, and seals the log (record) or checks it (replay). */
   async finish(): Promise<RunResult> {
-    if (this.finished) throw usage('finish() was already called');
+    if (this.finished) throw finished('finish() called again');
     this.finished = true;
     try {
       const result = await this.seal();
@@ -430,7 +500,11 @@ export class Session extends LockstepThread {
       // Replay: finish() must meet the recorded end now, not after the threads, which may be
       // waiting for something (a spawn, say) this run skipped.
       await Promise.race([Promise.all(this.pools.map((p) => p.close())), this.failedPromise]);
-      if (this.thread.current() === Mode.Replay) this.thread.peekExpect(Kind.End, 0, 'finish()');
+      if (this.failure) throw this.failure;
+      if (this.thread.current() === Mode.Replay) {
+        if (this.log?.trailer.cutOff && this.thread.peek() === null) await this.replayedFailure();
+        this.thread.peekExpect(Kind.End, 0, 'finish()');
+      }
       await Promise.race([Promise.all(this.exits), this.failedPromise]);
       if (this.failure) throw this.failure;
       await this.outputsDelivered();
@@ -448,6 +522,8 @@ export class Session extends LockstepThread {
         const recorded = Buffer.from(this.thread.expectPayload(Kind.End, 0)).toString('hex');
         if (!this.thread.stream!.exhausted) this.thread.diverge('more main-thread events', 'finish()');
         if (recorded !== digest) throw digestMismatch(recorded, digest);
+        // A following backup that finished first says so, or its primary takes the close for a loss.
+        if (this.live) await this.live.replica.finished(digest);
         if (process.env.LOCKSTEP_PROGRESS_FILE) writeFileSync(process.env.LOCKSTEP_PROGRESS_FILE, JSON.stringify(this.progress()));
         const events = this.log?.trailer.eventCount ?? this.progress().events;
         return { mode, digest, recordedDigest: recorded, threads, events, log: this.logPath, logBytes: this.log?.bytes };
@@ -458,12 +534,31 @@ export class Session extends LockstepThread {
       if (this.drain && Atomics.load(this.arena.a, C_FINISH) === 0) await this.stopDrain(FINISH_CUT_OFF).catch(() => {});
       throw e;
     } finally {
+      this.thread.ended = true;
+      releaseProcess(this);
       this.restore();
       this.outputs.close();
       this.live?.replica.stop();
       if (this.stallTimer) clearTimeout(this.stallTimer);
       if (this.progressTimer) clearInterval(this.progressTimer);
       if (this.drain) this.drain.worker.terminate().catch(() => {});
+    }
+  }
+
+  /**
+   * Replay of a log cut off by a failure, and the main thread's part is over: the recording ended
+   * with a thread's failure, so the replay ends when that failure happens again (or stalls).
+   */
+  private async replayedFailure(): Promise<never> {
+    const ms = this.arena.limits.stallMsMax;
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(replayStall(0, 'the failure that cut the recording off', ms)), ms);
+    });
+    try {
+      return await Promise.race([this.failedPromise, stalled]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -559,6 +654,7 @@ export class Session extends LockstepThread {
         index: at,
         expected: this.thread.describeNext(),
         actual: `nothing for ${this.arena.limits.stallMsMax} ms while ${waiting} inputs or task results waited`,
+        program: this.thread.program,
       }));
     }, this.arena.limits.stallMsMax);
     this.stallTimer.unref();
@@ -569,6 +665,7 @@ export class Session extends LockstepThread {
     if (this.failure) return;
     e = this.explainStall(e);
     this.failure = e;
+    releaseProcess(this);
     this.restore();
     Atomics.store(this.arena.a, C_ABORT, 1);
     this.failed(e);
@@ -591,6 +688,7 @@ export class Session extends LockstepThread {
         index: this.thread.index,
         expected: this.thread.describeNext(),
         actual: `no further spawn while the other threads waited for it (${e.message})`,
+        program: this.thread.program,
       });
     }
     return e;
@@ -640,6 +738,7 @@ export class Session extends LockstepThread {
       live: this.live && this.thread.mode !== Mode.Record ? { floors: this.live.floors, joined: this.live.snapshot !== null } : null,
       seed: this.seed.toString(),
       seeded: this.thread.seeded !== null,
+      program: this.thread.program,
       patch: this.patch,
       run: this.runId,
       data,
@@ -664,20 +763,26 @@ export class Session extends LockstepThread {
   private watch(id: number, worker: Worker): Promise<ThreadExit> {
     return new Promise((done) => {
       let result: ThreadExit | null = null;
+      // A thread the session itself ended (after another failure) is not a failure of its own.
+      const failed = (error: Error): void => {
+        result = { thread: id, ok: false, error };
+        if (this.threadFailures === 'fail' && !this.failure) this.fail(threadFailed(id, error));
+      };
       worker.on('message', (m: { type: string; error?: unknown; lockstep?: boolean }) => {
         if (m.type === 'exit') result = { thread: id, ok: true };
         if (m.type === 'failed') {
           const error = revive(m.error);
-          if (m.lockstep) this.fail(error);
-          result = { thread: id, ok: false, error };
+          if (m.lockstep) {
+            this.fail(error);
+            result = { thread: id, ok: false, error };
+          } else failed(error);
         }
       });
-      worker.on('error', (e) => {
-        result = { thread: id, ok: false, error: e };
-      });
+      worker.on('error', (e) => failed(revive(serializeError(e))));
       worker.on('exit', (code) => {
         this.workers.delete(id);
-        done(result ?? { thread: id, ok: code === 0, error: code === 0 ? undefined : new Error(`thread ${id} exited with code ${code}`) });
+        if (!result && code !== 0) failed(revive(serializeError(new Error(`thread ${id} exited with code ${code}`))));
+        done(result ?? { thread: id, ok: true });
       });
     });
   }
@@ -706,11 +811,28 @@ function failureOf(e: unknown): Record<string, unknown> {
   return { ok: false, code: 'ERR_PROGRAM', message: e instanceof Error ? e.message : String(e) };
 }
 
+/**
+ * The one run this process holds. The patched globals, the result file and the exit handler are
+ * per process, so a second run while one is going would record into the first one's threads.
+ */
+let running: Session | 'starting' | null = null;
+
+function releaseProcess(session: Session): void {
+  if (running === session) running = null;
+}
+
 /** Starts a run on the main thread (logical thread 0). */
 export async function start(options: StartOptions = {}): Promise<Session> {
+  if (running !== null) {
+    throw usage('a lockstep session is already running in this process: call finish() on it (or let it fail) before start() again');
+  }
+  running = 'starting';
   try {
-    return await startSession(options);
+    const session = await startSession(options);
+    running = session;
+    return session;
   } catch (e) {
+    running = null;
     writeResultFile(failureOf(e));
     throw e;
   }
@@ -730,22 +852,31 @@ async function startSession(options: StartOptions): Promise<Session> {
   const program = resolve(options.program ?? process.env.LOCKSTEP_PROGRAM ?? process.argv[1] ?? 'eval');
   let patch = options.patchGlobals ?? process.env.LOCKSTEP_PATCH !== '0';
   const allowChange = options.allowProgramChange || process.env.LOCKSTEP_ALLOW_PROGRAM_CHANGE === '1';
+  const threadFailures = options.threadFailures ?? 'fail';
+  if (threadFailures !== 'fail' && threadFailures !== 'handle') throw usage(`threadFailures must be 'fail' or 'handle', got ${String(threadFailures)}`);
   const runId = Buffer.from(live.randomBytes(8)).toString('hex');
   const replica = repl ? new Replica(repl, 0) : null;
 
-  let log: Log | null = null;
+  let log: ReplayLog | null = null;
   let limits: Limits;
   let seed: bigint;
   /** An explicit seed makes recorded random values repeat (one seeded generator per thread). */
   let seeded = false;
+  /** Replay: whether the entry file is the recorded one (module files are checked as they start). */
+  let identity: 'same' | 'changed' | undefined;
   let header: HeaderData | null = null;
   let snapshot: Snapshot | null = null;
   if (repl?.role === 'backup') {
     // The run's identity, seed and limits come from the primary's log header.
     const got = await replica!.startReceiver(runId);
-    header = decodeHeader(got.header);
+    try {
+      header = decodeHeader(got.header);
+    } catch (e) {
+      replica!.stop();
+      throw logCorrupt(`the primary's log`, 0, `undecodable header: ${(e as Error).message}`);
+    }
     snapshot = got.snapshot as Snapshot | null;
-    let recorded: RecordedOptions;
+    let recorded: ReturnType<typeof recordedOptions>;
     try {
       recorded = recordedOptions(header, `the primary's log`, program, allowChange);
     } catch (e) {
@@ -753,13 +884,15 @@ async function startSession(options: StartOptions): Promise<Session> {
       throw e;
     }
     limits = resolveLimits({ ...recorded.limits, stallMsMax: options.limits?.stallMsMax ?? recorded.limits.stallMsMax });
+    identity = recorded.program;
     seed = header.seed;
     patch = recorded.patchGlobals;
     // A joining backup runs the program's setup without a log (same layout) until its first input.
     if (snapshot) mode = Mode.Off;
   } else if (mode === Mode.Replay) {
-    log = readLog(logPath!);
+    log = readReplayLog(logPath!);
     const recorded = recordedOptions(log.header, logPath!, program, allowChange);
+    identity = recorded.program;
     limits = resolveLimits({ ...recorded.limits, stallMsMax: options.limits?.stallMsMax ?? recorded.limits.stallMsMax });
     seed = log.header.seed;
   } else {
@@ -795,7 +928,11 @@ async function startSession(options: StartOptions): Promise<Session> {
     };
     if (repl) replica!.epoch = await claimEpoch(repl);
     refuseOverwrite(logPath!);
-    LogWriter.create(logPath!, header);
+    try {
+      LogWriter.create(logPath!, header);
+    } catch (e) {
+      throw logUnwritable(logPath!, e as NodeJS.ErrnoException);
+    }
     if (repl) {
       const ship = new MessageChannel();
       drain = startDrain({ arena: arena.buffer, limits, logPath: logPath!, ship: { port: ship.port1, lagBytesMax: repl.lagBytesMax, cutVersions } }, [ship.port1]);
@@ -821,9 +958,13 @@ async function startSession(options: StartOptions): Promise<Session> {
   const watchDeadlock = !repl && (mode === Mode.Record || mode === Mode.Off) &&
     (deadlockEnv !== undefined ? deadlockEnv !== '0' : options.deadlock ?? mode === Mode.Record);
   if (watchDeadlock) thread.deadlock = new DeadlockWatch(thread, arena);
+  thread.program = identity;
   const restore = (mode !== Mode.Off || backup) && patch ? patchGlobals(thread) : () => {};
   const liveRun: LiveRun | null = repl ? { repl, replica: replica!, header: header!, floors, cutVersions, snapshot } : null;
-  return new Session(arena, thread, seed, logPath, drain, log, restore, patch, until, runId, liveRun, chaos, watchDeadlock);
+  const session = new Session(arena, thread, seed, logPath, drain, log, restore, patch, until, runId, liveRun, chaos, watchDeadlock);
+  session.threadFailures = threadFailures;
+  session.allowProgramChange = allowChange;
+  return session;
 }
 
 /** A $LOCKSTEP_* variable a harness set (an empty value counts as unset). */
@@ -884,19 +1025,24 @@ interface LiveRun {
 }
 
 /** The recorded run's options, once the running program is known to be the recorded one. */
-function recordedOptions(header: HeaderData, where: string, program: string, allowChange: boolean): RecordedOptions {
+function recordedOptions(header: HeaderData, where: string, program: string, allowChange: boolean): RecordedOptions & { program: 'same' | 'changed' } {
+  const recorded = checkHeader(header, where);
   const running = identify(program);
   if (!allowChange && running.hash !== header.programHash) {
     throw wrongProgram(where, `${header.programPath} (sha256 ${header.programHash.slice(0, 12)})`, `${program} (sha256 ${running.hash.slice(0, 12)})`);
   }
-  return JSON.parse(header.options) as RecordedOptions;
+  return { ...recorded, program: running.hash === header.programHash ? 'same' : 'changed' };
 }
 
 /** A primary goes live only if it wins the next epoch from the arbiter. */
 async function claimEpoch(repl: Replication): Promise<number> {
-  const arbiter = arbiterClient(repl);
-  const current = await readEpoch(arbiter);
-  const d = await requestEpoch(arbiter, current.epoch + 1, repl.node);
+  const arbiter = arbiterFor(repl);
+  let d;
+  try {
+    d = await arbiter.claim((await arbiter.read()).epoch + 1);
+  } finally {
+    arbiter.close();
+  }
   if (!d.won) throw notLive(repl.node, d.epoch, d.owner, 'started as primary');
   return d.epoch;
 }
@@ -906,9 +1052,8 @@ function ringWordsFor(mode: Mode, limits: Limits, replicated: boolean): number {
   return mode === Mode.Record || replicated ? limits.ringBytes / 4 : 0;
 }
 
-function streamInit(log: Log, thread: number): StreamInit {
-  const s = log.streams.find((x) => x.thread === thread);
-  return StreamReader.build(s?.events ?? new Int32Array(0), s?.data ?? new Uint8Array(0), log.trailer.cutOff);
+function streamInit(log: ReplayLog, thread: number): StreamInit {
+  return log.streams.get(thread) ?? StreamReader.build(new Int32Array(0), new Uint8Array(0), log.trailer.cutOff);
 }
 
 function parseUntil(given: { thread: number; index: number } | undefined, env: string | undefined): { thread: number; index: number } | null {
@@ -920,6 +1065,8 @@ function parseUntil(given: { thread: number; index: number } | undefined, env: s
 }
 
 function startDrain(init: DrainInit, transferList: MessagePort[] = []): { worker: Worker; report: Promise<DrainReport> } {
+  // Before any event: an output recorded on a primary must wake the drain at once (the gate waits).
+  if (init.ship) Atomics.store(new Int32Array(init.arena), C_OUTPUT_BELL, 1);
   const worker = new Worker(new URL('../recorder/drain.js', import.meta.url), { workerData: { drain: init }, transferList });
   worker.unref();
   const report = new Promise<DrainReport>((resolveReport, reject) => {

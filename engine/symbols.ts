@@ -5,6 +5,7 @@
 //   [0, CONTROL_SLOTS)                control block (below)
 //   [DIR_BASE, +namesMax*DIR_SLOTS)   directory: one entry per registered name
 //   [threadTable, +threadsMax*THREAD_SLOTS)  thread table: one entry per logical thread
+//   [waiters, +WAITER_LINES*WAITER_STRIDE)  replay: parked-waiter counts by version word (waiterSlot)
 //   [heap, arenaBytes/4)              bump-allocated rings, sync objects and regions
 
 export const ARENA_MAGIC = 0x4c4b5354; // 'LKST'
@@ -32,8 +33,8 @@ export const C_FINISH = 7;
 export const FINISH_SEALED = 1;
 export const FINISH_CUT_OFF = 2;
 export const C_DRAIN_DONE = 9;
-/** Replaying threads parked on a version word right now: publishers skip Atomics.notify at 0. */
-export const C_VERSION_WAITERS = 8;
+/** First slot of the waiter table (waiterSlot), written once at start. */
+export const C_WAITERS = 8;
 
 // Live replication (replication/, recorder/sender.ts, replayer/receiver.ts).
 /** Backup: 0 while the primary streams; the new epoch once this node has won cutover. */
@@ -51,12 +52,14 @@ export const CUT_REQUESTED = -1;
 export const C_LAG_WAITS = 15;
 /** Joining backup: 1 once the state-transfer snapshot is in the arena; pool workers then start replaying. */
 export const C_JOINED = 16;
+/** 1 while the drain ships to a backup: an output then rings the doorbell (the gate holds it until its frame is acknowledged). */
+export const C_OUTPUT_BELL = 17;
 /** Chaos recording: the last thread (id + 1) that found a mutex held at a sync point, until it gets through (recorder/chaos.ts). */
-export const C_CHAOS_LOSER = 17;
+export const C_CHAOS_LOSER = 18;
 /** Deadlock detection: 0, or the thread (id + 1) elected to report a wait-for cycle (engine/deadlock.ts). */
-export const C_DEADLOCK = 18;
+export const C_DEADLOCK = 19;
 /** Chaos recording: sync points passed by all threads together (held-back threads wait on it). */
-export const C_CHAOS_TICKS = 19;
+export const C_CHAOS_TICKS = 20;
 export const CONTROL_SLOTS = 24;
 
 // Directory entry.
@@ -112,8 +115,26 @@ export function threadTableBase(namesMax: number): number {
   return DIR_BASE + namesMax * DIR_SLOTS;
 }
 
-export function heapBase(namesMax: number, threadsMax: number): number {
+/**
+ * The waiter table: replaying threads parked on a version word right now, counted per hash of the
+ * word's slot, each count on a cache line of its own. A publisher reads only its object's count
+ * and skips Atomics.notify (~50 ns) at 0. One global count, as before, put every park and every
+ * publish of every object on one cache line.
+ */
+export const WAITER_LINES = 256;
+export const WAITER_STRIDE = 16;
+
+export function waitersBase(namesMax: number, threadsMax: number): number {
   return align(threadTableBase(namesMax) + threadsMax * THREAD_SLOTS, 16);
+}
+
+/** The waiter count of the version word at `versionSlot` (shared by the words that hash alike). */
+export function waiterSlot(base: number, versionSlot: number): number {
+  return base + (versionSlot & (WAITER_LINES - 1)) * WAITER_STRIDE;
+}
+
+export function heapBase(namesMax: number, threadsMax: number): number {
+  return waitersBase(namesMax, threadsMax) + WAITER_LINES * WAITER_STRIDE;
 }
 
 export function align(slot: number, to: number): number {

@@ -1,11 +1,11 @@
 // The per-thread runtime every sync object calls into: the thread's mode, its event ring (record)
 // or its recorded stream (replay), its event index, and the replay rule "wait for your version".
 
-import { C_ABORT, C_VERSION_WAITERS } from './symbols.js';
+import { C_ABORT, C_OUTPUT_BELL, C_WAITERS, waiterSlot } from './symbols.js';
 import { assert } from './assert.js';
 import { writeSync } from 'node:fs';
 import { Kind, ValueKind, describe, head, isOrdered, kindNames, kindOf, objectOf } from './event.js';
-import { aborted, divergence, replayStall, untilReached } from './errors.js';
+import { aborted, divergence, finished, replayStall, untilReached } from './errors.js';
 import type { SeededRandom } from './prng.js';
 import type { RingWriter } from '../recorder/ring.js';
 import type { StreamReader } from '../replayer/stream.js';
@@ -56,6 +56,16 @@ export class Thread {
   /** Main thread: told of a divergence, stall or stop raised on this thread, so the run fails as a whole. */
   onFail: ((e: Error) => void) | null = null;
 
+  /** Replay: whether the program's files are the recorded ones (for divergence reports). */
+  program: 'same' | 'changed' | undefined = undefined;
+  /**
+   * Lockstep's own work on this thread (reading a module to hash it) is running: a patched clock or
+   * random source called from inside it (a library that patched fs calls Date.now in closeSync)
+   * reads the live value and records nothing, so lockstep never consumes the program's values.
+   */
+  quiet = false;
+  /** The session finished: every further operation is ERR_FINISHED (set once, by finish()). */
+  ended = false;
   /** With an explicit seed: where this thread's live random values come from (null: node:crypto, Math.random). */
   seeded: SeededRandom | null = null;
 
@@ -69,6 +79,8 @@ export class Thread {
   /** After going live at cutover: per object, the version a live thread must wait for (see awaitFloor). */
   floors: Int32Array | null = null;
   private fedOnce = false;
+  /** First slot of the arena's waiter table (symbols.ts). */
+  private readonly waiters: number;
 
   constructor(
     readonly id: number,
@@ -78,7 +90,9 @@ export class Thread {
     public ring: RingWriter | null,
     readonly stream: StreamReader | null,
     readonly stallMsMax: number,
-  ) {}
+  ) {
+    this.waiters = Atomics.load(a, C_WAITERS);
+  }
 
   // ---- record ----
 
@@ -90,8 +104,8 @@ export class Thread {
   recPayload(kind: Kind, object: number, payload: Uint8Array): void {
     this.ring!.pushPayload(head(kind, object), payload);
     this.index++;
-    // The drain sleeps while rings fill; an output waits in the gate until its frame ships.
-    if (kind === Kind.Output) this.ring!.wake();
+    // The drain sleeps while rings fill; on a primary an output waits in the gate until its frame ships.
+    if (kind === Kind.Output && Atomics.load(this.a, C_OUTPUT_BELL) !== 0) this.ring!.wake();
   }
 
   // ---- replay ----
@@ -131,6 +145,7 @@ export class Thread {
    * its stream is over at cutover.
    */
   current(): Mode {
+    if (this.ended) throw finished('a lockstep operation');
     const m = this.mode;
     if (m !== Mode.Replay) return m;
     const s = this.stream!;
@@ -239,15 +254,16 @@ export class Thread {
   /** Parks on a version word until `reached` (in slices, so an abort or a stall is noticed). */
   private park(slot: number, reached: (current: number) => boolean, what: (current: number) => string): void {
     const a = this.a;
+    const waiters = waiterSlot(this.waiters, slot);
     let waitedMs = 0;
     for (;;) {
       // Announce the wait before checking the version once more: a publisher that stores the
       // version and then sees no waiter is then sure this load sees its store (both are SC).
-      Atomics.add(a, C_VERSION_WAITERS, 1);
+      Atomics.add(a, waiters, 1);
       const current = Atomics.load(a, slot);
       const done = reached(current);
       const woke = done ? 'ok' : Atomics.wait(a, slot, current, WAIT_SLICE_MS);
-      Atomics.sub(a, C_VERSION_WAITERS, 1);
+      Atomics.sub(a, waiters, 1);
       if (done) return;
       if (woke === 'timed-out') {
         waitedMs += WAIT_SLICE_MS;
@@ -269,16 +285,21 @@ export class Thread {
     this.wakeVersion(slot);
   }
 
-  /** Wakes threads parked on a version word, if any thread is parked at all (notify costs ~50 ns). */
+  /** Wakes threads parked on a version word, if any is parked on it (or on one that hashes alike): notify costs ~50 ns. */
   wakeVersion(slot: number): void {
-    if (Atomics.load(this.a, C_VERSION_WAITERS) !== 0) Atomics.notify(this.a, slot);
+    if (Atomics.load(this.a, waiterSlot(this.waiters, slot)) !== 0) Atomics.notify(this.a, slot);
+  }
+
+  /** The waiter count a thread waiting for the version word at `slot` announces itself in (session.versionTurn). */
+  waiterSlotOf(slot: number): number {
+    return waiterSlot(this.waiters, slot);
   }
 
   // ---- values: the same call records or replays ----
 
   float(kind: ValueKind, live: () => number): number {
     const mode = this.current();
-    if (mode === Mode.Off) return live();
+    if (mode === Mode.Off || this.quiet) return live();
     if (mode === Mode.Record) {
       const x = live();
       this.f64[0] = x;
@@ -294,7 +315,7 @@ export class Thread {
 
   bytes(kind: ValueKind, live: () => Uint8Array): Uint8Array {
     const mode = this.current();
-    if (mode === Mode.Off) return live();
+    if (mode === Mode.Off || this.quiet) return live();
     if (mode === Mode.Record) {
       const b = live();
       this.recPayload(Kind.Value, kind, b);
@@ -344,7 +365,7 @@ export class Thread {
   }
 
   diverge(expected: string, actual: string): never {
-    throw this.failing(divergence({ thread: this.id, index: this.index, expected, actual }));
+    throw this.failing(divergence({ thread: this.id, index: this.index, expected, actual, program: this.program }));
   }
 
   private failing(e: Error): Error {

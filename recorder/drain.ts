@@ -19,6 +19,7 @@ import type { ShippedFrame } from './sender.js';
 import { serializeError } from '../engine/errors.js';
 import { CausalOrder } from './causal_order.js';
 import { RingReader } from './ring.js';
+import { ChunkBuilder } from './chunk_builder.js';
 import { LogWriter } from './log_writer.js';
 import type { ChunkData, NameData } from '../engine/log/codec.js';
 
@@ -51,14 +52,11 @@ class Drain {
   private readonly arena: Arena;
   private readonly order: CausalOrder;
   private readonly readers: RingReader[] = [];
+  /** Per thread, its ring's tail when the current pass began. */
+  private readonly tails: Int32Array;
   private readonly shipped: number[] = [];
-  private pending: ChunkData[] = [];
-  private words = new Int32Array(1 << 16);
-  private wordsUsed = 0;
-  private bytes = new Uint8Array(1 << 16);
-  /** A view of `bytes`, made again only when `bytes` grows (one per event cost GC time). */
-  private view = new DataView(this.bytes.buffer);
-  private bytesUsed = 0;
+  /** Per thread, its part of the frame being built. */
+  private readonly builders: ChunkBuilder[] = [];
   private pendingEvents = 0;
   private events = 0;
   private digest = '';
@@ -74,6 +72,7 @@ class Drain {
   constructor(private readonly init: DrainInit, private readonly writer: LogWriter) {
     this.arena = new Arena(init.arena, init.limits);
     this.order = new CausalOrder(init.limits.objectsMax);
+    this.tails = new Int32Array(init.limits.threadsMax);
     if (init.continueFrom) this.order.startAt(new Int32Array(init.continueFrom.versions));
   }
 
@@ -114,21 +113,30 @@ class Drain {
     return { events: this.events, bytes: this.writer.bytes, frames: this.writer.frames, threads: this.readers.length, digest: this.digest };
   }
 
-  /** One round over all rings, repeated while any ring yields events; true if anything moved. */
+  /**
+   * Takes what the rings held when the pass began, in rounds over all rings while any ring yields
+   * events (a lock handed back and forth yields one event a round), and then frees what it took in
+   * each ring, once; true if anything moved. Bounded by the tails read at the start, so a wake-up
+   * is a batch, not a chase of producers that keep writing.
+   */
   private pass(): boolean {
     this.attachNewThreads();
+    const readers = this.readers;
+    const tails = this.tails;
+    for (let t = 0; t < readers.length; t++) tails[t] = readers[t]!.tail();
     let movedAny = false;
     for (let moved = true; moved;) {
       moved = false;
-      for (let t = 0; t < this.readers.length; t++) {
-        const r = this.readers[t]!;
-        const end = this.take(t, r, r.tail());
-        if (end === r.head) continue;
-        r.release(end);
-        if (this.pendingEvents >= this.arena.limits.frameEventsMax) this.flush();
+      for (let t = 0; t < readers.length; t++) {
+        const r = readers[t]!;
+        const end = this.take(t, r, tails[t]!);
+        if (end === r.taken) continue;
+        r.taken = end;
         moved = movedAny = true;
       }
+      if (this.pendingEvents >= this.arena.limits.frameEventsMax) this.flush();
     }
+    for (const r of readers) if (r.taken !== r.head) r.release(r.taken);
     return movedAny;
   }
 
@@ -139,55 +147,47 @@ class Drain {
       this.readers.push(new RingReader(a, a[slot + T_RING]!, a[slot + T_RING_WORDS]!));
       this.shipped.push(this.init.continueFrom ? -1 : 0);
       this.outputs.push(0);
+      this.builders.push(new ChunkBuilder());
     }
   }
 
   /**
-   * Copies the longest prefix of ring positions [r.head, tail) that may ship now (causal_order.ts)
-   * into a chunk, in the log's compact form (compact.ts), with payload bytes apart, and returns
-   * where it stopped. One scan per event: the order check and the copy are the same loop. Chunks
-   * are views into two scratch buffers reused from frame to frame: a fresh typed array per chunk
-   * cost more than the rest of the drain together.
+   * Copies the longest prefix of ring positions [r.taken, tail) that may ship now (causal_order.ts)
+   * into the thread's chunk of the frame being built, with payload bytes apart, and returns where
+   * it stopped. One scan per event: the order check and the copy are the same loop, and events of
+   * one thread taken at several points of a pass (a lock handed back and forth) join one chunk.
    */
   private take(thread: number, r: RingReader, tail: number): number {
+    let p = r.taken;
+    const available = (tail - p) | 0;
+    if (available < 2) return p;
     const order = this.order;
-    const wordsStart = this.wordsUsed;
-    const bytesStart = this.bytesUsed;
+    const b = this.builders[thread]!;
+    b.roomForWords(available);
+    const words = b.words;
+    let w = b.wordsUsed;
     let count = 0;
-    let p = r.head;
     while (((tail - p) | 0) >= 2) {
       const h = r.word(p);
       const kind = kindOf(h);
       const arg = r.word(p + 1);
-      if (isOrdered(kind)) {
-        if (!order.admit(objectOf(h), arg)) break;
-        this.pushWord(h);
-        p = (p + 2) | 0;
-        count++;
-        continue;
-      }
-      if (!hasPayload(kind)) {
-        this.pushWord(h);
-        this.pushWord(arg);
-        p = (p + 2) | 0;
-        count++;
-        continue;
-      }
-      const n = payloadWords(arg);
-      if (((tail - p) | 0) < 2 + n) break; // cannot happen (a push publishes whole events); kept as a guard
-      this.pushWord(h);
-      this.pushWord(arg);
+      if (isOrdered(kind) && !order.admit(objectOf(h), arg)) break;
+      words[w++] = h;
+      words[w++] = arg;
       p = (p + 2) | 0;
-      const bytesAt = this.bytesUsed;
-      this.reserveBytes(n * 4);
-      const view = this.view;
-      for (let w = 0; w < n; w++) view.setInt32(bytesAt + w * 4, r.word(p + w), true);
-      this.bytesUsed = bytesAt + arg;
-      p = (p + n) | 0;
       count++;
+      if (!hasPayload(kind)) continue;
+      const n = payloadWords(arg);
+      const at = b.bytesUsed;
+      b.roomForBytes(n * 4);
+      const view = b.view;
+      for (let k = 0; k < n; k++) view.setInt32(at + k * 4, r.word(p + k), true);
+      b.bytesUsed = at + arg;
+      p = (p + n) | 0;
       if (kind === Kind.Output) this.outputs[thread]!++;
-      if (kind === Kind.End) this.digest = Buffer.from(this.bytes.subarray(bytesAt, bytesAt + arg)).toString('hex');
+      if (kind === Kind.End) this.digest = Buffer.from(b.bytes.subarray(at, at + arg)).toString('hex');
     }
+    b.wordsUsed = w;
     if (count === 0) return p;
     // A new primary's thread ships from the event it went live at (stored before its first push).
     // Its output count too: the output gate releases by output sequence numbers, which go on.
@@ -196,35 +196,12 @@ class Drain {
       this.shipped[thread] = Atomics.load(this.arena.a, slot + T_LIVE_FROM);
       this.outputs[thread] = Atomics.load(this.arena.a, slot + T_LIVE_OUTPUTS) + this.outputs[thread]!;
     }
-    this.pending.push({
-      thread,
-      firstIndex: this.shipped[thread]!,
-      events: this.words.subarray(wordsStart, this.wordsUsed),
-      data: this.bytes.subarray(bytesStart, this.bytesUsed),
-      time: performance.now() - this.startedMs,
-    });
+    if (b.events === 0) b.firstIndex = this.shipped[thread]!;
+    b.events += count;
     this.shipped[thread]! += count;
     this.pendingEvents += count;
     this.events += count;
     return p;
-  }
-
-  private pushWord(w: number): void {
-    if (this.wordsUsed === this.words.length) {
-      // Earlier chunks keep viewing the old buffer, which stays alive until the frame is written.
-      const bigger = new Int32Array(this.words.length * 2);
-      bigger.set(this.words);
-      this.words = bigger;
-    }
-    this.words[this.wordsUsed++] = w;
-  }
-
-  private reserveBytes(n: number): void {
-    if (this.bytesUsed + n <= this.bytes.length) return;
-    const bigger = new Uint8Array(Math.max(this.bytes.length * 2, this.bytesUsed + n));
-    bigger.set(this.bytes);
-    this.bytes = bigger;
-    this.view = new DataView(bigger.buffer);
   }
 
   private names(): NameData[] {
@@ -237,15 +214,19 @@ class Drain {
   }
 
   private flush(final = false, cutOff = false): void {
-    if (this.pending.length === 0 && !final) return;
+    if (this.pendingEvents === 0 && !final) return;
+    const chunks: ChunkData[] = [];
+    // One coarse time per frame: the timeline's time axis needs no finer grain than a frame.
+    const time = performance.now() - this.startedMs;
+    for (let t = 0; t < this.builders.length; t++) {
+      if (this.builders[t]!.events > 0) chunks.push(this.builders[t]!.chunk(t, time));
+    }
     const trailer = final ? { threadCount: this.readers.length, eventCount: this.events, digest: this.digest, names: this.names(), cutOff } : null;
     if (this.init.ship && !cutOff) this.awaitBackup();
-    const payload = this.writer.writeFrame(this.pending, trailer);
+    const payload = this.writer.writeFrame(chunks, trailer);
     if (this.init.ship) this.ship(payload);
-    this.pending = [];
+    for (const b of this.builders) b.clear();
     this.pendingEvents = 0;
-    this.wordsUsed = 0;
-    this.bytesUsed = 0;
   }
 
   /** Primary: holds the next frame back while the backup lags by more than lagBytesMax (rings fill, threads wait). */
@@ -283,7 +264,7 @@ class Drain {
   /**
    * State transfer: the main thread holds every other thread quiet and asks for a cut. Everything
    * in the rings ships now; frames from the answer on hold only what happens after the snapshot,
-   * and each object's next version is written for the joining backup's expander.
+   * and each object's next version is written for the joining backup's cutover floors.
    */
   private cut(): void {
     const a = this.arena.a;

@@ -157,12 +157,16 @@ export class RingWriter {
 export class RingReader {
   readonly data: number;
   readonly mask: number;
+  /** Freed so far (published in the ring's head word). */
   head: number;
+  /** Taken so far by the drain's current pass; freed at its end (release). */
+  taken: number;
 
   constructor(private readonly a: Int32Array, private readonly base: number, readonly words: number) {
     this.data = base + RING_HEADER_SLOTS;
     this.mask = words - 1;
     this.head = Atomics.load(a, base + RING_HEAD);
+    this.taken = this.head;
   }
 
   tail(): number {

@@ -9,14 +9,16 @@
 // Frames are held until acknowledged (bounded: the drain stops shipping past lagBytesMax, so the
 // program's threads wait instead of the gap growing).
 
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { C_ACKED_FRAMES, C_ALONE } from '../engine/symbols.js';
 import { serializeError, notLive } from '../engine/errors.js';
-import { arbiterClient, type Replication } from '../replication/config.js';
+import type { Replication } from '../replication/config.js';
 import { Heartbeat } from '../replication/heartbeat.js';
-import { requestEpoch } from '../replication/arbiter.js';
-import { Msg, WireDecoder, encode, mac, macOk, nonce, type Message } from '../replication/wire.js';
+import { arbiterFor, type ArbiterClient } from '../replication/arbiter_client.js';
+import { listen, transportOf } from '../replication/transport.js';
+import { MESSAGE_BYTES_MAX, Msg, WireDecoder, count, encode, mac, macOk, nonce, parseHello, type Message } from '../replication/wire.js';
+import { DropLog, Doorman, type Admission } from '../replication/preauth.js';
 
 export interface SenderInit {
   arena: SharedArrayBuffer;
@@ -42,7 +44,9 @@ export type SenderCommand =
   | { type: 'released'; outputs: number[] }
   | { type: 'snapshot'; snapshot: unknown; cut: number }
   /** finish(): the drain has shipped its last frame; `frames` is the log's total. */
-  | { type: 'end'; frames: number };
+  | { type: 'end'; frames: number }
+  /** A read wants proof that this node still holds its epoch: answered with { type: 'fenced', upTo: id }. */
+  | { type: 'fence'; id: number };
 
 interface Peer {
   socket: Socket;
@@ -54,6 +58,11 @@ interface Peer {
   join: boolean;
   challenge: string;
   node: string;
+  /** Until authenticated, the doorman's hold on it (time and count limits). */
+  admission: Admission;
+  authenticated: boolean;
+  /** It replayed the whole log to the recorded digest and said so (Msg.Done): its close is a clean end. */
+  finished: boolean;
 }
 
 const TICK_MS = 10;
@@ -78,18 +87,32 @@ class Sender {
   private everAttached = false;
   /** Fail-stop: this node lost the flag or the arbiter; nothing is released or sent any more. */
   private stopped = false;
+  /** The run ended normally (End sent, or the backup finished first): a backup's close is no loss. */
+  private ended = false;
   private readonly started = Date.now();
+  private readonly arbiter: ArbiterClient;
+  private readonly doorman: Doorman;
+  private readonly drops = new DropLog((line) => console.error(line));
+  /** Reads' fences: the highest asked, sent to the backup in a heartbeat, and the highest it echoed. */
+  private fenceAsked = 0;
+  private fenceSent = 0;
+  private fenceDone = 0;
 
   constructor(private readonly init: SenderInit) {
     this.a = new Int32Array(init.arena);
     this.epoch = init.epoch;
+    this.arbiter = arbiterFor(init.repl);
     this.nextSeq = 0;
     this.acked = 0;
     this.alone = init.alone;
     Atomics.store(this.a, C_ACKED_FRAMES, this.acked);
     Atomics.store(this.a, C_ALONE, this.alone ? 1 : 0);
     init.frames.on('message', (f: ShippedFrame) => this.frame(f));
-    this.server = createServer((s) => this.accept(s));
+    this.doorman = new Doorman(init.repl.preAuth, (s, why) => this.drops.note(`lockstep: ${init.repl.node} dropped a peer from ${s.remoteAddress}:${s.remotePort}: ${why}`));
+    this.server = listen(transportOf(init.repl), (s) => this.accept(s), (r) => this.drops.note(`lockstep: ${init.repl.node} refused a peer from ${r.peer}: ` +
+      (r.secret ? 'it does not hold the cluster secret (attempt logged)' : `${r.why} (attempt logged)`)));
+    // A live node holds the arbiter's lease (etcd) while it runs; losing it stops the node.
+    this.arbiter.hold(this.epoch, (e) => this.fail(e));
     this.server.on('error', (e) => this.fail(e));
     this.server.listen(init.repl.listen!.port, init.repl.listen!.host, () => {
       const addr = this.server.address();
@@ -103,6 +126,9 @@ class Sender {
       if (this.peer?.synced) this.send(this.peer, Msg.Released, { outputs: c.outputs });
     } else if (c.type === 'snapshot') {
       this.sendSnapshot(c.snapshot, c.cut);
+    } else if (c.type === 'fence') {
+      this.fenceAsked = Math.max(this.fenceAsked, c.id);
+      this.fence();
     } else {
       this.endFrames = c.frames;
       this.maybeEnd();
@@ -142,40 +168,70 @@ class Sender {
   }
 
   private accept(socket: Socket): void {
+    socket.on('error', () => socket.destroy());
+    if (this.stopped) return void socket.destroy();
+    const admission = this.doorman.admit(socket);
+    if (!admission) return;
     const name = `${socket.remoteAddress}:${socket.remotePort}`;
+    // A stranger's messages are held to preAuthBytesMax until it proves the secret.
     const peer: Peer = {
-      socket, name, decoder: new WireDecoder(), hb: new Heartbeat(this.init.repl.heartbeatMs, this.init.repl.timeoutMs, Date.now()),
-      synced: false, join: false, challenge: nonce(), node: '',
+      socket, name, decoder: new WireDecoder(this.init.repl.preAuth.preAuthBytesMax), hb: new Heartbeat(this.init.repl.heartbeatMs, this.init.repl.timeoutMs, Date.now()),
+      synced: false, join: false, challenge: nonce(), node: '', admission, authenticated: false, finished: false,
     };
     socket.setNoDelay(true);
     socket.on('data', (chunk) => {
-      let messages: Message[];
-      try {
-        messages = peer.decoder.push(chunk);
-      } catch (e) {
-        this.lost(peer, `a corrupt message (${(e as Error).message})`);
-        return;
+      peer.decoder.push(chunk);
+      for (;;) {
+        if (peer.socket.destroyed) return;
+        const d = peer.decoder.next();
+        if (d.kind === 'more') break;
+        if (d.kind === 'bad') return this.lost(peer, `a corrupt message (${d.why})`);
+        this.message(peer, d.message);
       }
       peer.hb.heard(Date.now());
-      for (const m of messages) this.message(peer, m);
     });
-    socket.on('error', () => this.lost(peer, 'the connection failed'));
+    // A reset or a broken pipe is the peer's close seen while writing (a heartbeat after its FIN).
+    socket.on('error', (e: NodeJS.ErrnoException) => this.lost(peer, e.code === 'ECONNRESET' || e.code === 'EPIPE' ? 'the connection closed' : 'the connection failed'));
     socket.on('close', () => this.lost(peer, 'the connection closed'));
     this.send(peer, Msg.Challenge, { nonce: peer.challenge });
   }
 
   private message(peer: Peer, m: Message): void {
-    if (m.type === Msg.Hello) this.hello(peer, m.body);
-    else if (m.type === Msg.Ack && peer === this.peer && peer.synced) this.ackUpTo(m.body.frames as number);
+    if (!peer.authenticated) {
+      // A stranger may say hello and nothing else.
+      if (m.type === Msg.Hello) return this.hello(peer, m.body);
+      this.drops.note(`lockstep: ${this.init.repl.node} dropped a peer from ${peer.name}: it spoke (message ${m.type}) before the handshake`);
+      return void peer.socket.destroy();
+    }
+    if (peer !== this.peer || !peer.synced) return;
+    if (m.type === Msg.Ack) {
+      const frames = count(m.body, 'frames');
+      if (frames === null) return this.lost(peer, 'a malformed acknowledgement');
+      const fence = count(m.body, 'fence');
+      this.ackUpTo(frames);
+      if (fence !== null) this.fenced(fence);
+    } else if (m.type === Msg.Done) {
+      peer.finished = true;
+      const digest = typeof m.body?.digest === 'string' ? m.body.digest.slice(0, 16) : '?';
+      console.error(`lockstep: ${this.init.repl.node}: backup ${peer.node} replayed the whole log and finished with the recorded digest ${digest}…`);
+    }
   }
 
-  private hello(peer: Peer, h: { node: string; join: boolean; mac: string; nonce: string }): void {
-    if (!macOk(this.init.repl.secret, h.mac, 'hello', peer.challenge, String(h.node))) {
-      console.error(`lockstep: ${this.init.repl.node} refused a peer from ${peer.name}: it does not hold the cluster secret (attempt logged)`);
+  private hello(peer: Peer, body: unknown): void {
+    const h = parseHello(body);
+    if (!h) {
+      this.drops.note(`lockstep: ${this.init.repl.node} refused a peer from ${peer.name}: a malformed hello`);
+      return this.refuse(peer, 'malformed hello');
+    }
+    if (!macOk(this.init.repl.secret, h.mac, 'hello', peer.challenge, h.node)) {
+      this.drops.note(`lockstep: ${this.init.repl.node} refused a peer from ${peer.name}: it does not hold the cluster secret (attempt logged)`);
       return this.refuse(peer, 'wrong secret');
     }
-    peer.node = String(h.node);
-    peer.join = h.join === true;
+    peer.authenticated = true;
+    peer.admission.authenticated();
+    peer.decoder.bytesMax = MESSAGE_BYTES_MAX;
+    peer.node = h.node;
+    peer.join = h.join;
     if (this.peer || this.joinWaiting) return this.refuse(peer, `${this.init.repl.node} already has a backup`);
     if (this.endFrames >= 0) return this.refuse(peer, 'the run is finishing');
     if (!peer.join && (this.alone || this.dropped)) {
@@ -211,8 +267,33 @@ class Sender {
     peer.synced = true;
     this.peer = peer;
     this.everAttached = true;
-    parentPort!.postMessage({ type: 'backup', node: peer.node, join: peer.join });
+    parentPort!.postMessage({ type: 'backup', node: peer.node, join: peer.join, frames: this.nextSeq });
     if (this.lastOutputs.length > 0) this.send(peer, Msg.Released, { outputs: this.lastOutputs });
+    this.fenceSent = 0;
+    this.fence();
+  }
+
+  /**
+   * A read may be answered once this node has proved, after the read arrived, that it still holds
+   * its epoch: running alone (it won the epoch, and no backup follows it that could take over), or
+   * a following backup echoed a fence sent after the read was asked. A backup echoes fences only
+   * while it follows (it stops acknowledging the moment it decides the primary is lost), so an echo
+   * means no other node had gone live when the backup sent it.
+   */
+  private fence(): void {
+    if (this.stopped || this.fenceAsked === 0) return;
+    if (this.alone && !this.claiming) return this.fenced(this.fenceAsked);
+    if (this.peer?.synced && this.fenceSent < this.fenceAsked) {
+      this.fenceSent = this.fenceAsked;
+      this.send(this.peer, Msg.Heartbeat, { fence: this.fenceSent });
+    }
+  }
+
+  private fenced(upTo: number): void {
+    const done = Math.min(upTo, this.fenceAsked);
+    if (this.stopped || done <= this.fenceDone) return;
+    this.fenceDone = done;
+    parentPort!.postMessage({ type: 'fenced', upTo: done });
   }
 
   private refuse(peer: Peer, why: string): void {
@@ -249,14 +330,20 @@ class Sender {
     }
     if (peer !== this.peer) return;
     this.peer = null;
-    if (this.endFrames >= 0 && this.acked >= this.endFrames) return;
+    // A clean end is not a loss: the End was sent, or the backup finished first (it replayed the
+    // log to the recorded digest, so it holds every frame and every output is acknowledged).
+    if (this.ended || peer.finished) {
+      this.ended = true;
+      return;
+    }
     console.error(`lockstep: ${this.init.repl.node} lost its backup ${peer.node}: ${why}`);
     this.claiming = true;
-    requestEpoch(arbiterClient(this.init.repl), this.epoch + 1, this.init.repl.node).then(
+    this.arbiter.claim(this.epoch + 1).then(
       (d) => {
         this.claiming = false;
         if (!d.won) return this.fail(notLive(this.init.repl.node, d.epoch, d.owner, `lost its backup (${why})`));
         this.epoch = d.epoch;
+        this.arbiter.hold(d.epoch, (e) => this.fail(e));
         this.goAlone(`backup ${peer.node} lost (${why}); won epoch ${d.epoch}`);
       },
       (e) => this.fail(e),
@@ -270,6 +357,7 @@ class Sender {
     Atomics.notify(this.a, C_ACKED_FRAMES);
     parentPort!.postMessage({ type: 'alone', why, epoch: this.epoch });
     this.ackUpTo(this.nextSeq);
+    this.fence();
   }
 
   /** finish(): once the backup has every frame, tell it the run ended normally. */
@@ -277,11 +365,14 @@ class Sender {
     if (this.endFrames < 0 || this.acked < this.endFrames) return;
     if (this.peer?.synced) this.send(this.peer, Msg.End, { frames: this.endFrames });
     this.endFrames = Number.MAX_SAFE_INTEGER;
+    this.ended = true;
     parentPort!.postMessage({ type: 'ended' });
   }
 
   private fail(e: unknown): void {
+    if (this.stopped) return;
     this.stopped = true;
+    this.arbiter.close();
     this.server.close();
     this.peer?.socket.destroy();
     this.joinWaiting?.socket.destroy();

@@ -2,7 +2,7 @@
 // in Atomics.wait while they replay, so the socket cannot live on their event loops). It connects
 // to the primary, proves it holds the secret and checks that the primary does too, receives the
 // log header (the main thread builds the run from it), then every frame: it checks each frame's
-// CRC and sequence, restores versions (compact.ts), and posts each thread its part of the frame as
+// CRC and sequence, notes each object's floor (version_floors.ts), and posts each thread its part of the frame as
 // a segment on the thread's broadcast channel (stream.ts). It acknowledges what it received, one
 // acknowledgement per batch of bytes read (not per event), and sends and checks heartbeats.
 //
@@ -17,24 +17,31 @@
 // the socket; TCP backpressure then stops the acknowledgements and the primary's drain waits.
 
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
-import { Expander } from '../engine/log/compact.js';
-import { decodeFrame } from '../engine/log/codec.js';
+import { VersionFloors } from '../engine/log/version_floors.js';
+import { decodeFrame, type FrameData } from '../engine/log/codec.js';
 import { scanFrame } from '../engine/log/frame.js';
 import { preamble } from '../engine/log/format.js';
 import type { Limits } from '../engine/limits.js';
 import { C_ABORT, C_LIVE, T_CONSUMED, T_FED, T_STATE, threadTableBase, THREAD_SLOTS } from '../engine/symbols.js';
 import { channelCorrupt, notLive, peerLost, peerRefused, serializeError } from '../engine/errors.js';
-import { arbiterClient, type Replication } from '../replication/config.js';
+import type { Replication } from '../replication/config.js';
 import { Heartbeat } from '../replication/heartbeat.js';
-import { requestEpoch } from '../replication/arbiter.js';
-import { Msg, WireDecoder, encode, mac, macOk, nonce, type Message } from '../replication/wire.js';
+import { arbiterFor } from '../replication/arbiter_client.js';
+import { dial, tlsRefusal, transportOf } from '../replication/transport.js';
+import { MESSAGE_BYTES_MAX, Msg, WireDecoder, count, encode, mac, macOk, nonce, parseChallenge, parseRefused, parseWelcome, type Message } from '../replication/wire.js';
 import { FED_FINAL, streamChannelName, type Segment } from './stream.js';
 
 export interface ReceiverInit {
   repl: Replication;
   run: string;
+}
+
+/** From the main thread: the backup replayed the whole log to the recorded digest and finished. */
+export interface ReceiverDone {
+  type: 'done';
+  digest: string;
 }
 
 /** From the main thread, once it has built the arena from the header. */
@@ -53,7 +60,11 @@ const RETRY_MS = 100;
 
 class Receiver {
   private socket: Socket | null = null;
-  private readonly decoder = new WireDecoder();
+  private decoder: WireDecoder;
+  /** Why the connection under way is being dropped before the handshake (it is dialled again). */
+  private retryWhy = '';
+  /** The highest read fence the primary asked about (echoed in every acknowledgement). */
+  private fence = 0;
   private hb: Heartbeat | null = null;
   private myNonce = nonce();
   private epoch = 0;
@@ -63,7 +74,7 @@ class Receiver {
   private attached: ReceiverAttach | null = null;
   private a: Int32Array | null = null;
   private readonly early: Message[] = [];
-  private readonly expander = new Expander();
+  private readonly floors = new VersionFloors();
   private frames = 0;
   private firstSeq = -1;
   private readonly channels = new Map<number, BroadcastChannel>();
@@ -76,6 +87,7 @@ class Receiver {
   private readonly unwritten: Uint8Array[] = [];
 
   constructor(private readonly init: ReceiverInit) {
+    this.decoder = new WireDecoder(init.repl.preAuth.preAuthBytesMax);
     this.dial();
     setInterval(() => this.guard(() => this.tick()), TICK_MS);
   }
@@ -87,7 +99,7 @@ class Receiver {
   private attachNow(m: ReceiverAttach): void {
     this.attached = m;
     this.a = new Int32Array(m.arena);
-    if (m.versions) this.expander.startAt(m.versions);
+    if (m.versions) this.floors.startAt(m.versions);
     for (const e of this.early.splice(0)) this.message(e);
     this.persist();
   }
@@ -100,23 +112,41 @@ class Receiver {
     return `${this.primary || 'the primary'} at ${this.repl.connect!.host}:${this.repl.connect!.port}`;
   }
 
+  /**
+   * Dials the primary. Until the primary has proved the secret (Welcome), any failure of the
+   * connection (refused, accepted and closed, silent, garbled: a proxy or load balancer in front of
+   * a primary that is not listening yet) is dialled again until connectMs has passed.
+   */
   private dial(): void {
-    const s = connect(this.repl.connect!);
+    const s = dial(transportOf(this.repl), this.repl.connect!, this.repl.node);
     s.setNoDelay(true);
     s.on('connect', () => {
       this.socket = s;
+      this.decoder = new WireDecoder(this.repl.preAuth.preAuthBytesMax);
+      this.myNonce = nonce();
+      this.retryWhy = '';
       this.hb = new Heartbeat(this.repl.heartbeatMs, this.repl.timeoutMs, Date.now());
     });
-    s.on('data', (chunk) => this.guard(() => this.data(chunk)));
-    s.on('error', () => {});
-    s.on('close', () => {
-      if (this.socket !== s) {
-        if (this.over === 'running' && !this.welcomed && Date.now() - this.started < this.repl.connectMs) setTimeout(() => this.dial(), RETRY_MS);
-        else if (!this.welcomed) this.fail(peerLost(this.peer, `no primary answered within ${this.repl.connectMs} ms`));
+    s.on('data', (chunk) => this.guard(() => {
+      if (this.socket === s) this.data(chunk);
+    }));
+    s.on('error', (e) => this.guard(() => {
+      // A refusal at the TLS level (wrong secret or certificate) will not go away by dialling again.
+      const refused = tlsRefusal(e);
+      if (refused && this.over === 'running' && !this.welcomed) this.fail(peerRefused(this.peer, refused));
+    }));
+    s.on('close', () => this.guard(() => {
+      if (this.over !== 'running') return;
+      if (!this.welcomed) {
+        const why = this.socket === s ? this.retryWhy || 'the connection closed before the handshake' : 'no answer';
+        this.socket = null;
+        this.hb = null;
+        if (Date.now() - this.started < this.repl.connectMs) setTimeout(() => this.dial(), RETRY_MS);
+        else this.fail(peerLost(this.peer, `no primary answered within ${this.repl.connectMs} ms (last: ${why})`));
         return;
       }
-      this.primaryLost('the connection closed');
-    });
+      if (this.socket === s) this.primaryLost('the connection closed');
+    }));
   }
 
   /** An unexpected error in this worker fails the node (fail-stop) and wakes every waiting thread. */
@@ -129,25 +159,34 @@ class Receiver {
   }
 
   private data(chunk: Buffer): void {
-    let messages: Message[];
-    try {
-      messages = this.decoder.push(chunk);
-    } catch (e) {
-      const err = channelCorrupt(this.peer, (e as Error).message);
-      console.error(`lockstep: ${this.repl.node}: ${err.message}`);
-      this.primaryLost(`a corrupt frame (${(e as Error).message})`);
-      return;
-    }
-    this.hb?.heard(Date.now());
-    for (const m of messages) {
+    this.decoder.push(chunk);
+    for (;;) {
+      if (this.over !== 'running' && this.over !== 'ended') break;
+      const d = this.decoder.next();
+      if (d.kind === 'more') break;
+      if (d.kind === 'bad') {
+        const err = channelCorrupt(this.peer, d.why);
+        console.error(`lockstep: ${this.repl.node}: ${err.message}`);
+        this.primaryLost(`a corrupt frame (${d.why})`);
+        break;
+      }
+      const m = d.message;
+      // Before the primary has proved the secret only the handshake is read; log data is not taken.
+      if (!this.welcomed && m.type !== Msg.Challenge && m.type !== Msg.Welcome && m.type !== Msg.Refused) {
+        this.primaryLost(`message ${m.type} before the handshake`);
+        break;
+      }
       // Log frames wait until the main thread has built the arena from the header (and snapshot).
       if (this.attached || m.type !== Msg.Log || !this.headerSeen) this.message(m);
       else this.early.push(m);
     }
+    if (this.over === 'running' || this.over === 'ended') this.hb?.heard(Date.now());
     // The acknowledgement goes first: it says the frames are checked and posted to the replaying
     // threads (this node can replay them if it takes over); the disk copy is not part of that,
     // and writing it first put a file open/write/close per frame into every output's latency.
-    if (this.welcomed && this.attached) this.send(Msg.Ack, { frames: this.frames });
+    // (A node that has stopped following sends nothing: send() needs the socket, destroyed then.)
+    if (this.welcomed && this.attached) this.send(Msg.Ack, { frames: this.frames, fence: this.fence });
+    // Frames checked before a bad one are still the backup's log: they are written whatever follows.
     this.persist();
   }
 
@@ -160,20 +199,32 @@ class Receiver {
 
   private message(m: Message): void {
     switch (m.type) {
-      case Msg.Challenge:
-        this.send(Msg.Hello, { node: this.repl.node, join: this.repl.join, mac: mac(this.repl.secret, 'hello', m.body.nonce, this.repl.node), nonce: this.myNonce });
+      case Msg.Challenge: {
+        const c = parseChallenge(m.body);
+        if (!c || this.welcomed) return this.primaryLost('a malformed challenge');
+        this.send(Msg.Hello, { node: this.repl.node, join: this.repl.join, mac: mac(this.repl.secret, 'hello', c.nonce, this.repl.node), nonce: this.myNonce });
         return;
-      case Msg.Welcome:
-        if (!macOk(this.repl.secret, m.body.mac, 'welcome', this.myNonce, String(m.body.node))) {
+      }
+      case Msg.Welcome: {
+        const w = parseWelcome(m.body);
+        if (this.welcomed) return;
+        if (!w || !macOk(this.repl.secret, w.mac, 'welcome', this.myNonce, w.node)) {
           return this.fail(peerRefused(this.peer, 'it does not hold the cluster secret (it cannot prove it): not following it'));
         }
         this.welcomed = true;
-        this.epoch = m.body.epoch as number;
-        this.primary = String(m.body.node);
+        this.decoder.bytesMax = MESSAGE_BYTES_MAX;
+        this.epoch = w.epoch;
+        this.primary = w.node;
         parentPort!.postMessage({ type: 'welcome', epoch: this.epoch, primary: this.primary });
         return;
+      }
       case Msg.Refused:
-        return this.fail(peerRefused(this.peer, String(m.body.why)));
+        return this.fail(peerRefused(this.peer, parseRefused(m.body).why));
+      case Msg.Heartbeat: {
+        const f = count(m.body, 'fence');
+        if (f !== null && f > this.fence) this.fence = f;
+        return;
+      }
       case Msg.Log:
         if (!this.headerSeen) return this.header(m.body as Uint8Array);
         return this.frame(m.body as Uint8Array);
@@ -181,12 +232,12 @@ class Receiver {
         parentPort!.postMessage({ type: 'snapshot', snapshot: m.body });
         return;
       case Msg.Released:
-        parentPort!.postMessage({ type: 'released', outputs: m.body.outputs });
+        if (Array.isArray(m.body?.outputs)) parentPort!.postMessage({ type: 'released', outputs: m.body.outputs });
         return;
       case Msg.End:
         this.over = 'ended';
         this.socket?.end();
-        parentPort!.postMessage({ type: 'ended', frames: m.body.frames });
+        parentPort!.postMessage({ type: 'ended', frames: count(m.body, 'frames') });
         return;
       default:
     }
@@ -203,14 +254,19 @@ class Receiver {
   private frame(bytes: Uint8Array): void {
     const r = scanFrame(bytes, 0, this.attached!.limits.frameBytesMax);
     if (r.kind !== 'frame') return this.primaryLost(`a corrupt log frame (${r.kind === 'end' ? 'empty' : r.why})`);
-    const f = decodeFrame(r.payload);
+    let f: FrameData;
+    try {
+      f = decodeFrame(r.payload);
+    } catch (e) {
+      return this.primaryLost(`a corrupt log frame (${(e as Error).message})`);
+    }
     if (this.firstSeq < 0) this.firstSeq = this.frames = f.seq;
     if (f.seq !== this.frames) return this.primaryLost(`log frame ${f.seq} where ${this.frames} was due`);
     if (this.repl.log) this.unwritten.push(bytes);
     const parts = new Map<number, { firstIndex: number; events: Int32Array[]; data: Uint8Array[] }>();
     for (const c of f.chunks) {
-      const events = this.expander.expand(c.events);
-      if (!events) return this.primaryLost(`thread ${c.thread}'s chunk ends inside an event`);
+      const events = c.events;
+      if (!this.floors.note(events)) return this.primaryLost(`thread ${c.thread}'s chunk ends inside an event`);
       const p = parts.get(c.thread) ?? { firstIndex: c.firstIndex, events: [], data: [] };
       p.events.push(events);
       p.data.push(c.data);
@@ -294,8 +350,14 @@ class Receiver {
   /** The primary is gone (or its channel is unusable): the arbiter decides whether this node goes live. */
   private primaryLost(why: string): void {
     if (this.over !== 'running') return;
+    if (!this.welcomed) {
+      // Not the primary yet, only a connection: drop it and dial again (the close does).
+      this.retryWhy = why;
+      this.socket?.destroy();
+      return;
+    }
     this.socket?.destroy();
-    if (!this.welcomed || !this.attached) {
+    if (!this.attached) {
       this.over = 'failed';
       return this.fail(peerLost(this.peer, `${why} before the log started`));
     }
@@ -303,7 +365,8 @@ class Receiver {
     const torn = this.decoder.pending;
     console.error(`lockstep: ${this.repl.node} lost the primary ${this.primary}: ${why}` +
       (torn > 0 ? ` (${torn} bytes of an incomplete frame dropped)` : ''));
-    requestEpoch(arbiterClient(this.repl), this.epoch + 1, this.repl.node).then(
+    const arbiter = arbiterFor(this.repl);
+    arbiter.claim(this.epoch + 1).finally(() => arbiter.close()).then(
       (d) => {
         if (!d.won) return this.fail(notLive(this.repl.node, d.epoch, d.owner, `lost the primary (${why})`));
         this.cutover(d.epoch, why);
@@ -315,11 +378,22 @@ class Receiver {
   /** Every received frame is posted; floors go out, then every stream is marked final. */
   private cutover(epoch: number, why: string): void {
     const a = this.a!;
-    this.expander.versionsInto(new Int32Array(this.attached!.floors));
+    this.floors.versionsInto(new Int32Array(this.attached!.floors));
     Atomics.store(a, C_LIVE, epoch);
     for (let t = 0; t < this.attached!.limits.threadsMax; t++) if (!this.waiting.has(t)) this.markFinal(t);
     this.over = 'cutover';
     parentPort!.postMessage({ type: 'cutover', epoch, frames: this.frames, why });
+  }
+
+  /** The backup finished (replayed to the recorded digest): tell the primary, so its close is a clean end. */
+  done(m: ReceiverDone): void {
+    if (this.over === 'running' && this.socket && !this.socket.destroyed) {
+      this.send(Msg.Done, { digest: m.digest });
+      this.over = 'ended';
+      this.socket.end(() => parentPort!.postMessage({ type: 'done-sent' }));
+      return;
+    }
+    parentPort!.postMessage({ type: 'done-sent' });
   }
 
   private markFinal(thread: number): void {
@@ -355,7 +429,8 @@ function concatInt32(parts: Int32Array[]): Int32Array {
 
 if (parentPort && workerData?.receiver) {
   const receiver = new Receiver(workerData.receiver as ReceiverInit);
-  parentPort.on('message', (m: ReceiverAttach) => {
+  parentPort.on('message', (m: ReceiverAttach | ReceiverDone) => {
     if (m.type === 'attach') receiver.attach(m);
+    else if (m.type === 'done') receiver.guard(() => receiver.done(m));
   });
 }

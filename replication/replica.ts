@@ -10,10 +10,10 @@
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { live, type Output } from '../engine/api.js';
-import { LockstepError, revive } from '../engine/errors.js';
+import { LockstepError, notServing, revive } from '../engine/errors.js';
 import type { Replication } from './config.js';
 import type { SenderCommand, SenderInit } from '../recorder/sender.js';
-import type { ReceiverAttach } from '../replayer/receiver.js';
+import type { ReceiverAttach, ReceiverDone } from '../replayer/receiver.js';
 
 export interface ReplicationStatus {
   node: string;
@@ -51,6 +51,8 @@ export class Replica {
   backupNode: string | null = null;
   cutoverInfo: { epoch: number; why: string; at: number } | null = null;
   private held: Held[] = [];
+  /** Primary: frames shipped when the backup connected; null once it has acknowledged them. */
+  private catchUpFrames: number | null = null;
   /** Primary: per thread, outputs the backup holds (released below this). Backup: released by the old primary. */
   private safe: number[] = [];
   private readonly released: number[] = [];
@@ -93,11 +95,16 @@ export class Replica {
       worker.on('message', (m: { type: string; [k: string]: unknown }) => {
         switch (m.type) {
           case 'listening': return listening(m.port as number);
-          case 'acked': return this.acked(m.outputs as number[]);
+          case 'acked':
+            this.noteCaughtUp(m.frames as number);
+            return this.acked(m.outputs as number[]);
           case 'backup':
             this.backupNode = m.node as string;
             this.alone = false;
-            return;
+            this.catchUpFrames = m.frames as number;
+            console.error(`lockstep: ${this.repl.node}: backup ${this.backupNode} connected (epoch ${this.epoch}${m.join ? ', joining from a snapshot' : ''}); ` +
+              `${this.catchUpFrames} frames of log to catch up on`);
+            return this.noteCaughtUp(0);
           case 'alone':
             this.alone = true;
             this.backupNode = null;
@@ -105,6 +112,7 @@ export class Replica {
             console.error(`lockstep: ${this.repl.node} runs alone (epoch ${this.epoch}): ${String(m.why)}`);
             return this.releaseSafe();
           case 'join': return this.onJoin();
+          case 'fenced': return this.fenced(m.upTo as number);
           case 'ended': return this.endWaiter?.();
           case 'fail': {
             const e = revive(m.error);
@@ -122,11 +130,46 @@ export class Replica {
   private failStop(e: Error): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.stopError = e;
     this.held = [];
+    for (const f of this.fences.splice(0)) f.reject(e);
     this.fail(e);
   }
 
   private stopped = false;
+  private stopError: Error | null = null;
+
+  // ---- read fences ----
+
+  private fenceNext = 1;
+  private fences: { id: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+
+  /**
+   * Resolves once this node has proved, after the call, that it still holds its epoch (the output
+   * rule for an answer that is not an output: a read). A primary running alone proves it at once;
+   * one with a backup when the backup echoes a fence sent after the call (sender.ts). Rejects when
+   * the node stops, and on a backup, which is not live and must not answer.
+   */
+  fence(): Promise<void> {
+    if (this.stopped) return Promise.reject(this.stopError ?? notServing(this.repl.node, 'it has stopped'));
+    if (this.role === 'backup') return Promise.reject(notServing(this.repl.node, 'it is a backup: only the live node answers'));
+    // A node that took over without --listen has no sender: no backup can follow it, it runs alone.
+    if (!this.worker) return Promise.resolve();
+    const id = this.fenceNext++;
+    return new Promise((resolve, reject) => {
+      this.fences.push({ id, resolve, reject });
+      this.send({ type: 'fence', id });
+    });
+  }
+
+  private fenced(upTo: number): void {
+    const keep = [];
+    for (const f of this.fences) {
+      if (f.id <= upTo) f.resolve();
+      else keep.push(f);
+    }
+    this.fences = keep;
+  }
 
   send(c: SenderCommand): void {
     this.worker?.postMessage(c);
@@ -145,6 +188,13 @@ export class Replica {
   drained(): Promise<void> {
     if (this.held.length === 0) return Promise.resolve();
     return new Promise((r) => this.drainedWaiters.push(r));
+  }
+
+  /** Primary: says once when the backup has acknowledged the log that existed when it connected. */
+  private noteCaughtUp(acked: number): void {
+    if (this.catchUpFrames === null || acked < this.catchUpFrames) return;
+    console.error(`lockstep: ${this.repl.node}: backup ${this.backupNode} has caught up: it holds the whole log so far (${acked} frames)`);
+    this.catchUpFrames = null;
   }
 
   private acked(outputs: number[]): void {
@@ -222,6 +272,7 @@ export class Replica {
         switch (m.type) {
           case 'welcome':
             this.epoch = m.epoch as number;
+            console.error(`lockstep: ${this.repl.node}: following the primary at ${this.repl.connect?.host}:${this.repl.connect?.port} (epoch ${this.epoch})`);
             return;
           case 'header':
             header = m.payload as Uint8Array;
@@ -254,6 +305,25 @@ export class Replica {
 
   attach(m: Omit<ReceiverAttach, 'type'>): void {
     this.worker!.postMessage({ type: 'attach', ...m } satisfies ReceiverAttach);
+  }
+
+  /**
+   * A following backup replayed the whole log to the recorded digest: tell the primary before the
+   * channel closes, so it takes the close for the clean end it is, not for a lost backup.
+   */
+  finished(digest: string): Promise<void> {
+    const worker = this.worker;
+    if (this.role !== 'backup' || !worker) return Promise.resolve();
+    return new Promise((resolve) => {
+      const onMessage = (m: { type: string }): void => {
+        if (m.type !== 'done-sent') return;
+        worker.off('message', onMessage);
+        resolve();
+      };
+      worker.on('message', onMessage);
+      worker.once('exit', () => resolve());
+      worker.postMessage({ type: 'done', digest } satisfies ReceiverDone);
+    });
   }
 
   /** Cutover (idempotent): this node is the primary of `epoch`; held outputs the old primary may not have released go out. */

@@ -22,7 +22,7 @@ interface TimelineState {
   events: number;
   handoffs: number;
   view: { x0: number; x1: number };
-  frame: { mode: string; lanesAggregated: number; lanesEvents: number; handoffMode: string; handoffsInView: number; primitives: number; width: number };
+  frame: { axis: string; mode: string; lanesAggregated: number; lanesEvents: number; handoffMode: string; handoffsInView: number; primitives: number; width: number };
 }
 
 async function launch(): Promise<Browser> {
@@ -103,7 +103,11 @@ describe('lockstep timeline', function () {
       assert.equal(s.handoffs, report.contention.handoffs);
       assert.ok(s.frame.primitives > 0, 'something was drawn');
       assert.equal(await page.$$eval('#busiest tbody tr', (rows) => rows.length), 20);
-      assert.equal(await page.textContent('#busiest tbody tr td:nth-child(1)'), String(report.contention.busiest[0]!.object));
+      // Objects by the names the program gave them, not bare ids.
+      const top = report.contention.busiest[0]!;
+      const name = report.objects.find((o) => o.object === top.object)!.name;
+      assert.match(name, /^account\[\d+\]$/);
+      assert.equal(await page.textContent('#busiest tbody tr td:nth-child(1)'), `${name} #${top.object}`);
       const shot = join(ARTIFACTS, 'timeline.png');
       await page.screenshot({ path: shot, fullPage: true });
       assert.ok(statSync(shot).size > 10_000);
@@ -139,6 +143,28 @@ describe('lockstep timeline', function () {
       await page.mouse.move(box.x + box.width / 2, box.y + 60);
       assert.match((await page.textContent('#details'))!, /thread \d/);
       await page.screenshot({ path: join(ARTIFACTS, 'timeline-zoomed.png'), fullPage: true });
+      assert.deepEqual(problems, []);
+      await page.close();
+    });
+
+    it('switches to a wall-clock time axis (t) and back', async function () {
+      const problems: string[] = [];
+      const page = await open(browser, html, problems);
+      const manifest = await page.evaluate(() => JSON.parse(document.getElementById('lockstep-manifest')!.textContent!) as { timeMax: number; clockMax: number });
+      assert.ok(manifest.timeMax > 0, 'the log carries chunk times');
+      await page.keyboard.press('t');
+      await drawn(page);
+      const timed = await state(page);
+      assert.equal(timed.frame.axis, 'time');
+      assert.ok(Math.abs(timed.view.x1 - manifest.timeMax) <= manifest.timeMax * 0.01, `${timed.view.x1} vs ${manifest.timeMax} ms`);
+      assert.ok(timed.frame.primitives > 0);
+      assert.match((await page.textContent('#readout'))!, /^time [\d.]+ ms–[\d.]+ ms of [\d.]+ ms/);
+      await page.screenshot({ path: join(ARTIFACTS, 'timeline-time-axis.png'), fullPage: true });
+      await page.keyboard.press('t');
+      await drawn(page);
+      const back = await state(page);
+      assert.equal(back.frame.axis, 'causal');
+      assert.equal(back.view.x1, manifest.clockMax + 1);
       assert.deepEqual(problems, []);
       await page.close();
     });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { CLI, ROOT } from './fixtures/cli/helpers.js';
 import { SNIPPET_PROGRAMS, checkPrinted, cliRecordVerify, recordReplay, run } from './fixtures/readme/snippets.js';
 
@@ -77,6 +77,21 @@ describe('README snippets (doc test)', function () {
       assert.match(r.stdout, /digest +[0-9a-f]{64}/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('README links', function () {
+  it('point to files inside the repository (or to the web), never outside it', function () {
+    for (const doc of ['README.md', 'docs/DESIGN.md']) {
+      const text = readFileSync(join(ROOT, doc), 'utf8');
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1]!;
+        if (/^(https?:|#)/.test(target)) continue;
+        const path = resolve(ROOT, dirname(doc), target.replace(/#.*$/, ''));
+        assert.ok(path.startsWith(ROOT), `${doc} links outside the repository: ${target}`);
+        assert.ok(existsSync(path), `${doc} links to ${target}, which does not exist`);
+      }
     }
   });
 });

@@ -7,7 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { Client } from '../client/index.js';
 import { requestKey } from '../examples/bankservice/ledger.js';
-import { Cluster, status, type NodeProc } from './cluster.js';
+import { Cluster, observe, status, type NodeProc } from './cluster.js';
 import { prng } from './prng.js';
 
 class Prng {
@@ -197,14 +197,14 @@ describe('live replication', function () {
     const answers = Array.from({ length: 150 }, (_, i) => fetch(`${a.url}/transfer`, {
       method: 'POST', headers: { 'x-lockstep-request-id': `lag:${i}` }, body: JSON.stringify({ from: i % ACCOUNTS, to: (i + 1) % ACCOUNTS, amount: 1 }),
     }).then((r) => r.status));
-    let s = await status(a);
+    let s = await observe(a);
     for (const until = Date.now() + 20_000; (s.lagWaits as number) === 0 && Date.now() < until;) {
       await new Promise((r) => setTimeout(r, 50));
-      s = await status(a);
+      s = await observe(a);
     }
     assert.ok((s.lagWaits as number) > 0, `the drain never held frames back: ${JSON.stringify(s)}`);
     await new Promise((r) => setTimeout(r, 300));
-    const held = await status(a);
+    const held = await observe(a);
     assert.equal(held.shippedFrames, s.shippedFrames, 'no frame shipped while the backup lags past the bound');
     assert.ok((held.lagFrames as number) > 0, 'the lag is visible in /status');
     b.child.kill('SIGCONT');

@@ -50,7 +50,7 @@ function threadFailed(thread: Thread, e: unknown): void {
     parentPort!.postMessage({ type: 'failed', lockstep: true, error: serializeError(inner) });
     return;
   }
-  parentPort!.postMessage({ type: 'failed', lockstep: false, error: e });
+  parentPort!.postMessage({ type: 'failed', lockstep: false, error: serializeError(e) });
 }
 
 main((workerData as { lockstep: SpawnInit }).lockstep).catch((e) => {

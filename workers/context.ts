@@ -27,6 +27,8 @@ export interface WorkerInit {
   ring: { base: number; words: number } | null;
   stream: StreamInit | null;
   seed: string;
+  /** Replay: whether the program's files are the recorded ones (divergence reports say so). */
+  program?: 'same' | 'changed';
   /** The run was given an explicit seed: live random values come from a generator seeded per thread. */
   seeded: boolean;
   patch: boolean;
@@ -61,6 +63,7 @@ export function attachThread(init: WorkerInit): WorkerThread {
   const ring = init.ring ? new RingWriter(arena.a, init.ring.base, init.ring.words, init.id, init.limits.stallMsMax) : null;
   const thread = new Thread(init.id, init.mode, arena.a, ring, stream, init.limits.stallMsMax);
   thread.untilIndex = init.until;
+  thread.program = init.program;
   if (init.seeded) thread.seeded = new SeededRandom(BigInt(init.seed), init.id);
   if (init.chaos) thread.chaos = new ChaosDriver(arena.a, init.chaos, init.id);
   if (init.deadlock) thread.deadlock = new DeadlockWatch(thread, arena);

@@ -92,6 +92,17 @@ export class Pool {
       t.expect(Kind.Pool, index);
       this.scanAborts();
     }
+    try {
+      this.startWorkers(workers);
+    } catch (e) {
+      // Workers already started would keep the process alive after the caller caught the error.
+      for (const p of this.piscinas) p.destroy().catch(() => {});
+      throw e;
+    }
+  }
+
+  private startWorkers(workers: number): void {
+    const host = this.host;
     for (let w = 0; w < workers; w++) {
       const init = host.addWorker(w);
       this.threadIds.push(init.id);

@@ -28,6 +28,11 @@ export interface Example {
   parallel: boolean;
   env(threads: number, size: Size): Record<string, string>;
   seqEnv(size: Size): Record<string, string>;
+  /**
+   * The same program written with plain worker_threads + Atomics (no lockstep): its script under
+   * dist/bench/macro/plain, run with env() at the same thread count (issue 11, target 3).
+   */
+  plain?: string;
   stdin?(size: Size): string;
   /** Pool workers a run with `threads` threads starts. */
   poolWorkers(threads: number): number;
@@ -66,6 +71,7 @@ export function examples(seed: number, scratch: string): Example[] {
         BANK_TRANSFERS: String(size === 'empty' ? bankBatches : Math.round(bankTransfers / threads)),
       }),
       seqEnv: (size) => ({ BANK_TELLERS: '1', BANK_TRANSFERS: String(size === 'empty' ? bankBatches : bankTransfers) }),
+      plain: 'bank.js',
       poolWorkers: (t) => t,
       verify: (out, seq) => {
         const a = summary(out);
@@ -78,6 +84,7 @@ export function examples(seed: number, scratch: string): Example[] {
       what: `${(wcBytes / 2 ** 20).toFixed(0)} MiB seeded corpus counted in 64 KiB chunks into a shared hash table under 64 striped mutexes`,
       env: (threads, size) => ({ ...seedEnv, WORDCOUNT_WORKERS: String(threads), WORDCOUNT_BYTES: String(size === 'empty' ? 1024 : wcBytes) }),
       seqEnv: (size) => ({ ...seedEnv, WORDCOUNT_BYTES: String(size === 'empty' ? 1024 : wcBytes) }),
+      plain: 'wordcount.js',
       poolWorkers: (t) => t,
       verify: (out, seq) => {
         const a = summary(out);
@@ -93,6 +100,7 @@ export function examples(seed: number, scratch: string): Example[] {
         PIPELINE_WORK: String(pipeWork), PIPELINE_CAPACITY: '16',
       }),
       seqEnv: (size) => ({ PIPELINE_PRODUCERS: '1', PIPELINE_ITEMS: String(size === 'empty' ? 1 : pipeItems), PIPELINE_WORK: String(pipeWork) }),
+      plain: 'pipeline.js',
       poolWorkers: (t) => t + 2,
       verify: (out, seq, threads) => {
         const a = summary(out);
@@ -108,6 +116,7 @@ export function examples(seed: number, scratch: string): Example[] {
       what: `${jobs} jobs from stdin (35% incr, 30% get, 10% sum, 25% spin ${spinRounds}) on a key-value store under one rwlock, results as outputs`,
       env: (threads) => ({ JOBSERVER_WORKERS: String(threads), JOBSERVER_INFLIGHT: '16' }),
       seqEnv: () => ({}),
+      plain: 'jobserver.js',
       stdin: (size) => (size === 'empty' ? '/dev/null' : jobFile),
       poolWorkers: (t) => t,
       verify: (out, seq, threads) => {

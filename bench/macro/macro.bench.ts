@@ -1,6 +1,8 @@
 // Macro benchmark: every example program at 1, 2 and 4 threads in modes off, record and replay,
-// and the same work done sequentially on one thread (the single-threaded baseline that a
-// multi-core replay must beat), each run a separate process timed from outside.
+// the same work done sequentially on one thread (the single-threaded baseline that a multi-core
+// replay must beat) and, where the example has one, the same program written with plain
+// worker_threads + Atomics ("plain", bench/macro/plain: what mode off must cost no more than),
+// each run a separate process timed from outside.
 //
 // Runs are interleaved: for each repetition, for each example, the sequential baseline, then for
 // each thread count off, record, replay (replaying that repetition's recording), and the same
@@ -17,7 +19,7 @@ import { load1 } from '../machine.js';
 import { median } from '../stats.js';
 import { EXAMPLE_NAMES, examples, type Example, type ExampleName, type Size } from './examples.js';
 
-export type MacroMode = 'seq' | 'off' | 'record' | 'replay';
+export type MacroMode = 'seq' | 'plain' | 'off' | 'record' | 'replay';
 const MODES: MacroMode[] = ['off', 'record', 'replay'];
 
 export interface MacroRun {
@@ -62,6 +64,10 @@ export interface MacroCell {
   /** Replay: replay time / record time (wall and net). */
   replayOverRecord: number | null;
   netReplayOverRecord: number | null;
+  /** Off: off time ÷ plain worker_threads time (wall, net) and start-up over plain (empty runs, ms); null without a plain version. */
+  offOverPlain?: number | null;
+  netOffOverPlain?: number | null;
+  startupOverPlainMs?: number | null;
   /** Sequential baseline time / this time (wall and net). */
   speedup: number;
   netSpeedup: number;
@@ -98,8 +104,10 @@ export async function runMacro(root: string, scratch: string, say: (s: string) =
     const log = join(tmp, `${ex.name}-${threads}-${size}-${rep}.lsl`);
     const resultFile = join(tmp, `result-${mode}.json`);
     const seq = mode === 'seq';
-    const script = seq ? join(root, 'dist/bench/macro', `seq_${ex.name}.js`) : join(root, 'dist/examples', ex.name, 'main.js');
-    const env: Record<string, string> = seq ? { ...ex.seqEnv(size) } : { ...ex.env(threads, size), LOCKSTEP_MODE: mode, LOCKSTEP_RESULT_FILE: resultFile };
+    const plain = mode === 'plain';
+    const script = seq ? join(root, 'dist/bench/macro', `seq_${ex.name}.js`)
+      : plain ? join(root, 'dist/bench/macro/plain', ex.plain!) : join(root, 'dist/examples', ex.name, 'main.js');
+    const env: Record<string, string> = seq ? { ...ex.seqEnv(size) } : plain ? { ...ex.env(threads, size) } : { ...ex.env(threads, size), LOCKSTEP_MODE: mode, LOCKSTEP_RESULT_FILE: resultFile };
     if (mode === 'record' || mode === 'replay') env.LOCKSTEP_LOG = log;
     const load = load1();
     rmSync(resultFile, { force: true });
@@ -107,7 +115,7 @@ export async function runMacro(root: string, scratch: string, say: (s: string) =
     const run: ChildRun = await runChild(script, [], { scratch: tmp, env, ...(stdin ? { stdin } : {}), stdoutBytesMax: 4 << 20 });
     check(run, `${ex.name} ${mode} at ${threads} threads (${size})`);
     let result: { ok: boolean; events?: number; logBytes?: number; digest?: string; message?: string } | null = null;
-    if (!seq) {
+    if (!seq && !plain) {
       result = JSON.parse(readFileSync(resultFile, 'utf8'));
       if (!result!.ok) throw new Error(`${ex.name} ${mode}: ${result!.message}`);
     }
@@ -138,7 +146,7 @@ export async function runMacro(root: string, scratch: string, say: (s: string) =
         runs.push(s);
         if (size === 'full') line.push(`seq ${s.wallMs.toFixed(0)}`);
         for (const threads of threadCounts) {
-          for (const mode of MODES) {
+          for (const mode of ex.plain ? (['plain', ...MODES] as MacroMode[]) : MODES) {
             const r = await one(ex, threads, mode, size, rep);
             runs.push(r);
             if (size === 'full') line.push(`${mode[0]}${threads} ${r.wallMs.toFixed(0)}`);
@@ -200,6 +208,13 @@ export function macroCells(runs: MacroRun[], all: { name: ExampleName; work: num
     cells.push(cell(1, 'seq'));
     for (const threads of threadCounts) {
       const [off, record, replay] = MODES.map((m) => cell(threads, m)) as [MacroCell, MacroCell, MacroCell];
+      if (pick(ex.name, threads, 'plain', 'full').length > 0) {
+        const plain = cell(threads, 'plain');
+        off.offOverPlain = off.wallMs.median / plain.wallMs.median;
+        off.netOffOverPlain = off.netMs / plain.netMs;
+        off.startupOverPlainMs = off.emptyMs - plain.emptyMs;
+        cells.push(plain);
+      }
       for (const c of [record, replay]) {
         c.overheadPct = (c.wallMs.median / off.wallMs.median - 1) * 100;
         c.netOverheadPct = (c.netMs / off.netMs - 1) * 100;

@@ -7,7 +7,10 @@ export const MAGIC = new TextEncoder().encode('LOCKSTEP');
 // into the digest, object names and the cut-off flag in the trailer, compact ordered events.
 // 3: a coarse timestamp per chunk (Chunk.time), for the timeline's time axis.
 // 4: channel-poll(closed), an ordered event (a poll that saw the channel closed was unordered).
-export const FORMAT_VERSION = 4;
+// 5: module identity events (value(module): sha256 of each worker entry and pool task module).
+// 6: ordered events keep their version (two words per event, as in a ring), and a frame holds at
+// most one chunk per thread (version_floors.ts says why).
+export const FORMAT_VERSION = 6;
 export const PREAMBLE_BYTES = MAGIC.length + 4;
 
 export function preamble(): Uint8Array {

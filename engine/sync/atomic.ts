@@ -8,6 +8,7 @@
 // Footprint per cell: AtomicArray.SLOTS_PER_CELL = 3.  0 value, 1 version, 2 guard (futex_lock).
 
 import { lockWord, unlockWord } from '../futex_lock.js';
+import { usage } from '../errors.js';
 import { Kind } from '../event.js';
 import { Mode, type Thread } from '../thread.js';
 
@@ -39,7 +40,7 @@ export class AtomicArray {
 
   /** Applies `kind` to cell `i`; returns the old value (the new one for store, as Atomics.store does). */
   private apply(kind: Kind, i: number, x: number, y: number): number {
-    if (!(i >= 0 && i < this.length)) throw new RangeError(`atomic index ${i} out of range 0..${this.length - 1}`);
+    if (!(i >= 0 && i < this.length && Number.isInteger(i))) throw usage(`atomic index ${i} is out of range 0..${this.length - 1}`);
     const a = this.a;
     const c = this.s + i * AtomicArray.SLOTS_PER_CELL;
     const mode = this.t.current();

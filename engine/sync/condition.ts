@@ -6,6 +6,7 @@
 //
 // Footprint: Condition.SLOTS = 1.  0: sequence word.
 
+import { notHeld, usage } from '../errors.js';
 import { Kind } from '../event.js';
 import { Mode, type Thread } from '../thread.js';
 import type { Mutex } from './mutex.js';
@@ -20,6 +21,8 @@ export class Condition {
   /** Releases `mutex`, waits for a notification (or `timeoutMs`), re-acquires `mutex`. */
   wait(mutex: Mutex, timeoutMs?: number): WaitResult {
     const t = this.t;
+    if (!mutex.heldHere) throw notHeld(t.id, `waited on condition ${this.id} without holding mutex ${mutex.id}`);
+    if (timeoutMs !== undefined && !(timeoutMs >= 0)) throw usage(`condition.wait timeoutMs must be a non-negative number, got ${timeoutMs}`);
     const mode = t.current();
     if (mode === Mode.Replay) {
       const reason = t.expect(Kind.WaitResult, this.id);

@@ -3,14 +3,22 @@
 // threads acquire in the recorded order while running in parallel between acquisitions.
 //
 // Footprint: Mutex.SLOTS = 2.  0: lock word (0 unlocked, 1 locked, 2 locked with waiters), 1: version.
+//
+// Ownership is checked without shared memory: each logical thread has its own Mutex object per
+// mutex (the API caches groups per thread), so a plain field says whether this thread holds it.
+// Locking twice is ERR_DEADLOCK (it would wait for itself), unlocking what this thread does not
+// hold is ERR_NOT_HELD; the cost is one field read and one write per lock and unlock.
 
 import { lockWord, tryLockWord, unlockWord } from '../futex_lock.js';
 import { Kind } from '../event.js';
+import { deadlock, notHeld } from '../errors.js';
 import { Mode, type Thread } from '../thread.js';
 
 export class Mutex {
   static readonly SLOTS = 2;
   private readonly a: Int32Array;
+  /** This thread holds the mutex (see the header: the object is per thread). */
+  private held = false;
 
   constructor(private readonly t: Thread, readonly id: number, private readonly s: number) {
     this.a = t.a;
@@ -19,6 +27,7 @@ export class Mutex {
   lock(): void {
     const a = this.a;
     const s = this.s;
+    if (this.held) throw deadlock(this.t.id, `locked mutex ${this.id}, which it already holds`);
     const mode = this.t.current();
     if (mode === Mode.Off) {
       if (this.t.deadlock === null) lockWord(a, s);
@@ -38,11 +47,19 @@ export class Mutex {
       lockWord(a, s);
       this.t.publishVersion(s + 1, (version + 1) | 0);
     }
+    this.held = true;
   }
 
   unlock(): void {
+    if (!this.held) throw notHeld(this.t.id, `unlocked mutex ${this.id}, which it does not hold`);
+    this.held = false;
     if (this.t.deadlock !== null) this.t.deadlock.released(this.id);
     unlockWord(this.a, this.s);
+  }
+
+  /** True if this thread holds the mutex (condition.wait checks it). */
+  get heldHere(): boolean {
+    return this.held;
   }
 
   tryLock(): boolean {
@@ -50,9 +67,10 @@ export class Mutex {
     const s = this.s;
     const mode = this.t.current();
     if (mode === Mode.Off) {
-      const ok = tryLockWord(a, s);
-      if (ok && this.t.deadlock !== null) this.t.deadlock.acquired(this.id);
-      return ok;
+      if (!tryLockWord(a, s)) return false;
+      this.held = true;
+      if (this.t.deadlock !== null) this.t.deadlock.acquired(this.id);
+      return true;
     }
     if (mode === Mode.Record) {
       if (this.t.floors !== null) this.t.awaitFloor(this.id, s + 1);
@@ -64,6 +82,7 @@ export class Mutex {
       const version = a[s + 1]!;
       a[s + 1] = (version + 1) | 0;
       this.t.rec(Kind.TryOk, this.id, version);
+      this.held = true;
       if (this.t.deadlock !== null) this.t.deadlock.acquired(this.id);
       return true;
     }
@@ -72,6 +91,7 @@ export class Mutex {
     this.t.awaitVersion(s + 1, r.arg, this.id);
     lockWord(a, s);
     this.t.publishVersion(s + 1, (r.arg + 1) | 0);
+    this.held = true;
     return true;
   }
 

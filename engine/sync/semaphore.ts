@@ -4,6 +4,7 @@
 //
 // Footprint: Semaphore.SLOTS = 4.  0 guard, 1 version, 2 seq (guarded.ts), 3 permits.
 
+import { usage } from '../errors.js';
 import { Kind, ValueKind } from '../event.js';
 import type { Thread } from '../thread.js';
 import { WaitHow } from '../deadlock.js';
@@ -37,6 +38,7 @@ export class Semaphore {
   }
 
   release(permits = 1): void {
+    if (!(Number.isInteger(permits) && permits > 0)) throw usage(`semaphore.release(n) needs a positive integer, got ${permits}`);
     const a = this.t.a;
     if (this.t.deadlock !== null) for (let k = 0; k < permits; k++) this.t.deadlock.released(this.id);
     update(a, this.s, () => {

@@ -4,6 +4,12 @@
 // x-lockstep-output-id of the output that made it. Only the live node listens for clients: the
 // backup opens its port when it takes over. GET /status shows the node's replication state.
 //
+// Every answer passes the output rule. Transfers and balances are outputs (the gate releases them
+// once the backup holds their log); GET /status reads the node's own state, so it is answered only
+// after session.fence() has proved the node still holds its epoch, and refused (503) by a node that
+// cannot prove it: a primary deposed while frozen or cut off never says "primary" after the backup
+// has taken over.
+//
 // Every request is read inside session.input(), so it is an event of the log; a pool task
 // applies it against balances in shared memory (ledger.ts) and emits the answer as an output,
 // which the output gate releases only once the backup holds the log up to it. A request id seen
@@ -12,7 +18,8 @@
 // task in flight, main thread about to read) is where a new backup joins by state transfer.
 //
 // Sizes: BANK_ACCOUNTS (64), BANK_WORKERS (2), BANK_INFLIGHT (8), BANK_REQUESTS_MAX (65,536),
-// BANK_PORT (0: any free port, announced on stderr), BANK_SUMMARY (a file for the final state).
+// BANK_PORT (0: any free port, announced on stderr), BANK_SUMMARY (a file for the final state),
+// BANK_STATUS_PROOF_MS (1000: how long GET /status waits for the proof of the node's epoch).
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { writeFileSync } from 'node:fs';
@@ -26,6 +33,9 @@ const workers = envInt('BANK_WORKERS', 2, 1, 32);
 const inflightMax = envInt('BANK_INFLIGHT', 8, 1, 1024);
 const requestsMax = envInt('BANK_REQUESTS_MAX', 1 << 16, 16, 1 << 22);
 const port = envInt('BANK_PORT', 0, 0, 65_535);
+const statusProofMs = envInt('BANK_STATUS_PROOF_MS', 1000, 1, 60_000);
+/** The address clients reach it at (a replicated node on a host of its own binds that host's address). */
+const host = process.env.BANK_HOST || '127.0.0.1';
 
 const session = await start();
 Ledger.create(session, accounts, 1000, requestsMax);
@@ -57,7 +67,7 @@ function answer(res: ServerResponse, status: number, outputId: string | null, bo
 }
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
-  if (req.method === 'GET' && req.url === '/status') return answer(res, 200, null, session.replication());
+  if (req.method === 'GET' && req.url === '/status') return status(res);
   const op = req.url?.slice(1);
   const requestId = req.headers['x-lockstep-request-id'];
   if (req.method !== 'POST' || (op !== 'transfer' && op !== 'balance' && op !== 'quit')) return answer(res, 404, null, { error: 'POST /transfer, /balance or /quit' });
@@ -84,6 +94,23 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
+/**
+ * GET /status: the node's replication state, once the node has proved it still holds its epoch.
+ * Unproved within statusProofMs (its backup paused or cut off), or proved impossible (it stopped),
+ * it is refused with 503; the refusal carries the node's own view as `unconfirmed`, for operators.
+ */
+function status(res: ServerResponse): void {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), statusProofMs)));
+  Promise.race([session.fence().then(() => 'proved' as const), late]).then(
+    (how) => {
+      if (how === 'proved') answer(res, 200, null, session.replication());
+      else answer(res, 503, null, { error: `cannot prove within ${statusProofMs} ms that this node still holds its epoch`, unconfirmed: session.replication() });
+    },
+    (e: Error) => answer(res, 503, null, { error: `not live: ${e.message}` }),
+  ).finally(() => clearTimeout(timer));
+}
+
 async function read(): Promise<Request> {
   while (queue.length === 0) await new Promise<void>((r) => (wake = r));
   wake = null;
@@ -93,9 +120,9 @@ async function read(): Promise<Request> {
 void session.whenLive().then(() => {
   server = createServer(handle);
   server.keepAliveTimeout = 1000;
-  server.listen(port, '127.0.0.1', () => {
+  server.listen(port, host, () => {
     const addr = server!.address();
-    console.error(`bankservice: listening on http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : port}`);
+    console.error(`bankservice: listening on http://${host}:${typeof addr === 'object' && addr ? addr.port : port}`);
   });
 }, () => {});
 

@@ -17,7 +17,7 @@
 // placement, and with it the table's bytes and the run's digest, depend on the interleaving,
 // while every word's count does not.
 
-import type { LockstepThread, Mutex } from 'lockstep';
+import type { LockstepThread } from 'lockstep';
 import { WORD_BYTES_MAX } from './corpus.js';
 
 /** Bytes per key slot: the longest word plus at least one zero byte. */
@@ -30,6 +30,12 @@ export function hashWord(bytes: Uint8Array, start = 0, end = bytes.length): numb
   return h === 0 ? 1 : h;
 }
 
+/** What the table needs of a lock: a lockstep Mutex, or a plain Atomics mutex in bench/macro/plain. */
+export interface StripeLock {
+  lock(): void;
+  unlock(): void;
+}
+
 export class WordTable {
   private readonly mask: number;
   private readonly stripeShift: number;
@@ -38,7 +44,7 @@ export class WordTable {
     private readonly hashes: Int32Array,
     private readonly counts: Int32Array,
     private readonly keys: Uint8Array,
-    private readonly stripes: Mutex[],
+    private readonly stripes: StripeLock[],
   ) {
     this.mask = hashes.length - 1;
     this.stripeShift = Math.log2(hashes.length / stripes.length);
@@ -61,6 +67,14 @@ export class WordTable {
   static attach(lt: LockstepThread): WordTable {
     return new WordTable(lt.shared('wc.hashes', Int32Array), lt.shared('wc.counts', Int32Array),
       lt.shared('wc.keys', Uint8Array), lt.mutexes('stripe'));
+  }
+
+  /**
+   * The same table over memory and locks from elsewhere: the plain worker_threads baseline in
+   * bench/macro/plain runs this very code under hand-written Atomics mutexes.
+   */
+  static over(hashes: Int32Array, counts: Int32Array, keys: Uint8Array, stripes: StripeLock[]): WordTable {
+    return new WordTable(hashes, counts, keys, stripes);
   }
 
   get capacity(): number {
