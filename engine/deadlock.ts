@@ -60,8 +60,14 @@ export class DeadlockWatch {
   }
 
   released(object: number): void {
-    const i = this.holds.lastIndexOf(object);
-    if (i >= 0) this.holds.splice(i, 1);
+    const holds = this.holds;
+    // Locks are mostly released in reverse order: the last one taken is at the end.
+    if (holds[holds.length - 1] === object) {
+      holds.pop();
+      return;
+    }
+    const i = holds.lastIndexOf(object);
+    if (i >= 0) holds.splice(i, 1);
   }
 
   /** Takes a futex_lock word (the mutex's), watching for a deadlock if it must wait. */
