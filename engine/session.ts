@@ -31,9 +31,9 @@ import { LogWriter } from '../recorder/log_writer.js';
 import type { DrainInit, DrainReport } from '../recorder/drain.js';
 import { readReplayLog, type ReplayLog } from '../replayer/log_reader.js';
 import { StreamReader, type StreamInit } from '../replayer/stream.js';
-import { arbiterClient, resolveReplication, type Replication, type ReplicationOptions } from '../replication/config.js';
+import { resolveReplication, type Replication, type ReplicationOptions } from '../replication/config.js';
 import { Replica, type ReplicationStatus } from '../replication/replica.js';
-import { readEpoch, requestEpoch } from '../replication/arbiter.js';
+import { arbiterFor } from '../replication/arbiter_client.js';
 import { applySnapshot, takeSnapshot, type Snapshot } from '../replication/snapshot.js';
 import type { SpawnInit } from '../workers/bootstrap.js';
 import { resolveEntry } from '../workers/entry.js';
@@ -289,7 +289,12 @@ export class Session extends LockstepThread {
     if (mode === Mode.Off) return;
     let hash = this.moduleHashes.get(href);
     if (!hash) {
-      hash = new Uint8Array(Buffer.from(identify(href).hash, 'hex'));
+      t.quiet = true;
+      try {
+        hash = new Uint8Array(Buffer.from(identify(href).hash, 'hex'));
+      } finally {
+        t.quiet = false;
+      }
       this.moduleHashes.set(href, hash);
     }
     if (mode === Mode.Record) {
@@ -998,9 +1003,13 @@ function recordedOptions(header: HeaderData, where: string, program: string, all
 
 /** A primary goes live only if it wins the next epoch from the arbiter. */
 async function claimEpoch(repl: Replication): Promise<number> {
-  const arbiter = arbiterClient(repl);
-  const current = await readEpoch(arbiter);
-  const d = await requestEpoch(arbiter, current.epoch + 1, repl.node);
+  const arbiter = arbiterFor(repl);
+  let d;
+  try {
+    d = await arbiter.claim((await arbiter.read()).epoch + 1);
+  } finally {
+    arbiter.close();
+  }
   if (!d.won) throw notLive(repl.node, d.epoch, d.owner, 'started as primary');
   return d.epoch;
 }

@@ -349,12 +349,13 @@ describe('lockstep CLI', function () {
     it('accounts for every byte of the file', function () {
       const kinds = Object.fromEntries(report.eventKinds.map((k) => [k.name, k]));
       assert.equal(kinds.lock!.count, 4 * 2 * 2000);
-      assert.equal(kinds.value!.payloadBytes, 8 * 3 * 4 * 2000);
+      // 3 random draws of 8 bytes per transfer, and the pool's task module identity (32 bytes).
+      assert.equal(kinds.value!.payloadBytes, 8 * 3 * 4 * 2000 + 32);
       assert.equal(kinds.spawn!.count, 4);
       const total = report.eventKinds.reduce((n, k) => n + k.bytes, 0) + report.framingBytes;
       assert.equal(total, report.log.bytes);
       assert.ok(report.framingBytes > 0);
-      assert.deepEqual(report.values, [{ kind: 'random', count: 3 * 4 * 2000 }]);
+      assert.deepEqual(report.values, [{ kind: 'random', count: 3 * 4 * 2000 }, { kind: 'module', count: 1 }]);
     });
 
     it('shows inputs and outputs with their values, and is byte-for-byte stable', async function () {
