@@ -165,7 +165,6 @@ class Sender {
     socket.on('error', () => socket.destroy());
     if (this.stopped) return void socket.destroy();
     const admission = this.doorman.admit(socket);
-    if (!admission) return;
     const name = `${socket.remoteAddress}:${socket.remotePort}`;
     // A stranger's messages are held to preAuthBytesMax until it proves the secret.
     const peer: Peer = {

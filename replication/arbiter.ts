@@ -175,7 +175,7 @@ export class Arbiter {
 
   private serve(socket: Socket): void {
     socket.on('error', () => socket.destroy());
-    if (!this.doorman.admit(socket)) return;
+    this.doorman.admit(socket);
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const challenge = nonce();

@@ -149,14 +149,24 @@ describe('arbiter: hostile peers, start-up, lost replies', function () {
     await long.closedWithin('a line longer than preAuthBytesMax');
     const held = Array.from({ length: limits.pendingConnectionsMax }, () => raw());
     for (const h of held) await h.line(0);
-    const surplus = Array.from({ length: 3 }, () => raw());
-    for (const s of surplus) {
-      await s.closedWithin('a connection past pendingConnectionsMax');
-      assert.deepEqual(s.lines, [], 'a surplus connection is closed before its challenge');
-    }
-    for (const h of held) await h.closedWithin('a held idle connection');
+    const newer = Array.from({ length: 3 }, () => raw());
+    for (const n of newer) assert.ok(await n.line(0), 'a newer stranger gets its challenge: it takes the oldest one\'s place');
+    assert.ok(arbiter.strangers <= limits.pendingConnectionsMax, `${arbiter.strangers} strangers held`);
+    for (const h of [...held, ...newer]) await h.closedWithin('a held idle connection');
     assert.equal(arbiter.strangers, 0);
     await stillServes();
+  });
+
+  it('a flood of idle strangers cannot lock a real client out: the oldest stranger makes room', async function () {
+    const limits = { handshakeMsMax: 60_000, pendingConnectionsMax: 4 };
+    arbiter = await Arbiter.start({ stateFile: stateFile(), secret, log: () => {}, preAuth: limits });
+    const flood = Array.from({ length: 3 * limits.pendingConnectionsMax }, () => raw());
+    for (const f of flood) await f.line(0).catch(() => null);
+    assert.ok(arbiter.strangers <= limits.pendingConnectionsMax);
+    // One attempt, no retries: the real client gets in although every place was taken.
+    await stillServes();
+    const open = flood.filter((f) => !f.socket.destroyed).length;
+    assert.ok(open <= limits.pendingConnectionsMax, `${open} idle strangers still open`);
   });
 
   it('a claim whose reply is lost is asked again and learns it won (the same node and epoch is granted again)', async function () {
