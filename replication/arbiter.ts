@@ -140,7 +140,7 @@ export class Arbiter {
     this.drops = new DropLog(this.log);
     this.doorman = new Doorman(this.limits, (s, why) => this.drops.note(`dropped ${s.remoteAddress}:${s.remotePort}: ${why}`));
     this.server = listen(transportOf(options), (socket) => this.serve(socket),
-      (r) => this.drops.note(`refused ${r.peer}: ${r.secret ? `wrong or missing secret (TLS, node "${r.identity}")` : r.why}`));
+      (r) => this.drops.note(`refused ${r.peer}: ${r.secret ? `wrong or missing secret (TLS, node "${r.identity}")` : r.why}`), this.limits);
   }
 
   static async start(options: ArbiterOptions): Promise<Arbiter> {

@@ -118,7 +118,11 @@ describe('live replication: edges', function () {
 
   it('strangers on the log channel (bad MACs, malformed hellos, a declared 1 GiB frame, idle, a flood) are dropped; the primary serves on', async function () {
     const preAuth = { handshakeMsMax: 500, pendingConnectionsMax: 4 };
-    const { a, b } = await startPair(cluster, { a: { repl: { preAuth } } });
+    // The strangers speak the channel's protocol on raw sockets: plaintext (under TLS, the default,
+    // the same protocol runs inside the session; arbiter_guard tests the TLS phase's limits).
+    await cluster.close();
+    cluster = await Cluster.start('test-secret', { insecure: true });
+    const { a, b } = await startPair(cluster, { a: { repl: { preAuth, insecure: true } }, b: { repl: { insecure: true } } });
     client = new Client({ nodes: [a.url] });
     const hellos: unknown[] = [
       // 64 characters, not hex: timingSafeEqual threw on the shorter buffer and the primary exited.
@@ -175,7 +179,7 @@ describe('live replication: edges', function () {
     });
     await new Promise<void>((r) => fake!.listen(0, '127.0.0.1', () => r()));
     const port = (fake.address() as { port: number }).port;
-    const b = await cluster.node('B', 'backup', { repl: { connect: { host: '127.0.0.1', port } } });
+    const b = await cluster.node('B', 'backup', { repl: { connect: { host: '127.0.0.1', port }, insecure: true } });
     const exit = await b.exited;
     for (const s of sockets) s.destroy();
     assert.notEqual(exit.code, 0);
