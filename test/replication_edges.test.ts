@@ -115,7 +115,10 @@ describe('live replication: edges', function () {
 
   it('strangers on the log channel (bad MACs, malformed hellos, a declared 1 GiB frame, idle, surplus) are dropped; the primary serves on', async function () {
     const preAuth = { handshakeMsMax: 500, pendingConnectionsMax: 4 };
-    const { a, b } = await startPair(cluster, { a: { repl: { preAuth } } });
+    // Strangers speak the channel's own framing: a plaintext (insecure) cluster; TLS refusals are in tls.test.ts.
+    await cluster.close();
+    cluster = await Cluster.start('test-secret', { insecure: true });
+    const { a, b } = await startPair(cluster, { a: { repl: { preAuth, insecure: true } }, b: { repl: { insecure: true } } });
     client = new Client({ nodes: [a.url] });
     const hellos: unknown[] = [
       // 64 characters, not hex: timingSafeEqual threw on the shorter buffer and the primary exited.
