@@ -29,6 +29,7 @@ export function backupCommand(): Command {
     .option('--log <file>', 'where to write the log received; after cutover <file>.epoch<N> is its own log (default: lockstep-<node>.log here)')
     .option('--heartbeat-ms <n>', 'heartbeat interval on the log channel (default: 50)')
     .option('--timeout-ms <n>', 'a primary silent this long is lost, and this node asks the arbiter to take over (default: 300)')
+    .option('--arbiter-ms <n>', 'how long a claim of an epoch keeps asking the arbiter when no answer comes (default: 5000)')
     .option('--lag-bytes <n>', 'after taking over: threads wait while its own backup lags by more than this many log bytes (default: 4 MiB)')
     .option('--connect-ms <n>', 'how long to keep trying to reach the primary at start (default: 10000)')
     .option('--verbose', 'print stacks and details with errors'))

@@ -24,6 +24,7 @@ export function primaryCommand(): Command {
     .option('--log <file>', 'where to write the log (default: lockstep-<node>.log here)')
     .option('--heartbeat-ms <n>', 'heartbeat interval on the log channel (default: 50)')
     .option('--timeout-ms <n>', 'a backup silent this long is lost (default: 300)')
+    .option('--arbiter-ms <n>', 'how long a claim of an epoch keeps asking the arbiter when no answer comes (default: 5000)')
     .option('--lag-bytes <n>', 'threads wait while the backup lags by more than this many unacknowledged log bytes (default: 4 MiB)')
     .option('--wait-backup-ms <n>', 'how long to wait at start for the first backup before running alone (default: 5000)')
     .option('--verbose', 'print stacks and details with errors'))

@@ -34,6 +34,7 @@ export interface NodeFlags {
   heartbeatMs?: string;
   timeoutMs?: string;
   lagBytes?: string;
+  arbiterMs?: string;
   verbose?: boolean;
   tlsCert?: string;
   tlsKey?: string;
@@ -81,6 +82,7 @@ export function nodeOptions(role: 'primary' | 'backup', flags: NodeFlags): Repli
   if (flags.heartbeatMs !== undefined) o.heartbeatMs = positiveInt('--heartbeat-ms', flags.heartbeatMs);
   if (flags.timeoutMs !== undefined) o.timeoutMs = positiveInt('--timeout-ms', flags.timeoutMs);
   if (flags.lagBytes !== undefined) o.lagBytesMax = positiveInt('--lag-bytes', flags.lagBytes);
+  if (flags.arbiterMs !== undefined) o.arbiterMs = positiveInt('--arbiter-ms', flags.arbiterMs);
   const heartbeat = o.heartbeatMs ?? replicationDefaults.heartbeatMs;
   const timeout = o.timeoutMs ?? replicationDefaults.timeoutMs;
   if (timeout <= heartbeat) throw usageError(`--timeout-ms (${timeout}) must exceed --heartbeat-ms (${heartbeat})`);

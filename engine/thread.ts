@@ -56,6 +56,12 @@ export class Thread {
 
   /** Replay: whether the program's files are the recorded ones (for divergence reports). */
   program: 'same' | 'changed' | undefined = undefined;
+  /**
+   * Lockstep's own work on this thread (reading a module to hash it) is running: a patched clock or
+   * random source called from inside it (a library that patched fs calls Date.now in closeSync)
+   * reads the live value and records nothing, so lockstep never consumes the program's values.
+   */
+  quiet = false;
   /** The session finished: every further operation is ERR_FINISHED (set once, by finish()). */
   ended = false;
   /** With an explicit seed: where this thread's live random values come from (null: node:crypto, Math.random). */
@@ -286,7 +292,7 @@ export class Thread {
 
   float(kind: ValueKind, live: () => number): number {
     const mode = this.current();
-    if (mode === Mode.Off) return live();
+    if (mode === Mode.Off || this.quiet) return live();
     if (mode === Mode.Record) {
       const x = live();
       this.f64[0] = x;
@@ -302,7 +308,7 @@ export class Thread {
 
   bytes(kind: ValueKind, live: () => Uint8Array): Uint8Array {
     const mode = this.current();
-    if (mode === Mode.Off) return live();
+    if (mode === Mode.Off || this.quiet) return live();
     if (mode === Mode.Record) {
       const b = live();
       this.recPayload(Kind.Value, kind, b);

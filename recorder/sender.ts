@@ -190,7 +190,8 @@ class Sender {
       }
       peer.hb.heard(Date.now());
     });
-    socket.on('error', () => this.lost(peer, 'the connection failed'));
+    // A reset or a broken pipe is the peer's close seen while writing (a heartbeat after its FIN).
+    socket.on('error', (e: NodeJS.ErrnoException) => this.lost(peer, e.code === 'ECONNRESET' || e.code === 'EPIPE' ? 'the connection closed' : 'the connection failed'));
     socket.on('close', () => this.lost(peer, 'the connection closed'));
     this.send(peer, Msg.Challenge, { nonce: peer.challenge });
   }

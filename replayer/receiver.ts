@@ -20,7 +20,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { VersionFloors } from '../engine/log/version_floors.js';
-import { decodeFrame } from '../engine/log/codec.js';
+import { decodeFrame, type FrameData } from '../engine/log/codec.js';
 import { scanFrame } from '../engine/log/frame.js';
 import { preamble } from '../engine/log/format.js';
 import type { Limits } from '../engine/limits.js';
@@ -254,7 +254,12 @@ class Receiver {
   private frame(bytes: Uint8Array): void {
     const r = scanFrame(bytes, 0, this.attached!.limits.frameBytesMax);
     if (r.kind !== 'frame') return this.primaryLost(`a corrupt log frame (${r.kind === 'end' ? 'empty' : r.why})`);
-    const f = decodeFrame(r.payload);
+    let f: FrameData;
+    try {
+      f = decodeFrame(r.payload);
+    } catch (e) {
+      return this.primaryLost(`a corrupt log frame (${(e as Error).message})`);
+    }
     if (this.firstSeq < 0) this.firstSeq = this.frames = f.seq;
     if (f.seq !== this.frames) return this.primaryLost(`log frame ${f.seq} where ${this.frames} was due`);
     if (this.repl.log) this.unwritten.push(bytes);

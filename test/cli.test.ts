@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { isOrdered, kindOf, objectOf } from '../engine/event.js';
 import { readLog } from '../replayer/log_reader.js';
 import type { InspectReport } from '../cli/log_stats.js';
+import { lieAt, reheader } from './log_mutants.js';
 import { BANK, BANK_ENV, FAILS, HANDOFF, HANDOFF_TS, lines, lockstep, packageTempDir, tempDir } from './fixtures/cli/helpers.js';
 
 describe('lockstep CLI', function () {
@@ -98,6 +99,16 @@ describe('lockstep CLI', function () {
       bad.truncated = join(dir, 'truncated.lsl');
       writeFileSync(bad.truncated, bytes.subarray(0, bytes.length - 100));
       bad.directory = dir;
+      // Valid CRCs around content that lies: a 2^50-byte arena in the header's options, and a
+      // vector of chunks claiming 2^31 - 1 entries.
+      bad.lyingOptions = join(dir, 'lying-options.lsl');
+      writeFileSync(bad.lyingOptions, reheader(bytes, (h) => {
+        const o = JSON.parse(h.options) as { limits: Record<string, number> };
+        o.limits.arenaBytes = 2 ** 50;
+        h.options = JSON.stringify(o);
+      }));
+      bad.lyingLength = join(dir, 'lying-length.lsl');
+      writeFileSync(bad.lyingLength, lieAt(bytes, 1, (s) => s.role === 'length' && s.what.startsWith('Frame field 1'), 0x7fffffff));
     });
     const expected: Record<string, RegExp> = {
       missing: /cannot read log .*missing\.lsl: no such file/,
@@ -105,6 +116,8 @@ describe('lockstep CLI', function () {
       corrupt: /is corrupt at byte \d+/,
       truncated: /ends early at byte \d+/,
       directory: /cannot read log /,
+      lyingOptions: /is corrupt at byte \d+ \(the header limit arenaBytes is 1125899906842624/,
+      lyingLength: /is corrupt at byte \d+ \(undecodable frame: Frame field 1's 2147483647 elements/,
     };
     for (const command of ['inspect', 'timeline', 'replay', 'verify', 'diff']) {
       it(command, async function () {
@@ -336,12 +349,13 @@ describe('lockstep CLI', function () {
     it('accounts for every byte of the file', function () {
       const kinds = Object.fromEntries(report.eventKinds.map((k) => [k.name, k]));
       assert.equal(kinds.lock!.count, 4 * 2 * 2000);
-      assert.equal(kinds.value!.payloadBytes, 8 * 3 * 4 * 2000);
+      // 3 random draws of 8 bytes per transfer, and the pool's task module identity (32 bytes).
+      assert.equal(kinds.value!.payloadBytes, 8 * 3 * 4 * 2000 + 32);
       assert.equal(kinds.spawn!.count, 4);
       const total = report.eventKinds.reduce((n, k) => n + k.bytes, 0) + report.framingBytes;
       assert.equal(total, report.log.bytes);
       assert.ok(report.framingBytes > 0);
-      assert.deepEqual(report.values, [{ kind: 'random', count: 3 * 4 * 2000 }]);
+      assert.deepEqual(report.values, [{ kind: 'random', count: 3 * 4 * 2000 }, { kind: 'module', count: 1 }]);
     });
 
     it('shows inputs and outputs with their values, and is byte-for-byte stable', async function () {

@@ -63,7 +63,7 @@ describe('lockstep diff', function () {
     assert.equal(d.first!.a!.text, `semaphore-acquire(object ${id('semaphore')}, version 0)`);
     const mutex = d.objects.find((o) => o.object === id('mutex'))!;
     assert.deepEqual({ version: mutex.version, a: mutex.a!.thread, b: mutex.b!.thread }, { version: 0, a: 1, b: 2 });
-    assert.deepEqual(d.threads.map((t) => t.firstDifference), [4, 0, 0]);
+    assert.deepEqual(d.threads.map((t) => t.firstDifference), [5, 0, 0]); // main: after the worker module's identity and its spawns
 
     const human = await lockstep(['diff', log('handoff-2'), log('handoff-3')]);
     assert.equal(human.code, 1);

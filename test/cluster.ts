@@ -76,7 +76,10 @@ export class Cluster {
       ...(o.connect ? { connect: { host: o.connect.host, port: o.connect.channel } } : {}),
       join: o.join ?? false,
       log: join(this.dir, `${name}.log`),
-      waitBackupMs: 3000,
+      // The primary waits for its backup's connection (an event) up to this bound: a loaded box
+      // can take many seconds to start the backup's process, and a backup that connects after
+      // the bound is refused (the primary has gone on alone). Tests of "alone" set a small one.
+      waitBackupMs: 60_000,
       // Lenient failure detection: a loaded 2-core CI box must not mistake slowness for death.
       heartbeatMs: 100,
       timeoutMs: 1500,
@@ -110,7 +113,7 @@ export class Cluster {
   }
 
   /** Resolves once `node`'s stderr matches `re` (or rejects after `ms`, with its stderr). */
-  async waitFor(node: NodeProc, re: RegExp, ms = 20_000): Promise<void> {
+  async waitFor(node: NodeProc, re: RegExp, ms = 60_000): Promise<void> {
     const until = Date.now() + ms;
     while (!re.test(node.stderr())) {
       if (Date.now() > until) throw new Error(`${node.name} never printed ${re}; stderr:\n${node.stderr()}`);

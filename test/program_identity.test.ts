@@ -4,7 +4,9 @@
 // recorded ones: if they are, it names the other causes instead of blaming an edit.
 
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { appendFileSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { describe as describeEvent } from '../engine/event.js';
+import { readLog } from '../replayer/log_reader.js';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { start, LockstepError, type StartOptions } from '../engine/index.js';
@@ -81,6 +83,24 @@ describe('program identity and divergence messages (issue 10 items 5, 15)', func
     const e = await rejection(poolRun({ mode: 'replay', log }));
     assert.equal(e.code, 'ERR_WRONG_PROGRAM');
     assert.match(e.message, /module .*tasks\.js/);
+  });
+
+  it('hashing a module records nothing, even where a library patched fs to read the clock (graceful-fs does)', async function () {
+    const log = tempLog('identity-quiet');
+    const original = fs.closeSync;
+    fs.closeSync = (fd: number): void => {
+      Date.now(); // what graceful-fs's closeSync does: patched, it would be a recorded value
+      original(fd);
+    };
+    try {
+      await spawnRunDigest({ mode: 'record', log });
+    } finally {
+      fs.closeSync = original;
+    }
+    const main = readLog(log).streams.find((x) => x.thread === 0)!;
+    const kinds: string[] = [];
+    for (let p = 0; p < main.events.length; p += 2) kinds.push(describeEvent(main.events[p]!, main.events[p + 1]!));
+    assert.deepEqual(kinds.slice(0, 4), ['value(module)', 'spawn(thread 1)', 'spawn(thread 2)', 'end']);
   });
 
   it('a divergence with the recorded files says so and names the other causes', async function () {
