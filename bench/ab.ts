@@ -10,7 +10,8 @@
 //     node dist/bench/ab.js
 //
 // Knobs: AB_A, AB_B (build folders; B defaults to this checkout), AB_CASES (example:threads,…),
-// AB_MODES (default record,replay), AB_ROUNDS (default 5); the examples' BENCH_* size knobs apply.
+// AB_MODES (default record,replay), AB_ROUNDS (default 5), AB_SIZE (full or empty: the start-up and
+// shut-down alone; default full); the examples' BENCH_* size knobs apply.
 
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -31,10 +32,11 @@ const cases = (process.env.AB_CASES ?? 'wordcount:2').split(',').map((c) => {
   if (!EXAMPLE_NAMES.includes(name as ExampleName)) throw new Error(`AB_CASES: unknown example ${name}`);
   return { name: name as ExampleName, threads: Number(threads ?? 2) };
 });
+const size = (process.env.AB_SIZE ?? 'full') as 'full' | 'empty';
 const tmp = mkdtempSync(join(os.tmpdir(), 'lockstep-ab-'));
 const all = examples(7, tmp);
 
-console.log(`A = ${builds.A}\nB = ${builds.B}\nload ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ${rounds} rounds`);
+console.log(`A = ${builds.A}\nB = ${builds.B}\nsize ${size}; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ${rounds} rounds`);
 for (const c of cases) {
   const ex = all.find((e) => e.name === c.name)!;
   const wall: Record<string, number[]> = {};
@@ -44,10 +46,10 @@ for (const c of cases) {
     for (const build of ['A', 'B'] as const) {
       const log = join(tmp, `${c.name}-${c.threads}-${build}-${round}.lsl`);
       for (const mode of modes) {
-        const stdin = ex.stdin?.('full');
+        const stdin = ex.stdin?.(size);
         const run = await runChild(join(builds[build], 'dist/examples', ex.name, 'main.js'), [], {
           scratch: tmp,
-          env: { ...ex.env(c.threads, 'full'), LOCKSTEP_MODE: mode, LOCKSTEP_LOG: log },
+          env: { ...ex.env(c.threads, size), LOCKSTEP_MODE: mode, LOCKSTEP_LOG: log },
           ...(stdin ? { stdin } : {}),
         });
         check(run, `${c.name} ${mode} (${build})`);

@@ -1,5 +1,5 @@
 // A coarse wall-clock time for every recorded event, for the timeline's time axis and the trace
-// export. The log stamps each chunk with the time the drain took it from its thread's ring (ms
+// export. The log stamps each chunk with the drain's clock when it built the chunk's frame (ms
 // since the run started, schema.fbs Chunk.time): an upper bound on when its events happened.
 // The events of a chunk are spread evenly over the span since the thread's previous chunk was
 // taken, so a lane's times never decrease and a busy stretch looks busy. Replay never reads these

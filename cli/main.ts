@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { arbiterCommand } from './arbiter.js';
 import { backupCommand } from './backup.js';
+import { certsCommand } from './certs.js';
 import { diffCommand } from './diff.js';
 import { oneLine, toCliError } from './errors.js';
 import { ExitCode } from './exit_codes.js';
@@ -63,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
   let verbose = false;
   let json = false;
   let current = 'lockstep';
-  for (const command of [recordCommand(), replayCommand(), verifyCommand(), inspectCommand(), diffCommand(), timelineCommand(), arbiterCommand(), primaryCommand(), backupCommand()]) {
+  for (const command of [recordCommand(), replayCommand(), verifyCommand(), inspectCommand(), diffCommand(), timelineCommand(), arbiterCommand(), primaryCommand(), backupCommand(), certsCommand()]) {
     command
       .copyInheritedSettings(program)
       // Commander's own messages ("error: unknown option '--x'") become one line naming the command.

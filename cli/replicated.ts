@@ -8,7 +8,10 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
 import { parseAddress, replicationDefaults, resolveReplication, type Address, type ReplicationOptions } from '../replication/config.js';
+import { isEtcdUrl, parseEtcdUrl } from '../replication/etcd_arbiter.js';
+import { transportOf, type TlsFiles } from '../replication/transport.js';
 import { noResult, outputFailed, usageError } from './errors.js';
 import { ExitCode } from './exit_codes.js';
 import { num, shortDigest } from './format.js';
@@ -31,7 +34,37 @@ export interface NodeFlags {
   heartbeatMs?: string;
   timeoutMs?: string;
   lagBytes?: string;
+  arbiterMs?: string;
   verbose?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  insecure?: boolean;
+}
+
+/** The transport flags primary, backup and arbiter share (replication/transport.ts). */
+export function securityOptions(c: Command): Command {
+  return c
+    .option('--tls-cert <file>', 'this node\'s certificate (PEM) for mutual TLS; with --tls-key and --tls-ca')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--tls-ca <file>', 'the cluster\'s CA certificate (PEM): peers must present a certificate it signed')
+    .option('--insecure', 'plaintext log channel and arbiter protocol (default: TLS, with a key derived from the secret when no certificates are given)');
+}
+
+export const TLS_HELP = `
+Every frame on the log channel and every arbiter request is encrypted and authenticated with TLS:
+mutual TLS with --tls-cert/--tls-key/--tls-ca (lockstep certs --out <dir> makes a test CA),
+otherwise TLS with a pre-shared key derived from the cluster secret. --insecure turns TLS off.`;
+
+/** --tls-cert, --tls-key and --tls-ca: all three or none, readable PEM files; never with --insecure. */
+export function tlsOf(flags: { tlsCert?: string; tlsKey?: string; tlsCa?: string; insecure?: boolean }, secret: string): { tls?: TlsFiles; insecure?: boolean } {
+  const given = [flags.tlsCert, flags.tlsKey, flags.tlsCa].filter((x) => x !== undefined).length;
+  if (given !== 0 && given !== 3) throw usageError('mutual TLS needs all of --tls-cert, --tls-key and --tls-ca');
+  if (given === 3 && flags.insecure === true) throw usageError('give TLS certificates or --insecure, not both');
+  const o = given === 3 ? { tls: { cert: resolve(flags.tlsCert!), key: resolve(flags.tlsKey!), ca: resolve(flags.tlsCa!) } } : flags.insecure === true ? { insecure: true } : {};
+  // Reads and checks the files now, so a wrong path is reported before the program starts.
+  transportOf({ secret, ...o });
+  return o;
 }
 
 export const SECRET_HELP = `
@@ -44,14 +77,27 @@ export function nodeOptions(role: 'primary' | 'backup', flags: NodeFlags): Repli
   if (!NODE_NAME.test(flags.node)) {
     throw usageError(`--node must be 1 to 64 letters, digits, '.', '_' or '-', got "${flags.node}"`);
   }
-  const o: ReplicationOptions = { role, node: flags.node, secret: secretOf(flags), arbiter: address('--arbiter', flags.arbiter) };
+  const secret = secretOf(flags);
+  const o: ReplicationOptions = { role, node: flags.node, secret, arbiter: arbiterOf(flags.arbiter), ...tlsOf(flags, secret) };
   if (flags.heartbeatMs !== undefined) o.heartbeatMs = positiveInt('--heartbeat-ms', flags.heartbeatMs);
   if (flags.timeoutMs !== undefined) o.timeoutMs = positiveInt('--timeout-ms', flags.timeoutMs);
   if (flags.lagBytes !== undefined) o.lagBytesMax = positiveInt('--lag-bytes', flags.lagBytes);
+  if (flags.arbiterMs !== undefined) o.arbiterMs = positiveInt('--arbiter-ms', flags.arbiterMs);
   const heartbeat = o.heartbeatMs ?? replicationDefaults.heartbeatMs;
   const timeout = o.timeoutMs ?? replicationDefaults.timeoutMs;
   if (timeout <= heartbeat) throw usageError(`--timeout-ms (${timeout}) must exceed --heartbeat-ms (${heartbeat})`);
   return o;
+}
+
+/** --arbiter: the built-in arbiter's host:port, or etcd://host:port[,host:port…][/prefix]. */
+function arbiterOf(text: string): Address | string {
+  if (!isEtcdUrl(text)) return address('--arbiter', text);
+  try {
+    parseEtcdUrl(text);
+  } catch (e) {
+    throw usageError(`--arbiter: ${(e as Error).message}`);
+  }
+  return text;
 }
 
 /** Exactly one of --secret and --secret-file, else $LOCKSTEP_SECRET. */

@@ -141,7 +141,12 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
     if (run.inspect) nodeArgs.push(run.inspect);
     nodeArgs.push('--import', new URL('./child_hook.js', import.meta.url).href);
     // tsx is resolved from the CLI's own install, so a program need not depend on it.
-    if (isTypeScript(run.program)) nodeArgs.push('--import', tsxLoader(run.program));
+    // Its disk cache stays off: it calls Date.now from a setImmediate, at a moment that depends on
+    // timing, which inside a recorded thread would take a recorded value (workers/entry.ts).
+    if (isTypeScript(run.program)) {
+      nodeArgs.push('--import', tsxLoader(run.program));
+      env.TSX_DISABLE_CACHE ??= '1';
+    }
 
     const child = spawn(process.execPath, [...nodeArgs, run.program, ...run.args], { env, stdio: ['inherit', 'pipe', 'pipe'] });
     if (child.pid !== undefined) run.onSpawn?.(child.pid);

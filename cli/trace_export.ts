@@ -1,7 +1,7 @@
 // `lockstep timeline --format trace`: the run as Chrome trace-event JSON, the format Perfetto
 // (ui.perfetto.dev) and chrome://tracing open. One track per logical thread (pid 1, tid = the
-// thread), a slice per chunk of the thread's events (the events between two pickups by the drain:
-// a chunk ends where an object passes to another thread), a flow arrow per hand-off (from the
+// thread), a slice per chunk of the thread's events (its events in one frame of the log), a flow
+// arrow per hand-off (from the
 // event that released a version to the one that took the next), and instant events for inputs
 // and outputs. Format: "Trace Event Format", Google, docs.google.com/document/d/1CvAClvFfyA5R-PhYUmn5OOQtYMH4h6I0nSsKchNAySU.
 //

@@ -30,7 +30,9 @@ export type ErrorCode =
   | 'ERR_CHANNEL_CORRUPT'
   | 'ERR_PEER_LOST'
   | 'ERR_TSX_MISSING'
-  | 'ERR_NOT_SERVING';
+  | 'ERR_NOT_SERVING'
+  | 'ERR_TLS'
+  | 'ERR_LEASE_LOST';
 
 export class LockstepError extends Error {
   readonly code: ErrorCode;
@@ -311,4 +313,18 @@ export function tsxMissing(entry: string, cause: unknown): LockstepError {
 /** A replicated node asked to answer (a read) when it cannot prove it is the live node. */
 export function notServing(node: string, why: string): LockstepError {
   return new LockstepError('ERR_NOT_SERVING', `node ${node} cannot answer: ${why}. Ask the live node.`, { node, why });
+}
+
+/** The TLS layer of the log channel or the arbiter: a certificate that cannot be read, or a peer refused at the handshake. */
+export function tlsError(what: string, why: string): LockstepError {
+  return new LockstepError('ERR_TLS', `TLS ${what}: ${why}. Check --tls-cert, --tls-key and --tls-ca (all from the same cluster CA), ` +
+    'or leave them out to use the key derived from the cluster secret.', { what, why });
+}
+
+/** A live node's etcd lease ended (etcd unreachable for its TTL, or the lease revoked): it can no longer be sure it owns the epoch. */
+export function leaseLost(node: string, epoch: number, why: string): LockstepError {
+  return new LockstepError('ERR_LEASE_LOST',
+    `node ${node} lost its etcd lease for epoch ${epoch} (${why}): it can no longer be sure it is the live node, so it stops ` +
+    '(fail-stop) and the other node may take over. Check the etcd cluster, then start this node again as a backup with --join.',
+    { node, epoch, why });
 }

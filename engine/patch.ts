@@ -3,12 +3,31 @@
 // Date.now), the global performance.now, crypto.getRandomValues (global webcrypto; node:crypto's is a
 // read-only getter and is left alone) and randomUUID (webcrypto and node:crypto).
 // Returns a function that puts the originals back.
+//
+// Nothing of lockstep's own or of its loaders may draw from the program's recorded values: a
+// value taken by tsx's registration (randomUUID) or by its cache (Date.now, from a setImmediate at
+// a moment that depends on timing) shifts every value the program sees after it, and replay
+// diverges in some runs only. Lockstep's own work runs inside unpatched(), where the patched
+// functions give live values without recording them.
 
 import nodeCrypto from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 import { ValueKind } from './event.js';
 import { live } from './api.js';
 import type { Thread } from './thread.js';
+
+/** Depth of lockstep's own work on this thread (loader registration): the patches step aside. */
+let internal = 0;
+
+/** Runs `fn` (lockstep's own, synchronous) with the ambient values live and unrecorded. */
+export function unpatched<T>(fn: () => T): T {
+  internal++;
+  try {
+    return fn();
+  } finally {
+    internal--;
+  }
+}
 
 export function patchGlobals(t: Thread): () => void {
   const OriginalDate = Date;
@@ -18,7 +37,7 @@ export function patchGlobals(t: Thread): () => void {
   const originalRandomUUID = web.randomUUID;
   const originalNodeRandomUUID = nodeCrypto.randomUUID;
 
-  const dateNow = (): number => t.float(ValueKind.DateNow, live.dateNow);
+  const dateNow = (): number => (internal > 0 ? live.dateNow() : t.float(ValueKind.DateNow, live.dateNow));
   function PatchedDate(this: unknown, ...args: unknown[]): unknown {
     if (!new.target) return new OriginalDate(dateNow()).toString();
     return args.length === 0 ? new OriginalDate(dateNow()) : new (OriginalDate as DateConstructor)(...(args as [number]));
@@ -30,7 +49,7 @@ export function patchGlobals(t: Thread): () => void {
   PatchedDate.UTC = OriginalDate.UTC;
 
   const getRandomValues = <T extends ArrayBufferView | null>(array: T): T => {
-    if (!array) return array;
+    if (!array || internal > 0) return array && originalGetRandomValues.call(web, array as unknown as Uint8Array) as unknown as T;
     const view = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
     view.set(t.bytes(ValueKind.RandomBytes, () => {
       if (t.seeded) t.seeded.fill(view);
@@ -40,6 +59,7 @@ export function patchGlobals(t: Thread): () => void {
     return array;
   };
   const randomUUID = (): `${string}-${string}-${string}-${string}-${string}` => {
+    if (internal > 0) return live.randomUUID() as `${string}-${string}-${string}-${string}-${string}`;
     const bytes = t.bytes(ValueKind.Uuid, () => new TextEncoder().encode(t.seeded ? t.seeded.uuid() : live.randomUUID()));
     return new TextDecoder().decode(bytes) as `${string}-${string}-${string}-${string}-${string}`;
   };
@@ -48,7 +68,7 @@ export function patchGlobals(t: Thread): () => void {
   // itself is left alone, so libraries that import it (piscina times its tasks with it) do not
   // leave timing-dependent events in the log.
   const originalPerformance = globalThis.performance;
-  const recordedNow = (): number => t.float(ValueKind.PerfNow, live.perfNow);
+  const recordedNow = (): number => (internal > 0 ? live.perfNow() : t.float(ValueKind.PerfNow, live.perfNow));
   const performanceView = new Proxy(originalPerformance, {
     get(target, prop) {
       if (prop === 'now') return recordedNow;
@@ -58,7 +78,7 @@ export function patchGlobals(t: Thread): () => void {
   });
 
   globalThis.Date = PatchedDate as unknown as DateConstructor;
-  Math.random = () => t.float(ValueKind.Random, t.seeded?.float ?? originalRandom);
+  Math.random = () => (internal > 0 ? originalRandom() : t.float(ValueKind.Random, t.seeded?.float ?? originalRandom));
   globalThis.performance = performanceView;
   web.getRandomValues = getRandomValues;
   web.randomUUID = randomUUID;

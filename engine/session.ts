@@ -10,7 +10,7 @@ import { serialize, deserialize } from 'node:v8';
 import { BroadcastChannel, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Arena } from './arena.js';
 import { LockstepThread, live, type Output } from './api.js';
-import { LockstepError, digestMismatch, divergence, finished, limitExceeded, logUnwritable, notLive, replayStall, revive, serializeError, threadFailed, usage, wouldOverwrite, wrongProgram } from './errors.js';
+import { LockstepError, digestMismatch, logCorrupt, divergence, finished, limitExceeded, logUnwritable, notLive, replayStall, revive, serializeError, threadFailed, usage, wouldOverwrite, wrongProgram } from './errors.js';
 import { Kind, ValueKind, kindOf } from './event.js';
 import { FORMAT_VERSION, MAGIC } from './log/format.js';
 import { resolveLimits, type Limits } from './limits.js';
@@ -22,6 +22,7 @@ import {
 } from './symbols.js';
 import { Mode, Thread, modeNames, type ModeName } from './thread.js';
 import { decodeHeader, encodeHeader, type HeaderData } from './log/codec.js';
+import { checkHeader, type RecordedOptions } from './log/header_check.js';
 import { frame } from './log/frame.js';
 import { digestArena } from './digest.js';
 import type { Channel } from './sync/channel.js';
@@ -30,9 +31,9 @@ import { LogWriter } from '../recorder/log_writer.js';
 import type { DrainInit, DrainReport } from '../recorder/drain.js';
 import { readReplayLog, type ReplayLog } from '../replayer/log_reader.js';
 import { StreamReader, type StreamInit } from '../replayer/stream.js';
-import { arbiterClient, resolveReplication, type Replication, type ReplicationOptions } from '../replication/config.js';
+import { resolveReplication, type Replication, type ReplicationOptions } from '../replication/config.js';
 import { Replica, type ReplicationStatus } from '../replication/replica.js';
-import { readEpoch, requestEpoch } from '../replication/arbiter.js';
+import { arbiterFor } from '../replication/arbiter_client.js';
 import { applySnapshot, takeSnapshot, type Snapshot } from '../replication/snapshot.js';
 import type { SpawnInit } from '../workers/bootstrap.js';
 import { resolveEntry } from '../workers/entry.js';
@@ -104,12 +105,6 @@ const FAIL_STOP_EXIT_CODE = 4;
 
 /** How long a process exiting without finish() waits for the drain to cut the log off. */
 const CUT_OFF_WAIT_MS = 5000;
-
-/** The header options that shape the arena; replay must use the recorded ones. */
-interface RecordedOptions {
-  limits: Limits;
-  patchGlobals: boolean;
-}
 
 /** A main-thread consumer waiting, in replay, for the recorded event it must take next. */
 interface Turn {
@@ -854,7 +849,12 @@ async function startSession(options: StartOptions): Promise<Session> {
   if (repl?.role === 'backup') {
     // The run's identity, seed and limits come from the primary's log header.
     const got = await replica!.startReceiver(runId);
-    header = decodeHeader(got.header);
+    try {
+      header = decodeHeader(got.header);
+    } catch (e) {
+      replica!.stop();
+      throw logCorrupt(`the primary's log`, 0, `undecodable header: ${(e as Error).message}`);
+    }
     snapshot = got.snapshot as Snapshot | null;
     let recorded: ReturnType<typeof recordedOptions>;
     try {
@@ -993,18 +993,23 @@ interface LiveRun {
 
 /** The recorded run's options, once the running program is known to be the recorded one. */
 function recordedOptions(header: HeaderData, where: string, program: string, allowChange: boolean): RecordedOptions & { program: 'same' | 'changed' } {
+  const recorded = checkHeader(header, where);
   const running = identify(program);
   if (!allowChange && running.hash !== header.programHash) {
     throw wrongProgram(where, `${header.programPath} (sha256 ${header.programHash.slice(0, 12)})`, `${program} (sha256 ${running.hash.slice(0, 12)})`);
   }
-  return { ...(JSON.parse(header.options) as RecordedOptions), program: running.hash === header.programHash ? 'same' : 'changed' };
+  return { ...recorded, program: running.hash === header.programHash ? 'same' : 'changed' };
 }
 
 /** A primary goes live only if it wins the next epoch from the arbiter. */
 async function claimEpoch(repl: Replication): Promise<number> {
-  const arbiter = arbiterClient(repl);
-  const current = await readEpoch(arbiter);
-  const d = await requestEpoch(arbiter, current.epoch + 1, repl.node);
+  const arbiter = arbiterFor(repl);
+  let d;
+  try {
+    d = await arbiter.claim((await arbiter.read()).epoch + 1);
+  } finally {
+    arbiter.close();
+  }
   if (!d.won) throw notLive(repl.node, d.epoch, d.owner, 'started as primary');
   return d.epoch;
 }

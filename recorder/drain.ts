@@ -264,7 +264,7 @@ class Drain {
   /**
    * State transfer: the main thread holds every other thread quiet and asks for a cut. Everything
    * in the rings ships now; frames from the answer on hold only what happens after the snapshot,
-   * and each object's next version is written for the joining backup's expander.
+   * and each object's next version is written for the joining backup's cutover floors.
    */
   private cut(): void {
     const a = this.arena.a;

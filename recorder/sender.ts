@@ -9,13 +9,14 @@
 // Frames are held until acknowledged (bounded: the drain stops shipping past lagBytesMax, so the
 // program's threads wait instead of the gap growing).
 
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { C_ACKED_FRAMES, C_ALONE } from '../engine/symbols.js';
 import { serializeError, notLive } from '../engine/errors.js';
-import { arbiterClient, type Replication } from '../replication/config.js';
+import type { Replication } from '../replication/config.js';
 import { Heartbeat } from '../replication/heartbeat.js';
-import { requestEpoch } from '../replication/arbiter.js';
+import { arbiterFor, type ArbiterClient } from '../replication/arbiter_client.js';
+import { listen, transportOf } from '../replication/transport.js';
 import { MESSAGE_BYTES_MAX, Msg, WireDecoder, count, encode, mac, macOk, nonce, parseHello, type Message } from '../replication/wire.js';
 import { DropLog, Doorman, type Admission } from '../replication/preauth.js';
 
@@ -89,6 +90,7 @@ class Sender {
   /** The run ended normally (End sent, or the backup finished first): a backup's close is no loss. */
   private ended = false;
   private readonly started = Date.now();
+  private readonly arbiter: ArbiterClient;
   private readonly doorman: Doorman;
   private readonly drops = new DropLog((line) => console.error(line));
   /** Reads' fences: the highest asked, sent to the backup in a heartbeat, and the highest it echoed. */
@@ -99,6 +101,7 @@ class Sender {
   constructor(private readonly init: SenderInit) {
     this.a = new Int32Array(init.arena);
     this.epoch = init.epoch;
+    this.arbiter = arbiterFor(init.repl);
     this.nextSeq = 0;
     this.acked = 0;
     this.alone = init.alone;
@@ -106,7 +109,10 @@ class Sender {
     Atomics.store(this.a, C_ALONE, this.alone ? 1 : 0);
     init.frames.on('message', (f: ShippedFrame) => this.frame(f));
     this.doorman = new Doorman(init.repl.preAuth, (s, why) => this.drops.note(`lockstep: ${init.repl.node} dropped a peer from ${s.remoteAddress}:${s.remotePort}: ${why}`));
-    this.server = createServer((s) => this.accept(s));
+    this.server = listen(transportOf(init.repl), (s) => this.accept(s), (r) => this.drops.note(`lockstep: ${init.repl.node} refused a peer from ${r.peer}: ` +
+      (r.secret ? 'it does not hold the cluster secret (attempt logged)' : `${r.why} (attempt logged)`)));
+    // A live node holds the arbiter's lease (etcd) while it runs; losing it stops the node.
+    this.arbiter.hold(this.epoch, (e) => this.fail(e));
     this.server.on('error', (e) => this.fail(e));
     this.server.listen(init.repl.listen!.port, init.repl.listen!.host, () => {
       const addr = this.server.address();
@@ -184,7 +190,8 @@ class Sender {
       }
       peer.hb.heard(Date.now());
     });
-    socket.on('error', () => this.lost(peer, 'the connection failed'));
+    // A reset or a broken pipe is the peer's close seen while writing (a heartbeat after its FIN).
+    socket.on('error', (e: NodeJS.ErrnoException) => this.lost(peer, e.code === 'ECONNRESET' || e.code === 'EPIPE' ? 'the connection closed' : 'the connection failed'));
     socket.on('close', () => this.lost(peer, 'the connection closed'));
     this.send(peer, Msg.Challenge, { nonce: peer.challenge });
   }
@@ -331,11 +338,12 @@ class Sender {
     }
     console.error(`lockstep: ${this.init.repl.node} lost its backup ${peer.node}: ${why}`);
     this.claiming = true;
-    requestEpoch(arbiterClient(this.init.repl), this.epoch + 1, this.init.repl.node).then(
+    this.arbiter.claim(this.epoch + 1).then(
       (d) => {
         this.claiming = false;
         if (!d.won) return this.fail(notLive(this.init.repl.node, d.epoch, d.owner, `lost its backup (${why})`));
         this.epoch = d.epoch;
+        this.arbiter.hold(d.epoch, (e) => this.fail(e));
         this.goAlone(`backup ${peer.node} lost (${why}); won epoch ${d.epoch}`);
       },
       (e) => this.fail(e),
@@ -362,7 +370,9 @@ class Sender {
   }
 
   private fail(e: unknown): void {
+    if (this.stopped) return;
     this.stopped = true;
+    this.arbiter.close();
     this.server.close();
     this.peer?.socket.destroy();
     this.joinWaiting?.socket.destroy();

@@ -13,10 +13,11 @@ import { MAGIC, FORMAT_VERSION, PREAMBLE_BYTES } from '../engine/log/format.js';
 import { scanFrame } from '../engine/log/frame.js';
 import { decodeFrame, decodeHeader, type ChunkData, type HeaderData, type TrailerData } from '../engine/log/codec.js';
 import { LockstepError, logCorrupt, logTruncated, logVersion, notALog } from '../engine/errors.js';
-import { Kind, hasPayload, kindOf } from '../engine/event.js';
+import { Kind, hasPayload, kindNames, kindOf } from '../engine/event.js';
 import { FRAME_HEADER_BYTES } from '../engine/log/frame.js';
 import type { StreamInit } from './stream.js';
-import { limitsDefault } from '../engine/limits.js';
+import { limitsDefault, type Limits } from '../engine/limits.js';
+import { checkHeader } from '../engine/log/header_check.js';
 
 export interface ThreadStream {
   thread: number;
@@ -64,6 +65,7 @@ export function readReplayLog(path: string, frameBytesMax: number = limitsDefaul
     // Pass 1: check everything, and count each thread's words and payload bytes.
     const sizes = new Map<number, { events: number; data: number }>();
     let header: HeaderData | null = null;
+    let limits: Limits | null = null;
     let trailer: TrailerData | null = null;
     let frames = 0;
     forEachFrame(fd, size, path, frameBytesMax, (payload, offset) => {
@@ -71,12 +73,14 @@ export function readReplayLog(path: string, frameBytesMax: number = limitsDefaul
       if (!header) {
         header = decodeHeader(payload);
         if (header.formatVersion !== FORMAT_VERSION) throw logVersion(path, header.formatVersion, FORMAT_VERSION);
+        limits = checkHeader(header, path).limits;
         return;
       }
       const f = decodeFrame(payload);
       if (f.seq !== frames) throw logCorrupt(path, offset, `frame ${f.seq} where frame ${frames} was due`);
+      if (f.trailer) checkTrailer(f.trailer, limits!, path, offset);
       for (const c of f.chunks) {
-        checkChunk(c, path, offset);
+        checkChunk(c, limits!, path, offset);
         const s = sizes.get(c.thread) ?? { events: 0, data: 0 };
         if (c.firstIndex * 2 !== s.events) throw logCorrupt(path, 0, `thread ${c.thread} jumps from event ${s.events / 2} to event ${c.firstIndex}`);
         s.events += c.events.length;
@@ -128,10 +132,22 @@ function checkPreamble(bytes: Uint8Array, path: string): void {
 }
 
 /** Two words per event, and the payload bytes its events name are the ones it holds. */
-function checkChunk(c: ChunkData, path: string, offset: number): void {
+function checkChunk(c: ChunkData, limits: Limits, path: string, offset: number): void {
+  if (c.thread >= limits.threadsMax) throw logCorrupt(path, offset, `a chunk of thread ${c.thread}, beyond threadsMax ${limits.threadsMax}`);
   if ((c.events.length & 1) !== 0) throw logCorrupt(path, offset, `thread ${c.thread}'s chunk ends inside an event`);
+  // Every event of a known kind, every payload length in 0..frameBytesMax (a payload lies inside
+  // one chunk): replay and the tools index payloads by these lengths.
   let need = 0;
-  for (let p = 0; p < c.events.length; p += 2) if (hasPayload(kindOf(c.events[p]!))) need += c.events[p + 1]!;
+  for (let p = 0; p < c.events.length; p += 2) {
+    const kind = kindOf(c.events[p]!);
+    if (kindNames[kind] === undefined) throw logCorrupt(path, offset, `thread ${c.thread}'s chunk holds an event of unknown kind ${kind}`);
+    if (!hasPayload(kind)) continue;
+    const length = c.events[p + 1]!;
+    if (length < 0 || length > limits.frameBytesMax) {
+      throw logCorrupt(path, offset, `thread ${c.thread}'s chunk claims a ${length}-byte payload (frameBytesMax ${limits.frameBytesMax})`);
+    }
+    need += length;
+  }
   if (need !== c.data.length) throw logCorrupt(path, offset, `thread ${c.thread}'s payloads need ${need} bytes, its chunk holds ${c.data.length}`);
 }
 
@@ -179,6 +195,7 @@ export function parseLog(bytes: Uint8Array, path: string, frameBytesMax: number 
 
   let offset = PREAMBLE_BYTES;
   let header: HeaderData | null = null;
+  let limits: Limits | null = null;
   let trailer: TrailerData | null = null;
   const chunks: ChunkData[] = [];
   let frames = 0;
@@ -192,13 +209,15 @@ export function parseLog(bytes: Uint8Array, path: string, frameBytesMax: number 
       if (!header) {
         header = decodeHeader(r.payload);
         if (header.formatVersion !== FORMAT_VERSION) throw logVersion(path, header.formatVersion, FORMAT_VERSION);
+        limits = checkHeader(header, path).limits;
       } else {
         const f = decodeFrame(r.payload);
         if (f.seq !== frames) throw logCorrupt(path, offset, `frame ${f.seq} where frame ${frames} was due`);
         for (const c of f.chunks) {
-          if ((c.events.length & 1) !== 0) throw logCorrupt(path, offset, `thread ${c.thread}'s chunk ends inside an event`);
+          checkChunk(c, limits!, path, offset);
           chunks.push(c);
         }
+        if (f.trailer) checkTrailer(f.trailer, limits!, path, offset);
         trailer = f.trailer;
         frames++;
       }
@@ -238,6 +257,18 @@ function countSpawns(main: ThreadStream | undefined): number {
   let n = 0;
   if (main) for (let p = 0; p < main.events.length; p += 2) if (kindOf(main.events[p]!) === Kind.Spawn) n++;
   return n;
+}
+
+/** The trailer's counts and names, within the header's limits (tools size tables from them). */
+function checkTrailer(t: TrailerData, limits: Limits, path: string, offset: number): void {
+  if (t.threadCount > limits.threadsMax) throw logCorrupt(path, offset, `the trailer counts ${t.threadCount} threads, beyond threadsMax ${limits.threadsMax}`);
+  if (!Number.isSafeInteger(t.eventCount)) throw logCorrupt(path, offset, `the trailer counts ${t.eventCount} events`);
+  if (t.names.length > limits.namesMax) throw logCorrupt(path, offset, `the trailer holds ${t.names.length} names, beyond namesMax ${limits.namesMax}`);
+  for (const n of t.names) {
+    if (n.kind !== 'region' && n.firstId + n.count > limits.objectsMax + 1) {
+      throw logCorrupt(path, offset, `the trailer names objects ${n.firstId}..${n.firstId + n.count - 1}, beyond objectsMax ${limits.objectsMax}`);
+    }
+  }
 }
 
 /** Concatenates each thread's chunks into one stream, checking that no event is missing or doubled. */

@@ -17,18 +17,19 @@
 // the socket; TCP backpressure then stops the acknowledgements and the primary's drain waits.
 
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { VersionFloors } from '../engine/log/version_floors.js';
-import { decodeFrame } from '../engine/log/codec.js';
+import { decodeFrame, type FrameData } from '../engine/log/codec.js';
 import { scanFrame } from '../engine/log/frame.js';
 import { preamble } from '../engine/log/format.js';
 import type { Limits } from '../engine/limits.js';
 import { C_ABORT, C_LIVE, T_CONSUMED, T_FED, T_STATE, threadTableBase, THREAD_SLOTS } from '../engine/symbols.js';
 import { channelCorrupt, notLive, peerLost, peerRefused, serializeError } from '../engine/errors.js';
-import { arbiterClient, type Replication } from '../replication/config.js';
+import type { Replication } from '../replication/config.js';
 import { Heartbeat } from '../replication/heartbeat.js';
-import { requestEpoch } from '../replication/arbiter.js';
+import { arbiterFor } from '../replication/arbiter_client.js';
+import { dial, tlsRefusal, transportOf } from '../replication/transport.js';
 import { MESSAGE_BYTES_MAX, Msg, WireDecoder, count, encode, mac, macOk, nonce, parseChallenge, parseRefused, parseWelcome, type Message } from '../replication/wire.js';
 import { FED_FINAL, streamChannelName, type Segment } from './stream.js';
 
@@ -117,7 +118,7 @@ class Receiver {
    * a primary that is not listening yet) is dialled again until connectMs has passed.
    */
   private dial(): void {
-    const s = connect(this.repl.connect!);
+    const s = dial(transportOf(this.repl), this.repl.connect!, this.repl.node);
     s.setNoDelay(true);
     s.on('connect', () => {
       this.socket = s;
@@ -129,7 +130,11 @@ class Receiver {
     s.on('data', (chunk) => this.guard(() => {
       if (this.socket === s) this.data(chunk);
     }));
-    s.on('error', () => {});
+    s.on('error', (e) => this.guard(() => {
+      // A refusal at the TLS level (wrong secret or certificate) will not go away by dialling again.
+      const refused = tlsRefusal(e);
+      if (refused && this.over === 'running' && !this.welcomed) this.fail(peerRefused(this.peer, refused));
+    }));
     s.on('close', () => this.guard(() => {
       if (this.over !== 'running') return;
       if (!this.welcomed) {
@@ -249,7 +254,12 @@ class Receiver {
   private frame(bytes: Uint8Array): void {
     const r = scanFrame(bytes, 0, this.attached!.limits.frameBytesMax);
     if (r.kind !== 'frame') return this.primaryLost(`a corrupt log frame (${r.kind === 'end' ? 'empty' : r.why})`);
-    const f = decodeFrame(r.payload);
+    let f: FrameData;
+    try {
+      f = decodeFrame(r.payload);
+    } catch (e) {
+      return this.primaryLost(`a corrupt log frame (${(e as Error).message})`);
+    }
     if (this.firstSeq < 0) this.firstSeq = this.frames = f.seq;
     if (f.seq !== this.frames) return this.primaryLost(`log frame ${f.seq} where ${this.frames} was due`);
     if (this.repl.log) this.unwritten.push(bytes);
@@ -355,7 +365,8 @@ class Receiver {
     const torn = this.decoder.pending;
     console.error(`lockstep: ${this.repl.node} lost the primary ${this.primary}: ${why}` +
       (torn > 0 ? ` (${torn} bytes of an incomplete frame dropped)` : ''));
-    requestEpoch(arbiterClient(this.repl), this.epoch + 1, this.repl.node).then(
+    const arbiter = arbiterFor(this.repl);
+    arbiter.claim(this.epoch + 1).finally(() => arbiter.close()).then(
       (d) => {
         if (!d.won) return this.fail(notLive(this.repl.node, d.epoch, d.owner, `lost the primary (${why})`));
         this.cutover(d.epoch, why);

@@ -17,11 +17,12 @@
 
 import { createHmac } from 'node:crypto';
 import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync, accessSync, constants } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { LockstepError, usage } from '../engine/errors.js';
 import { testAndSet, type ArbiterRecord, type Decision } from './arbiter_state.js';
 import { DropLog, Doorman, resolvePreAuth, type PreAuthLimits } from './preauth.js';
+import { dial, listen, tlsRefusal, transportOf, type TlsFiles } from './transport.js';
 import { hexEqual, nonce, NODE_NAME_CHARS_MAX } from './wire.js';
 
 export interface ArbiterOptions {
@@ -34,6 +35,10 @@ export interface ArbiterOptions {
   log?: (line: string) => void;
   /** Limits on strangers (preauth.ts): time to send the request, its size, connections held. */
   preAuth?: Partial<PreAuthLimits>;
+  /** Mutual TLS with the cluster's certificates; without them, TLS with a key derived from the secret (transport.ts). */
+  tls?: TlsFiles;
+  /** Plaintext: only when asked for. */
+  insecure?: boolean;
 }
 
 /** The MAC a request carries: bound to its op and fields, the connection's challenge and the client's nonce. */
@@ -134,7 +139,8 @@ export class Arbiter {
     this.log = options.log ?? ((line) => process.stderr.write(`lockstep arbiter: ${line}\n`));
     this.drops = new DropLog(this.log);
     this.doorman = new Doorman(this.limits, (s, why) => this.drops.note(`dropped ${s.remoteAddress}:${s.remotePort}: ${why}`));
-    this.server = createServer((socket) => this.serve(socket));
+    this.server = listen(transportOf(options), (socket) => this.serve(socket),
+      (r) => this.drops.note(`refused ${r.peer}: ${r.secret ? `wrong or missing secret (TLS, node "${r.identity}")` : r.why}`));
   }
 
   static async start(options: ArbiterOptions): Promise<Arbiter> {
@@ -240,6 +246,8 @@ export interface ArbiterClientOptions {
   timeoutMs?: number;
   /** How long to keep asking again after attempts that got no answer, milliseconds (default 0: one attempt). */
   deadlineMs?: number;
+  tls?: TlsFiles;
+  insecure?: boolean;
 }
 
 /** Pause between attempts to reach the arbiter. */
@@ -310,9 +318,14 @@ function ask(c: ArbiterClientOptions, op: 'tas' | 'get', epoch: number, node: st
       else resolve(d!);
     };
     const noAnswer = (why: string): void => done(arbiterError(c, why, false));
-    const socket = connect({ host: c.host, port: c.port });
+    const socket = dial(transportOf(c), c, node);
     socket.setTimeout(c.timeoutMs ?? 2000, () => noAnswer('did not answer in time'));
-    socket.on('error', (e) => noAnswer(`cannot be reached (${(e as NodeJS.ErrnoException).code ?? e.message})`));
+    socket.on('error', (e) => {
+      // A TLS refusal is the arbiter's answer: asking again cannot change it.
+      const refused = tlsRefusal(e);
+      if (refused) done(arbiterError(c, `refused the connection: authentication failed (${refused})`, true));
+      else noAnswer(`cannot be reached (${(e as NodeJS.ErrnoException).code ?? e.message})`);
+    });
     socket.on('close', () => noAnswer('closed the connection without an answer'));
     let buffered = '';
     socket.setEncoding('utf8');

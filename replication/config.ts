@@ -4,6 +4,8 @@
 
 import { usage } from '../engine/errors.js';
 import type { ArbiterClientOptions } from './arbiter.js';
+import { isEtcdUrl, parseEtcdUrl } from './etcd_arbiter.js';
+import type { TlsFiles } from './transport.js';
 import { resolvePreAuth, type PreAuthLimits } from './preauth.js';
 
 export interface Address {
@@ -17,7 +19,12 @@ export interface ReplicationOptions {
   node: string;
   /** The shared secret of the cluster (log channel and arbiter). */
   secret: string;
-  arbiter: Address;
+  /** The built-in arbiter's address, or an etcd cluster: "etcd://host:port[,host:port…][/prefix]". */
+  arbiter: Address | string;
+  /** Mutual TLS with the cluster's certificates (log channel and built-in arbiter); without it, TLS with a key derived from the secret. */
+  tls?: TlsFiles;
+  /** Plaintext log channel and arbiter protocol: only when asked for explicitly. */
+  insecure?: boolean;
   /** Primary: where backups connect. A backup listens here after it has taken over. */
   listen?: Address;
   /** Backup: the primary's log channel. */
@@ -45,7 +52,7 @@ export interface ReplicationOptions {
   preAuth?: Partial<PreAuthLimits>;
 }
 
-export type Replication = Required<Omit<ReplicationOptions, 'listen' | 'connect' | 'log' | 'preAuth'>> & Pick<ReplicationOptions, 'listen' | 'connect' | 'log'> & { preAuth: PreAuthLimits };
+export type Replication = Required<Omit<ReplicationOptions, 'listen' | 'connect' | 'log' | 'preAuth' | 'tls'>> & Pick<ReplicationOptions, 'listen' | 'connect' | 'log' | 'tls'> & { preAuth: PreAuthLimits };
 
 export const replicationDefaults = {
   heartbeatMs: 50,
@@ -55,6 +62,7 @@ export const replicationDefaults = {
   connectMs: 10_000,
   arbiterMs: 5000,
   join: false,
+  insecure: false,
 };
 
 export function resolveReplication(given: ReplicationOptions | undefined, env: string | undefined): Replication | null {
@@ -71,7 +79,14 @@ export function resolveReplication(given: ReplicationOptions | undefined, env: s
   if (r.role !== 'primary' && r.role !== 'backup') throw usage(`replication role must be primary or backup, got "${String(r.role)}"`);
   if (!r.node) throw usage('replication needs a node name');
   if (!r.secret) throw usage('replication needs the cluster secret: without it any peer could join');
-  if (!r.arbiter?.host || !(r.arbiter.port > 0)) throw usage('replication needs the arbiter address (host:port)');
+  if (typeof r.arbiter === 'string') {
+    if (!isEtcdUrl(r.arbiter)) throw usage(`replication arbiter must be host:port or etcd://host:port[,…][/prefix], got "${r.arbiter}"`);
+    parseEtcdUrl(r.arbiter);
+  } else if (!r.arbiter?.host || !(r.arbiter.port > 0)) throw usage('replication needs the arbiter address (host:port)');
+  if (r.tls && (typeof r.tls.cert !== 'string' || typeof r.tls.key !== 'string' || typeof r.tls.ca !== 'string')) {
+    throw usage('replication tls needs cert, key and ca (PEM files or PEM text)');
+  }
+  if (r.tls && r.insecure) throw usage('replication takes TLS certificates or insecure, not both');
   if (r.role === 'primary' && !r.listen) throw usage('a primary needs an address to listen on for its backup');
   if (r.role === 'backup' && !r.connect) throw usage('a backup needs the primary\'s address to connect to');
   for (const k of ['heartbeatMs', 'timeoutMs', 'lagBytesMax', 'waitBackupMs', 'connectMs', 'arbiterMs'] as const) {
@@ -83,7 +98,8 @@ export function resolveReplication(given: ReplicationOptions | undefined, env: s
 
 /** How a node asks the arbiter: with the cluster secret, a few timeouts' patience per attempt, and arbiterMs in all. */
 export function arbiterClient(repl: Replication): ArbiterClientOptions {
-  return { ...repl.arbiter, secret: repl.secret, timeoutMs: repl.timeoutMs * 4, deadlineMs: repl.arbiterMs };
+  if (typeof repl.arbiter === 'string') throw usage(`the arbiter ${repl.arbiter} is etcd, not the built-in arbiter`);
+  return { ...repl.arbiter, secret: repl.secret, timeoutMs: repl.timeoutMs * 4, deadlineMs: repl.arbiterMs, tls: repl.tls, insecure: repl.insecure };
 }
 
 /** "host:port" or "port" → Address (loopback when no host). */

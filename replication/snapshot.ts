@@ -19,7 +19,7 @@ export interface Snapshot {
   layout: { names: number; objects: number; threads: number; top: number };
   /** Per pool, the id its next task gets. */
   tasks: number[];
-  /** Per object, the version its next event has (seeds the joining backup's expander). */
+  /** Per object, the version its next event has (seeds the joining backup's cutover floors). */
   versions: Int32Array;
   /** The first frame after the snapshot. */
   cut: number;

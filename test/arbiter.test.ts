@@ -1,6 +1,7 @@
 // The arbiter: test-and-set of (epoch, owner) over TCP, persisted before it replies, refusing
 // peers without the secret. Split brain is prevented only if no epoch is ever granted twice.
 
+import type { ChildProcess } from 'node:child_process';
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,10 +13,22 @@ import type { LockstepError } from '../engine/index.js';
 const secret = 'test-secret';
 
 async function arbiter(stateFile: string, lines: string[] = []): Promise<Arbiter> {
-  return Arbiter.start({ stateFile, secret, log: (l) => lines.push(l) });
+  return Arbiter.start({ stateFile, secret, log: (l) => lines.push(l) }).then((a) => {
+    started.push(a);
+    return a;
+  });
 }
 
+/** Arbiters and processes the tests start: afterEach ends any that a failed test left running. */
+const started: { close(): Promise<void> }[] = [];
+const children: ChildProcess[] = [];
+
 describe('arbiter', function () {
+  afterEach(async function () {
+    for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await Promise.all(started.splice(0).map((a) => a.close().catch(() => {})));
+  });
+
   it('grants each epoch once: the next epoch to the first asker, a retry to its owner, nothing else', function () {
     let s = { epoch: 0, owner: '' };
     const ask = (epoch: number, node: string) => {
@@ -104,6 +117,7 @@ describe('arbiter', function () {
     const child = spawn(process.execPath, [cli, 'arbiter', '--state', join(dir, 's.json'), '--port', '0'], {
       env: { ...process.env, LOCKSTEP_SECRET: secret },
     });
+    children.push(child);
     const port = await new Promise<number>((resolve) => {
       let err = '';
       child.stderr.on('data', (d: Buffer) => {

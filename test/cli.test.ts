@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { isOrdered, kindOf, objectOf } from '../engine/event.js';
 import { readLog } from '../replayer/log_reader.js';
 import type { InspectReport } from '../cli/log_stats.js';
+import { lieAt, reheader } from './log_mutants.js';
 import { BANK, BANK_ENV, FAILS, HANDOFF, HANDOFF_TS, lines, lockstep, packageTempDir, tempDir } from './fixtures/cli/helpers.js';
 
 describe('lockstep CLI', function () {
@@ -98,6 +99,16 @@ describe('lockstep CLI', function () {
       bad.truncated = join(dir, 'truncated.lsl');
       writeFileSync(bad.truncated, bytes.subarray(0, bytes.length - 100));
       bad.directory = dir;
+      // Valid CRCs around content that lies: a 2^50-byte arena in the header's options, and a
+      // vector of chunks claiming 2^31 - 1 entries.
+      bad.lyingOptions = join(dir, 'lying-options.lsl');
+      writeFileSync(bad.lyingOptions, reheader(bytes, (h) => {
+        const o = JSON.parse(h.options) as { limits: Record<string, number> };
+        o.limits.arenaBytes = 2 ** 50;
+        h.options = JSON.stringify(o);
+      }));
+      bad.lyingLength = join(dir, 'lying-length.lsl');
+      writeFileSync(bad.lyingLength, lieAt(bytes, 1, (s) => s.role === 'length' && s.what.startsWith('Frame field 1'), 0x7fffffff));
     });
     const expected: Record<string, RegExp> = {
       missing: /cannot read log .*missing\.lsl: no such file/,
@@ -105,6 +116,8 @@ describe('lockstep CLI', function () {
       corrupt: /is corrupt at byte \d+/,
       truncated: /ends early at byte \d+/,
       directory: /cannot read log /,
+      lyingOptions: /is corrupt at byte \d+ \(the header limit arenaBytes is 1125899906842624/,
+      lyingLength: /is corrupt at byte \d+ \(undecodable frame: Frame field 1's 2147483647 elements/,
     };
     for (const command of ['inspect', 'timeline', 'replay', 'verify', 'diff']) {
       it(command, async function () {

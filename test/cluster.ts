@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Arbiter } from '../replication/arbiter.js';
+import { Arbiter, type ArbiterOptions } from '../replication/arbiter.js';
 import type { ReplicationOptions } from '../replication/config.js';
 
 const SERVICE = new URL('../examples/bankservice/main.js', import.meta.url).pathname;
@@ -18,11 +18,11 @@ export interface Service {
   env: (port: number, summaryFile: string) => Record<string, string>;
 }
 
-export function freePort(): Promise<number> {
+export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
+    s.listen(0, host, () => {
       const port = (s.address() as { port: number }).port;
       s.close(() => resolve(port));
     });
@@ -34,6 +34,8 @@ export interface NodeProc {
   child: ChildProcess;
   /** The node's client URL (it listens there once live). */
   url: string;
+  /** The address it binds (its "host"). */
+  host: string;
   /** Its log channel port. */
   channel: number;
   stdout: () => string;
@@ -50,23 +52,29 @@ export class Cluster {
 
   private constructor(readonly dir: string, readonly arbiter: Arbiter, readonly secret: string) {}
 
-  static async start(secret = 'test-secret'): Promise<Cluster> {
+  /** `arbiter`: the built-in arbiter's transport (tls, insecure) and address, as the nodes will use. */
+  static async start(secret = 'test-secret', arbiterOptions: Partial<ArbiterOptions> = {}): Promise<Cluster> {
     const dir = mkdtempSync(join(tmpdir(), 'lockstep-cluster-'));
-    const arbiter = await Arbiter.start({ stateFile: join(dir, 'arbiter.json'), secret, log: () => {} });
+    const arbiter = await Arbiter.start({ stateFile: join(dir, 'arbiter.json'), secret, log: () => {}, ...arbiterOptions });
     return new Cluster(dir, arbiter, secret);
   }
 
-  async node(name: string, role: 'primary' | 'backup', o: { connect?: NodeProc; join?: boolean; secret?: string; env?: Record<string, string>; repl?: Partial<ReplicationOptions>; service?: Service } = {}): Promise<NodeProc> {
-    const bankPort = await freePort();
-    const channel = await freePort();
+  /** `host`: the loopback address this node binds and is reached at (a host of its own: 127.0.0.2, …). */
+  async node(name: string, role: 'primary' | 'backup', o: { connect?: NodeProc; join?: boolean; secret?: string; host?: string; env?: Record<string, string>; repl?: Partial<ReplicationOptions>; service?: Service } = {}): Promise<NodeProc> {
+    const host = o.host ?? '127.0.0.1';
+    const bankPort = await freePort(host);
+    const channel = await freePort(host);
     const repl: ReplicationOptions = {
       role, node: name, secret: o.secret ?? this.secret,
       arbiter: this.arbiter.address,
-      listen: { host: '127.0.0.1', port: channel },
-      ...(o.connect ? { connect: { host: '127.0.0.1', port: o.connect.channel } } : {}),
+      listen: { host, port: channel },
+      ...(o.connect ? { connect: { host: o.connect.host, port: o.connect.channel } } : {}),
       join: o.join ?? false,
       log: join(this.dir, `${name}.log`),
-      waitBackupMs: 3000,
+      // The primary waits for its backup's connection (an event) up to this bound: a loaded box
+      // can take many seconds to start the backup's process, and a backup that connects after
+      // the bound is refused (the primary has gone on alone). Tests of "alone" set a small one.
+      waitBackupMs: 60_000,
       // Lenient failure detection: a loaded 2-core CI box must not mistake slowness for death.
       heartbeatMs: 100,
       timeoutMs: 1500,
@@ -77,7 +85,7 @@ export class Cluster {
       cwd: this.dir,
       env: {
         ...process.env, LOCKSTEP_MODE: '', LOCKSTEP_REPLICATION: JSON.stringify(repl), LOCKSTEP_LOG: join(this.dir, `${name}.log`),
-        ...(o.service ? o.service.env(bankPort, summaryFile) : { BANK_PORT: String(bankPort), BANK_SUMMARY: summaryFile, BANK_ACCOUNTS: '16', BANK_WORKERS: '2' }),
+        ...(o.service ? o.service.env(bankPort, summaryFile) : { BANK_PORT: String(bankPort), BANK_HOST: host, BANK_SUMMARY: summaryFile, BANK_ACCOUNTS: '16', BANK_WORKERS: '2' }),
         ...o.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,7 +96,7 @@ export class Cluster {
     child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
     const node: NodeProc = {
-      name, child, url: `http://127.0.0.1:${bankPort}`, channel, stdout: () => out, stderr: () => err, exited, summaryFile,
+      name, host, child, url: `http://${host}:${bankPort}`, channel, stdout: () => out, stderr: () => err, exited, summaryFile,
       result: () => {
         const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
         return line ? JSON.parse(line) : null;
@@ -100,7 +108,7 @@ export class Cluster {
   }
 
   /** Resolves once `node`'s stderr matches `re` (or rejects after `ms`, with its stderr). */
-  async waitFor(node: NodeProc, re: RegExp, ms = 20_000): Promise<void> {
+  async waitFor(node: NodeProc, re: RegExp, ms = 60_000): Promise<void> {
     const until = Date.now() + ms;
     while (!re.test(node.stderr())) {
       if (Date.now() > until) throw new Error(`${node.name} never printed ${re}; stderr:\n${node.stderr()}`);

@@ -5,7 +5,7 @@
 // jobserver gets its jobs on stdin (and over loopback HTTP), which its replay never reads.
 
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,13 +32,20 @@ interface Options {
   drive?: (stdin: NodeJS.WritableStream, stderrLine: (pattern: RegExp) => Promise<RegExpMatchArray>) => Promise<void>;
 }
 
+/** Every program the tests start, so that afterEach can end any a failed test left running. */
+const children: ChildProcess[] = [];
+function track<T extends ChildProcess>(c: T): T {
+  children.push(c);
+  return c;
+}
+
 /** Runs examples/<name>/main.js in `mode`; fails the test if it exits non-zero. */
 function run(name: string, mode: 'off' | 'record' | 'replay', log: string | null, options: Options = {}): Promise<Run> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('LOCKSTEP_') && v !== undefined) env[k] = v;
   Object.assign(env, options.env, { LOCKSTEP_MODE: mode }, log ? { LOCKSTEP_LOG: log } : {});
   const started = performance.now();
-  const child = spawn(process.execPath, [join(EXAMPLES, name, 'main.js')], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = track(spawn(process.execPath, [join(EXAMPLES, name, 'main.js')], { env, stdio: ['pipe', 'pipe', 'pipe'] }));
   let stdout = '';
   let stderr = '';
   const watchers: { pattern: RegExp; found: (m: RegExpMatchArray) => void }[] = [];
@@ -124,6 +131,12 @@ async function off(name: string, options: Options): Promise<Run> {
 }
 
 describe('examples', function () {
+  // A failed test may leave its program running (waiting for input that never comes): kill it,
+  // or it keeps mocha from exiting.
+  afterEach(function () {
+    for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  });
+
   describe('bank', function () {
     const options = { env: { BANK_TRANSFERS: '1000', BANK_BATCHES: '4' } };
 
@@ -147,10 +160,10 @@ describe('examples', function () {
       // Half the transfers per batch: a teller starts its next batch where the log goes on drawing.
       const resultFile = join(scratch, 'bank-diverged.json');
       const code = await new Promise<number | null>((done) => {
-        const child = spawn(process.execPath, [join(EXAMPLES, 'bank', 'main.js')], {
+        const child = track(spawn(process.execPath, [join(EXAMPLES, 'bank', 'main.js')], {
           env: { ...process.env, ...options.env, BANK_TRANSFERS: '500', LOCKSTEP_MODE: 'replay', LOCKSTEP_LOG: log, LOCKSTEP_RESULT_FILE: resultFile },
           stdio: 'ignore',
-        });
+        }));
         child.on('close', done);
       });
       assert.notEqual(code, 0);

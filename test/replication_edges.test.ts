@@ -4,7 +4,7 @@
 // Bank-service nodes as child processes (cluster.ts); every server and child closed in afterEach.
 
 import { strict as assert } from 'node:assert';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Client } from '../client/index.js';
 import { readEpoch } from '../replication/arbiter.js';
 import { Msg, encode } from '../replication/wire.js';
@@ -92,6 +92,7 @@ describe('live replication: edges', function () {
   let cluster: Cluster;
   let proxy: Proxy | null = null;
   let client: Client | null = null;
+  let fake: Server | null = null;
   const strangers: Stranger[] = [];
 
   beforeEach(async function () {
@@ -102,6 +103,8 @@ describe('live replication: edges', function () {
     for (const s of strangers.splice(0)) s.socket.destroy();
     client?.close();
     client = null;
+    if (fake) await new Promise((r) => fake!.close(r));
+    fake = null;
     await proxy?.close();
     proxy = null;
     await cluster.close();
@@ -156,6 +159,43 @@ describe('live replication: edges', function () {
     const s = await getStatus(a);
     assert.equal((s.body as { backup: string }).backup, 'B', 'B still follows A');
     await quitAndCompare(client, a, b);
+  });
+
+  // Item 8, the backup's side: a "primary" whose Welcome carries 64 characters that are not hex
+  // (timingSafeEqual threw a RangeError in the backup's receiver).
+  it('a backup facing a peer that cannot prove the secret stops with a typed refusal, never an exception', async function () {
+    const sockets = new Set<Socket>();
+    fake = createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.write(encode(Msg.Challenge, { nonce: 'a'.repeat(32) }));
+      s.once('data', () => s.write(encode(Msg.Welcome, { mac: 'zz'.repeat(32), epoch: 1, node: 'impostor' })));
+    });
+    fake.on('close', () => {
+      for (const s of sockets) s.destroy();
+    });
+    await new Promise<void>((r) => fake!.listen(0, '127.0.0.1', () => r()));
+    const port = (fake.address() as { port: number }).port;
+    const b = await cluster.node('B', 'backup', { repl: { connect: { host: '127.0.0.1', port } } });
+    const exit = await b.exited;
+    for (const s of sockets) s.destroy();
+    assert.notEqual(exit.code, 0);
+    assert.match(b.stderr(), /ERR_PEER_REFUSED/, b.stderr());
+    assert.doesNotMatch(b.stderr(), /RangeError|TypeError/, b.stderr());
+  });
+
+  // Item 17, wired into a node: the reply to the primary's claim of epoch 1 is lost (a proxy in
+  // front of the arbiter goes silent towards the node inside that reply). The primary asks again,
+  // learns it won, and runs; before, it made one attempt and exited "arbiter unreachable".
+  it('a primary whose claim reply is lost asks again and starts as the primary of the epoch it won', async function () {
+    proxy = await Proxy.start(cluster.arbiter.address);
+    // Down the wire: the read's challenge (49 bytes) and reply (~117), then the claim's challenge
+    // (49); the cut falls inside the claim's reply, whatever its exact length.
+    void proxy.cutAfter('down', 49 + 117 + 49 + 10, 'upstream');
+    const a = await cluster.node('A', 'primary', { repl: { arbiter: proxy.address, timeoutMs: 300 } });
+    await cluster.waitFor(a, /is the primary \(epoch 1\)/);
+    assert.ok(proxy.accepted >= 3, `the claim was asked again (${proxy.accepted} connections)`);
+    assert.deepEqual(cluster.arbiter.current, { epoch: 1, owner: 'A' });
   });
 
   // Item 16. A frozen primary (SIGSTOP) is deposed: B takes epoch 2. A read that reached A while

@@ -13,6 +13,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { tsxMissing } from '../engine/errors.js';
+import { unpatched } from '../engine/patch.js';
 
 const TS_FOR_JS: Record<string, string> = { '.js': '.ts', '.mjs': '.mts', '.cjs': '.cts' };
 
@@ -30,13 +31,19 @@ export function isTypeScriptEntry(entry: string): boolean {
   return /\.[cm]?tsx?$/.test(entry);
 }
 
-/** Registers tsx's loader in this thread before a TypeScript entry is imported. */
+/**
+ * Registers tsx's loader in this thread before a TypeScript entry is imported. tsx is lockstep's
+ * loader, so it must not draw from the program's recorded values (engine/patch.ts): it registers
+ * with the patches out of its way, and its disk cache stays off (the cache expires old entries from
+ * a setImmediate, calling Date.now at a moment that depends on timing: 1 in 6 replays diverged).
+ */
 export async function loadTypeScript(entry: string): Promise<void> {
+  process.env.TSX_DISABLE_CACHE ??= '1';
   let api: { register: () => unknown };
   try {
     api = (await import('tsx/esm/api')) as { register: () => unknown };
   } catch (e) {
     throw tsxMissing(entry, e);
   }
-  api.register();
+  unpatched(() => api.register());
 }

@@ -100,6 +100,7 @@ export function examples(seed: number, scratch: string): Example[] {
         PIPELINE_WORK: String(pipeWork), PIPELINE_CAPACITY: '16',
       }),
       seqEnv: (size) => ({ PIPELINE_PRODUCERS: '1', PIPELINE_ITEMS: String(size === 'empty' ? 1 : pipeItems), PIPELINE_WORK: String(pipeWork) }),
+      plain: 'pipeline.js',
       poolWorkers: (t) => t + 2,
       verify: (out, seq, threads) => {
         const a = summary(out);
@@ -115,6 +116,7 @@ export function examples(seed: number, scratch: string): Example[] {
       what: `${jobs} jobs from stdin (35% incr, 30% get, 10% sum, 25% spin ${spinRounds}) on a key-value store under one rwlock, results as outputs`,
       env: (threads) => ({ JOBSERVER_WORKERS: String(threads), JOBSERVER_INFLIGHT: '16' }),
       seqEnv: () => ({}),
+      plain: 'jobserver.js',
       stdin: (size) => (size === 'empty' ? '/dev/null' : jobFile),
       poolWorkers: (t) => t,
       verify: (out, seq, threads) => {

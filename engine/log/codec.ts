@@ -7,6 +7,7 @@ import { Frame } from './generated/lockstep/log/frame.js';
 import { Header } from './generated/lockstep/log/header.js';
 import { Trailer } from './generated/lockstep/log/trailer.js';
 import { Name } from './generated/lockstep/log/name.js';
+import { FRAME_SHAPE, HEADER_SHAPE, verifyRoot } from './verify.js';
 
 export interface HeaderData {
   formatVersion: number;
@@ -74,7 +75,9 @@ export function encodeHeader(h: HeaderData): Uint8Array {
   return b.asUint8Array().slice();
 }
 
+/** Decodes a header; throws BadFlatBuffer (verify.ts) if its content lies about its own layout. */
 export function decodeHeader(bytes: Uint8Array): HeaderData {
+  verifyRoot(bytes, HEADER_SHAPE);
   const h = Header.getRootAsHeader(new flatbuffers.ByteBuffer(bytes));
   const args: string[] = [];
   for (let i = 0; i < h.argsLength(); i++) args.push(h.args(i) ?? '');
@@ -163,8 +166,12 @@ function uintVector(b: flatbuffers.Builder, words: Int32Array): flatbuffers.Offs
   return b.endVector();
 }
 
-/** Decodes a frame; `bytes` must be 4-byte aligned (frame.ts copies payloads). */
+/**
+ * Decodes a frame; `bytes` must be 4-byte aligned (frame.ts copies payloads). Throws BadFlatBuffer
+ * (verify.ts) if its content lies about its own layout.
+ */
 export function decodeFrame(bytes: Uint8Array): FrameData {
+  verifyRoot(bytes, FRAME_SHAPE);
   const f = Frame.getRootAsFrame(new flatbuffers.ByteBuffer(bytes));
   const chunks: ChunkData[] = [];
   for (let i = 0; i < f.chunksLength(); i++) {

@@ -34,6 +34,8 @@ const inflightMax = envInt('BANK_INFLIGHT', 8, 1, 1024);
 const requestsMax = envInt('BANK_REQUESTS_MAX', 1 << 16, 16, 1 << 22);
 const port = envInt('BANK_PORT', 0, 0, 65_535);
 const statusProofMs = envInt('BANK_STATUS_PROOF_MS', 1000, 1, 60_000);
+/** The address clients reach it at (a replicated node on a host of its own binds that host's address). */
+const host = process.env.BANK_HOST || '127.0.0.1';
 
 const session = await start();
 Ledger.create(session, accounts, 1000, requestsMax);
@@ -118,9 +120,9 @@ async function read(): Promise<Request> {
 void session.whenLive().then(() => {
   server = createServer(handle);
   server.keepAliveTimeout = 1000;
-  server.listen(port, '127.0.0.1', () => {
+  server.listen(port, host, () => {
     const addr = server!.address();
-    console.error(`bankservice: listening on http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : port}`);
+    console.error(`bankservice: listening on http://${host}:${typeof addr === 'object' && addr ? addr.port : port}`);
   });
 }, () => {});
 

@@ -36,7 +36,7 @@ export default function serve(_: unknown, t: WorkerThread): number {
   let result: Result;
   if (job.error !== undefined) result = { id: job.id, job: job.line, error: job.error };
   else try {
-    result = { id: job.id, job: job.line, value: run(job.line, Store.attach(t), t) };
+    result = { id: job.id, job: job.line, value: run(job.line, Store.attach(t), () => t.random()) };
   } catch (e) {
     if (!(e instanceof StoreError)) throw e;
     result = { id: job.id, job: job.line, error: e.message };
@@ -45,7 +45,8 @@ export default function serve(_: unknown, t: WorkerThread): number {
   return job.id;
 }
 
-function run(line: string, store: Store, t: WorkerThread): unknown {
+/** Runs one job line against the store; `random` is t.random (recorded) here, Math.random in bench/macro/plain. */
+export function run(line: string, store: Store, random: () => number): unknown {
   const [command, ...args] = line.trim().split(/\s+/);
   const arity = (n: number): void => {
     if (args.length !== n) throw new StoreError(`${command} takes ${n} argument${n === 1 ? '' : 's'}`);
@@ -71,7 +72,7 @@ function run(line: string, store: Store, t: WorkerThread): unknown {
       arity(2);
       const sides = int(args[1]!);
       if (sides < 1 || sides > ROLL_SIDES_MAX) throw new StoreError(`roll takes 1 to ${ROLL_SIDES_MAX} sides`);
-      const roll = 1 + Math.floor(t.random() * sides); // recorded, replayed
+      const roll = 1 + Math.floor(random() * sides); // recorded, replayed
       return store.update(args[0]!, () => roll).now;
     }
     case 'spin': {

@@ -10,7 +10,13 @@
 //   "kv.meta"    Int32Array(2)                    0: keys in use, 1: journal hash
 // Lock: rwlock "kv" guards all four regions.
 
-import type { LockstepThread, RwLock } from 'lockstep';
+import type { LockstepThread } from 'lockstep';
+
+/** What the store needs of its lock: lockstep's RwLock, or a plain Atomics one (bench/macro/plain). */
+export interface StoreLock {
+  withRead<T>(fn: () => T): T;
+  withWrite<T>(fn: () => T): T;
+}
 
 export const KEY_BYTES = 16;
 const USED = 0;
@@ -24,8 +30,13 @@ export class Store {
     private readonly values: Int32Array,
     private readonly keys: Uint8Array,
     private readonly meta: Int32Array,
-    private readonly lock: RwLock,
+    private readonly lock: StoreLock,
   ) {}
+
+  /** The same store over memory and a lock from elsewhere: the plain worker_threads baseline runs this very code. */
+  static over(hashes: Int32Array, values: Int32Array, keys: Uint8Array, meta: Int32Array, lock: StoreLock): Store {
+    return new Store(hashes, values, keys, meta, lock);
+  }
 
   /** Main thread: registers the store's memory and its lock. */
   static create(lt: LockstepThread, capacity: number): Store {

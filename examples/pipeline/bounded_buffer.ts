@@ -9,7 +9,18 @@
 // Objects: mutex NAME.lock guards every word of the region; conditions NAME.notEmpty (waited on
 // by takers) and NAME.notFull (waited on by putters), always with NAME.lock held.
 
-import type { Condition, LockstepThread, Mutex } from 'lockstep';
+import type { LockstepThread } from 'lockstep';
+
+/** What the buffer needs of its lock and conditions: lockstep's, or plain Atomics ones (bench/macro/plain). */
+export interface BufferLock {
+  lock(): void;
+  unlock(): void;
+}
+export interface BufferCondition {
+  wait(lock: BufferLock): void;
+  notify(): void;
+  notifyAll(): void;
+}
 
 const HEAD = 0;
 const TAIL = 1;
@@ -23,9 +34,9 @@ export class BoundedBuffer {
 
   private constructor(
     private readonly a: Int32Array,
-    private readonly lock: Mutex,
-    private readonly notEmpty: Condition,
-    private readonly notFull: Condition,
+    private readonly lock: BufferLock,
+    private readonly notEmpty: BufferCondition,
+    private readonly notFull: BufferCondition,
   ) {
     this.capacity = (a.length - HEADER) / ITEM_WORDS;
   }
@@ -39,6 +50,21 @@ export class BoundedBuffer {
     a[PRODUCERS] = producers;
     return new BoundedBuffer(a, lt.mutex(`${name}.lock`), lt.condition(`${name}.notEmpty`), lt.condition(`${name}.notFull`));
   }
+
+  /**
+   * The same buffer over memory laid out as above (the header's producer count set) and a lock
+   * and conditions from elsewhere: the plain worker_threads baseline runs this very code.
+   */
+  static over(a: Int32Array, lock: BufferLock, notEmpty: BufferCondition, notFull: BufferCondition): BoundedBuffer {
+    return new BoundedBuffer(a, lock, notEmpty, notFull);
+  }
+
+  /** Int32 slots of a buffer of `capacity` items, and the header slot that holds the producer count. */
+  static slots(capacity: number): number {
+    return HEADER + capacity * ITEM_WORDS;
+  }
+
+  static readonly PRODUCERS_SLOT = PRODUCERS;
 
   /** A worker: attaches to the buffer the main thread created. */
   static attach(lt: LockstepThread, name: string): BoundedBuffer {
