@@ -10,7 +10,8 @@
 // - aborts: a task aborted before it started is a failed completion; replay never runs it.
 // Inside a task the worker has the whole lockstep API (pool_worker.ts).
 
-import { Piscina } from 'piscina';
+import { createRequire } from 'node:module';
+import type { Piscina } from 'piscina';
 import { LockstepError, revive, usage } from '../engine/errors.js';
 import { Kind } from '../engine/event.js';
 import { Mode, type Thread } from '../engine/thread.js';
@@ -66,6 +67,16 @@ interface Task {
 const handler = new URL('./pool_worker.js', import.meta.url).href;
 
 /**
+ * piscina, loaded by the first pool (its CommonJS build, synchronously): a program that makes no
+ * pool, or has not made one yet, does not pay for loading it at start-up (issue 11, target 3).
+ */
+let piscinaClass: typeof Piscina | null = null;
+function loadPiscina(): typeof Piscina {
+  piscinaClass ??= (createRequire(import.meta.url)('piscina') as { Piscina: typeof Piscina }).Piscina;
+  return piscinaClass;
+}
+
+/**
  * Tasks handed to one worker before the previous ones finished (issue 11, target 3). With one at
  * a time, a worker idles for a whole round trip through the main thread between tasks, and on a
  * loaded machine that trip is long; the worker still runs them one at a time, in order
@@ -113,6 +124,7 @@ export class Pool {
 
   private startWorkers(workers: number): void {
     const host = this.host;
+    const Piscina = loadPiscina();
     for (let w = 0; w < workers; w++) {
       const init = host.addWorker(w);
       this.threadIds.push(init.id);
