@@ -49,6 +49,11 @@ const PSK_KEY_BYTES = 32;
 const PSK_CIPHERS = 'ECDHE-PSK-CHACHA20-POLY1305:DHE-PSK-AES256-GCM-SHA384:DHE-PSK-AES128-GCM-SHA256';
 /** A PEM file is a few KiB; anything bigger is the wrong file. */
 const PEM_BYTES_MAX = 1 << 20;
+/**
+ * A stranger may hold a TLS handshake open this long (Node's default is 2 minutes); after it the
+ * application's own pre-auth limits (preauth.ts) take over.
+ */
+const HANDSHAKE_MS_MAX = 10_000;
 
 function pem(what: string, given: string): Buffer {
   if (given.includes('-----BEGIN')) return Buffer.from(given);
@@ -99,13 +104,15 @@ export function listen(t: Transport, onConnection: (s: Socket) => void, onRefuse
   const identities = new WeakMap<object, string>();
   const server = t.kind === 'psk'
     ? tlsServer({
-      minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: PSK_CIPHERS, pskIdentityHint: PSK_HINT,
+      minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: PSK_CIPHERS, pskIdentityHint: PSK_HINT, handshakeTimeout: HANDSHAKE_MS_MAX,
       pskCallback: (socket, identity) => {
         identities.set(socket, identity);
         return t.key;
       },
     }, onConnection)
-    : tlsServer({ minVersion: 'TLSv1.3', cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: true }, onConnection);
+    : tlsServer({
+      minVersion: 'TLSv1.3', cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: true, handshakeTimeout: HANDSHAKE_MS_MAX,
+    }, onConnection);
   // A peer that hangs up mid-handshake leaves a socket without an address: note it on arrival.
   const peers = new WeakMap<object, string>();
   server.on('connection', (raw: Socket) => peers.set(raw, `${raw.remoteAddress}:${raw.remotePort}`));
