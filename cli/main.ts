@@ -11,6 +11,7 @@ import { certsCommand } from './certs.js';
 import { diffCommand } from './diff.js';
 import { oneLine, toCliError } from './errors.js';
 import { ExitCode } from './exit_codes.js';
+import { huntCommand } from './hunt.js';
 import { inspectCommand } from './inspect.js';
 import { errorJson, printJson } from './json_outcome.js';
 import { primaryCommand } from './primary.js';
@@ -64,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
   let verbose = false;
   let json = false;
   let current = 'lockstep';
-  for (const command of [recordCommand(), replayCommand(), verifyCommand(), inspectCommand(), diffCommand(), timelineCommand(), arbiterCommand(), primaryCommand(), backupCommand(), certsCommand()]) {
+  for (const command of [recordCommand(), huntCommand(), replayCommand(), verifyCommand(), inspectCommand(), diffCommand(), timelineCommand(), arbiterCommand(), primaryCommand(), backupCommand(), certsCommand()]) {
     command
       .copyInheritedSettings(program)
       // Commander's own messages ("error: unknown option '--x'") become one line naming the command.

@@ -24,6 +24,8 @@ interface RecordOptions {
   patch: boolean;
   inspect?: string | true;
   verbose?: boolean;
+  chaos?: string | true;
+  chaosStrength?: string;
   json?: boolean;
 }
 
@@ -34,6 +36,8 @@ export function recordCommand(): Command {
     .argument('[args...]', 'arguments for the program (put -- before them if they start with -)')
     .option('-o, --output <file>', 'where to write the log (default: <program>-<n>.lsl here, never overwriting)')
     .option('--seed <n>', 'the run\'s seed, an integer from 0 to 2^64-1 (default: random)')
+    .option('--chaos [seed]', 'chaos recording: perturb the interleaving at every sync point to make rare schedules common (seed: default the run\'s seed)')
+    .option('--chaos-strength <x>', 'how hard chaos perturbs, in (0, 1] (default 0.5)')
     .option('--no-patch', 'do not patch Math.random, Date, performance.now and crypto in recorded threads')
     .option('--inspect [host:port]', 'run the program under the Node inspector')
     .option('--verbose', 'print stacks and details with errors')
@@ -46,6 +50,12 @@ session.finish() seals the log. Options after <program> are the program's own.
 Example:
   lockstep record -o bank.lsl --seed 7 -- dist/examples/bank/main.js`)
     .action(async (program: string, args: string[], options: RecordOptions) => {
+      // `--chaos main.js` gives the program to --chaos as its optional seed: take it back.
+      if (typeof options.chaos === 'string' && !isSeed(options.chaos)) {
+        args = [program, ...args];
+        program = options.chaos;
+        options.chaos = true;
+      }
       process.exitCode = await record(program, args, options);
     });
 }
@@ -55,6 +65,7 @@ async function record(given: string, args: string[], options: RecordOptions): Pr
   if (options.seed !== undefined && !isSeed(options.seed)) {
     throw usageError(`--seed must be an integer from 0 to 2^64-1, got "${options.seed}"`);
   }
+  const chaos = chaosSetting(options.chaos, options.chaosStrength);
   const log = resolve(options.output ?? defaultLogName(program));
   checkWritable(log);
 
@@ -64,6 +75,7 @@ async function record(given: string, args: string[], options: RecordOptions): Pr
     args,
     log,
     seed: options.seed,
+    chaos,
     patch: options.patch,
     inspect: inspectFlag(options.inspect),
     verbose: options.verbose === true,
@@ -105,11 +117,17 @@ function summary(log: Log): string {
   return `recorded ${log.path}\n${fields([
     ['program', `${log.header.programPath}${args}`],
     ['seed', log.header.seed.toString()],
+    ...chaosLine(log),
     ['threads', log.trailer.threadCount],
     ['events', log.trailer.eventCount],
     ['bytes', `${num(log.bytes)} (${bytes(log.bytes)})`],
     ['digest', log.trailer.cutOff ? '(none: the run was cut off by the program\'s failure)' : log.trailer.digest],
   ])}\n`;
+}
+
+function chaosLine(log: Log): [string, string][] {
+  const chaos = (JSON.parse(log.header.options) as { chaos?: { seed: string; strength: number } }).chaos;
+  return chaos ? [['chaos', `seed ${chaos.seed}, strength ${chaos.strength}`]] : [];
 }
 
 /** `main-0.lsl`, `main-1.lsl`, … in the current directory: the first name not taken. */
@@ -122,7 +140,20 @@ function defaultLogName(program: string): string {
   throw usageError(`${stem}-0.lsl … ${stem}-${DEFAULT_NAMES_MAX - 1}.lsl all exist here; pass -o <file>`);
 }
 
-function isSeed(text: string): boolean {
+/** --chaos[=seed] and --chaos-strength as $LOCKSTEP_CHAOS says them ("on", "<seed>", "<seed>:<strength>"). */
+export function chaosSetting(chaos: string | true | undefined, strength: string | undefined): string | undefined {
+  if (chaos === undefined) {
+    if (strength !== undefined) throw usageError('--chaos-strength needs --chaos');
+    return undefined;
+  }
+  if (chaos !== true && !isSeed(chaos)) throw usageError(`--chaos takes a seed, an integer from 0 to 2^64-1, got "${chaos}"`);
+  if (strength !== undefined && !(Number(strength) > 0 && Number(strength) <= 1)) {
+    throw usageError(`--chaos-strength must be a number in (0, 1], got "${strength}"`);
+  }
+  return `${chaos === true ? 'on' : chaos}${strength !== undefined ? `:${Number(strength)}` : ''}`;
+}
+
+export function isSeed(text: string): boolean {
   return /^\d+$/.test(text) && BigInt(text) < 1n << 64n;
 }
 

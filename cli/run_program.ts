@@ -47,6 +47,8 @@ export interface ProgramRun {
   log: string;
   /** Record: the run's seed (a decimal integer string). */
   seed?: string;
+  /** Record: chaos ("on", "<seed>", "<seed>:<strength>"), as $LOCKSTEP_CHAOS. */
+  chaos?: string;
   /** Record: false turns off patching of Math.random, Date, performance.now and crypto. */
   patch?: boolean;
   /** Replay: stop (ERR_UNTIL_REACHED) when this thread reaches this event. */
@@ -57,6 +59,10 @@ export interface ProgramRun {
   inspect?: string;
   /** Let lockstep errors print their stack in the child, as Node normally does. */
   verbose: boolean;
+  /** Keep the program's output to the outcome (stdoutTail) instead of forwarding it (hunt runs many). */
+  quiet?: boolean;
+  /** Kill the program (SIGKILL) after this long: a hunt must not wait forever on a hung run. */
+  timeoutMs?: number;
   /** More variables for the child, set after the CLI's own ($LOCKSTEP_REPLICATION, say). */
   env?: Record<string, string>;
   status?: StatusLine;
@@ -73,6 +79,10 @@ export interface ProgramOutcome {
   signal: NodeJS.Signals | null;
   /** The engine's result, if it wrote one. */
   result: RunResultFile | null;
+  /** quiet runs: the end of the program's stdout. */
+  stdoutTail?: string;
+  /** The run was killed after timeoutMs. */
+  timedOut?: boolean;
   /** Why the run failed; null if it did not (exit 0 and no failure reported anywhere). */
   failure: { code: string; message: string; name?: string; stack?: string; source: FailureSource } | null;
 }
@@ -91,7 +101,7 @@ const STDERR_TAIL_BYTES = 64 << 10;
 const STEERING = [
   'LOCKSTEP_MODE', 'LOCKSTEP_LOG', 'LOCKSTEP_SEED', 'LOCKSTEP_PROGRAM', 'LOCKSTEP_ALLOW_PROGRAM_CHANGE',
   'LOCKSTEP_UNTIL', 'LOCKSTEP_PATCH', 'LOCKSTEP_RESULT_FILE', 'LOCKSTEP_CLI_FAILURE_FILE', 'LOCKSTEP_CLI_QUIET',
-  'LOCKSTEP_PROGRESS_FILE', 'LOCKSTEP_REPLICATION',
+  'LOCKSTEP_PROGRESS_FILE', 'LOCKSTEP_REPLICATION', 'LOCKSTEP_CHAOS', 'LOCKSTEP_DEADLOCK',
 ];
 
 /** Resolves and checks the program's entry file; a missing one is a usage error. */
@@ -129,6 +139,7 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
     if (!run.verbose) env.LOCKSTEP_CLI_QUIET = '1';
     if (run.seed !== undefined) env.LOCKSTEP_SEED = run.seed;
     if (run.patch === false) env.LOCKSTEP_PATCH = '0';
+    if (run.chaos !== undefined && run.mode === 'record') env.LOCKSTEP_CHAOS = run.chaos;
     if (run.until) env.LOCKSTEP_UNTIL = `${run.until.thread}:${run.until.index}`;
     if (run.allowProgramChange) env.LOCKSTEP_ALLOW_PROGRAM_CHANGE = '1';
     if (run.status?.enabled && run.mode === 'replay') {
@@ -153,13 +164,26 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
     const status = run.status;
     let tail = Buffer.alloc(0);
     const out = run.stdout ?? process.stdout;
+    let outTail = Buffer.alloc(0);
+    let timedOut = false;
+    const timer = run.timeoutMs === undefined ? null : setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, run.timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => {
+      if (run.quiet) {
+        outTail = Buffer.concat([outTail, chunk]);
+        if (outTail.length > STDERR_TAIL_BYTES) outTail = outTail.subarray(outTail.length - STDERR_TAIL_BYTES);
+        return;
+      }
       // The status line (on stderr, the same terminal) is cleared first and redrawn after.
       if (status) status.beside(() => out.write(chunk), chunk[chunk.length - 1] === 0x0a);
       else out.write(chunk);
     });
     child.stderr.on('data', (chunk: Buffer) => {
-      if (status) status.write(chunk);
+      if (run.quiet) {
+        // kept below for the failure parse only
+      } else if (status) status.write(chunk);
       else process.stderr.write(chunk);
       tail = Buffer.concat([tail, chunk]);
       if (tail.length > STDERR_TAIL_BYTES) tail = tail.subarray(tail.length - STDERR_TAIL_BYTES);
@@ -185,6 +209,7 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
       child.on('error', fail);
       child.on('close', (code, sig) => done({ exitCode: code, signal: sig }));
     }).finally(() => {
+      if (timer) clearTimeout(timer);
       status?.stop();
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
@@ -192,7 +217,10 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
 
     const result = readJson<RunResultFile>(resultFile);
     const hook = readJson<HookReport>(failureFile);
-    return { exitCode, signal, result, failure: failureOf(exitCode, signal, result, hook, tail.toString('utf8')) };
+    const failure = timedOut
+      ? { code: 'ERR_TIMEOUT', message: `the program did not finish within ${run.timeoutMs} ms (a hang?) and was killed`, source: 'exit' as const }
+      : failureOf(exitCode, signal, result, hook, tail.toString('utf8'));
+    return { exitCode, signal, result, failure, timedOut, ...(run.quiet ? { stdoutTail: outTail.toString('utf8') } : {}) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -152,6 +152,15 @@ export class Arena {
     return out;
   }
 
+  /** An object id as a user knows it: `"a" (object 1)`, `"account"[3] (object 7)`. */
+  describeObject(object: number): string {
+    for (const e of this.entries()) {
+      if (e.kind === EntryKind.Region || object < e.firstId || object >= e.firstId + e.count) continue;
+      return `"${e.name}"${e.count > 1 ? `[${object - e.firstId}]` : ''} (object ${object})`;
+    }
+    return `object ${object}`;
+  }
+
   threadSlot(thread: number): number {
     assert(thread >= 0 && thread < this.limits.threadsMax, `thread ${thread} within threadsMax`);
     return threadTableBase(this.limits.namesMax) + thread * THREAD_SLOTS;

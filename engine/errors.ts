@@ -310,6 +310,23 @@ export function tsxMissing(entry: string, cause: unknown): LockstepError {
     'Install it beside lockstep (npm install --save-dev tsx), or compile the program and run its .js files.', { entry });
 }
 
+/** One thread of a deadlock cycle: it waits for `object`, which `heldBy` holds. */
+export interface DeadlockLink {
+  thread: number;
+  waitsFor: number;
+  /** The object, described ("mutex \"a\" (object 1)"). */
+  object: string;
+  heldBy: number;
+}
+
+/** Threads wait for each other in a cycle (deadlock detection, engine/deadlock.ts). */
+export function deadlockCycle(links: DeadlockLink[]): LockstepError {
+  const what = links.map((l) => `thread ${l.thread} waits for ${l.object}, held by thread ${l.heldBy}`).join('; ');
+  return new LockstepError('ERR_DEADLOCK',
+    `deadlock: ${what}. Each of these threads waits for an object another one holds, so none can go on. ` +
+    'Take locks in one global order (or use tryLock and back off); replay the log to watch the threads get there.', { cycle: links });
+}
+
 /** A replicated node asked to answer (a read) when it cannot prove it is the live node. */
 export function notServing(node: string, why: string): LockstepError {
   return new LockstepError('ERR_NOT_SERVING', `node ${node} cannot answer: ${why}. Ask the live node.`, { node, why });

@@ -16,6 +16,9 @@ import { FORMAT_VERSION, MAGIC } from './log/format.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { patchGlobals } from './patch.js';
 import { SeededRandom } from './prng.js';
+import { parseChaos, type ChaosOptions } from './chaos.js';
+import { DeadlockWatch } from './deadlock.js';
+import { ChaosDriver } from '../recorder/chaos.js';
 import {
   C_ABORT, C_ACKED_FRAMES, C_ALONE, C_DOORBELL, C_DRAIN_DONE, C_OUTPUT_BELL, C_FINISH, C_LAG_WAITS, C_LIVE, C_SHIPPED_FRAMES, FINISH_CUT_OFF, FINISH_SEALED,
   T_OUTPUTS, T_OUTPUT_DIGEST, T_PROGRESS, T_RING, T_RING_WORDS,
@@ -60,6 +63,19 @@ export interface StartOptions {
   until?: { thread: number; index: number };
   /** Live replication: run as a primary or a backup (replication/config.ts); else $LOCKSTEP_REPLICATION. */
   replication?: ReplicationOptions;
+  /**
+   * Record: perturb the interleaving at every sync point to make rare schedules common (chaos
+   * recording, engine/chaos.ts). true uses the run's seed; a number or bigint is the chaos seed;
+   * { seed, strength } also sets the strength in (0, 1] (default 0.5). Else $LOCKSTEP_CHAOS
+   * ("on", "<seed>", "<seed>:<strength>"). The log replays as any other, without chaos.
+   */
+  chaos?: boolean | number | bigint | { seed?: number | bigint | string; strength?: number };
+  /**
+   * Deadlock detection (engine/deadlock.ts): a cycle of threads waiting for each other's mutexes,
+   * read-write locks or semaphores is ERR_DEADLOCK instead of a hang. On by default while
+   * recording, off by default in mode off; else $LOCKSTEP_DEADLOCK (1 or 0). Replay never needs it.
+   */
+  deadlock?: boolean;
   /**
    * What a spawned thread that fails (its module does not load, it throws, it exits non-zero)
    * does to the run: 'fail' (default) stops the run, finish() rejects with ERR_THREAD_FAILED;
@@ -147,6 +163,8 @@ export class Session extends LockstepThread {
     /** Identifies this run among others in the same process (names the output and stream channels). */
     readonly runId: string,
     private readonly live: LiveRun | null,
+    private readonly chaos: ChaosOptions | null = null,
+    private readonly watchDeadlock = false,
   ) {
     super(arena, thread, seed, true);
     this.drain = drain;
@@ -726,6 +744,8 @@ export class Session extends LockstepThread {
       data,
       index,
       until: this.until?.thread === id ? this.until.index : -1,
+      chaos: this.thread.mode === Mode.Record ? this.chaos : null,
+      deadlock: this.watchDeadlock && this.thread.mode !== Mode.Replay,
     };
   }
 
@@ -881,6 +901,14 @@ async function startSession(options: StartOptions): Promise<Session> {
     seeded = given !== undefined;
     seed = given === undefined ? BigInt(Math.floor(Math.random() * 2 ** 52)) : parseSeed(given);
   }
+  let chaos: ChaosOptions | null = null;
+  if (mode === Mode.Record && !repl) {
+    try {
+      chaos = parseChaos(harness('LOCKSTEP_CHAOS') ?? options.chaos, seed, parseSeed);
+    } catch (e) {
+      throw e instanceof RangeError ? usage(e.message) : e;
+    }
+  }
 
   const arena = Arena.create(limits);
   const main = arena.addThread(ringWordsFor(mode, limits, repl !== null), RING_HEADER_SLOTS);
@@ -896,7 +924,7 @@ async function startSession(options: StartOptions): Promise<Session> {
       threadsMax: limits.threadsMax,
       seed,
       nodeVersion: process.version,
-      options: JSON.stringify({ limits, patchGlobals: patch } satisfies RecordedOptions),
+      options: JSON.stringify({ limits, patchGlobals: patch, ...(chaos ? { chaos: { seed: chaos.seed.toString(), strength: chaos.strength } } : {}) } satisfies RecordedOptions),
     };
     if (repl) replica!.epoch = await claimEpoch(repl);
     refuseOverwrite(logPath!);
@@ -925,10 +953,15 @@ async function startSession(options: StartOptions): Promise<Session> {
   const until = mode === Mode.Replay && !repl ? parseUntil(options.until, process.env.LOCKSTEP_UNTIL) : null;
   if (until?.thread === 0) thread.untilIndex = until.index;
   if (seeded) thread.seeded = new SeededRandom(seed, main.id);
+  if (chaos) thread.chaos = new ChaosDriver(arena.a, chaos, main.id);
+  const deadlockEnv = harness('LOCKSTEP_DEADLOCK');
+  const watchDeadlock = !repl && (mode === Mode.Record || mode === Mode.Off) &&
+    (deadlockEnv !== undefined ? deadlockEnv !== '0' : options.deadlock ?? mode === Mode.Record);
+  if (watchDeadlock) thread.deadlock = new DeadlockWatch(thread, arena);
   thread.program = identity;
   const restore = (mode !== Mode.Off || backup) && patch ? patchGlobals(thread) : () => {};
   const liveRun: LiveRun | null = repl ? { repl, replica: replica!, header: header!, floors, cutVersions, snapshot } : null;
-  const session = new Session(arena, thread, seed, logPath, drain, log, restore, patch, until, runId, liveRun);
+  const session = new Session(arena, thread, seed, logPath, drain, log, restore, patch, until, runId, liveRun, chaos, watchDeadlock);
   session.threadFailures = threadFailures;
   session.allowProgramChange = allowChange;
   return session;

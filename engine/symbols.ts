@@ -54,6 +54,12 @@ export const C_LAG_WAITS = 15;
 export const C_JOINED = 16;
 /** 1 while the drain ships to a backup: an output then rings the doorbell (the gate holds it until its frame is acknowledged). */
 export const C_OUTPUT_BELL = 17;
+/** Chaos recording: the last thread (id + 1) that found a mutex held at a sync point, until it gets through (recorder/chaos.ts). */
+export const C_CHAOS_LOSER = 18;
+/** Deadlock detection: 0, or the thread (id + 1) elected to report a wait-for cycle (engine/deadlock.ts). */
+export const C_DEADLOCK = 19;
+/** Chaos recording: sync points passed by all threads together (held-back threads wait on it). */
+export const C_CHAOS_TICKS = 20;
 export const CONTROL_SLOTS = 24;
 
 // Directory entry.
@@ -80,7 +86,15 @@ export const T_FED = 13; // backup: log segments the receiver has posted to this
 export const T_CONSUMED = 14; // backup: log bytes this thread has replayed (wrapping), for the receiver's lag bound
 export const T_LIVE_FROM = 15; // backup after cutover: the event index at which the thread went live (-1 before)
 export const T_LIVE_OUTPUTS = 16; // backup after cutover: the thread's output count when it went live
-export const THREAD_SLOTS = 20;
+// Deadlock detection (engine/deadlock.ts): a thread about to block on a lock publishes what it
+// waits for and what it holds here, under a sequence word (odd while it rewrites the record).
+export const T_WAIT_SEQ = 17;
+export const T_WAIT_FOR = 18; // the object id it is blocked on (0: not blocked)
+export const T_WAIT_HOW = 19; // how it waits (WaitHow in deadlock.ts)
+export const T_HOLDS_COUNT = 20; // objects it holds (the first HOLDS_PUBLISHED_MAX are listed)
+export const T_HOLDS = 21;
+export const HOLDS_PUBLISHED_MAX = 10;
+export const THREAD_SLOTS = 32;
 
 export const enum EntryKind {
   Region = 1,

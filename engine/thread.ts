@@ -9,6 +9,8 @@ import { aborted, divergence, finished, replayStall, untilReached } from './erro
 import type { SeededRandom } from './prng.js';
 import type { RingWriter } from '../recorder/ring.js';
 import type { StreamReader } from '../replayer/stream.js';
+import type { ChaosDriver } from '../recorder/chaos.js';
+import { ERROR_DEADLOCK, deadlockFromLog, type DeadlockWatch } from './deadlock.js';
 
 export const enum Mode {
   Off = 0,
@@ -67,6 +69,11 @@ export class Thread {
   /** With an explicit seed: where this thread's live random values come from (null: node:crypto, Math.random). */
   seeded: SeededRandom | null = null;
 
+  /** Deadlock detection on lock waits (record by default, off when asked; null in replay). */
+  deadlock: DeadlockWatch | null = null;
+  /** Chaos recording: perturbs the interleaving at every sync point (null: off, and in replay). */
+  chaos: ChaosDriver | null = null;
+
   /** Live backup: how to go live at cutover (null otherwise). */
   liveSetup: LiveSetup | null = null;
   /** After going live at cutover: per object, the version a live thread must wait for (see awaitFloor). */
@@ -121,7 +128,7 @@ export class Thread {
     const p = s.pos;
     const h = s.events[p]!;
     const arg = s.events[p + 1]!;
-    if (h !== head(kind, object)) this.diverge(describe(h, arg), attempted(kind, object));
+    if (h !== head(kind, object)) this.mismatch(h, arg, attempted(kind, object));
     s.pos = p + 2;
     this.index++;
     if ((this.index & 255) === 0 || s.pos === s.events.length) this.reportProgress();
@@ -340,6 +347,21 @@ export class Thread {
     // A debugger attached to this thread (node --inspect) pauses here, before the event runs.
     debugger;
     throw this.failing(untilReached(this.id, this.index, next));
+  }
+
+  /**
+   * The log has another event than the program's next one: a divergence, unless the recording
+   * stopped here on a deadlock its detection reported (engine/deadlock.ts), which replays as the
+   * same report.
+   */
+  private mismatch(h: number, arg: number, actual: string): never {
+    if (h === head(Kind.Error, ERROR_DEADLOCK)) {
+      const s = this.stream!;
+      s.pos += 2;
+      this.index++;
+      throw this.failing(deadlockFromLog(s.takePayload(arg)));
+    }
+    this.diverge(describe(h, arg), actual);
   }
 
   diverge(expected: string, actual: string): never {

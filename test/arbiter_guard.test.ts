@@ -224,7 +224,7 @@ describe('arbiter: hostile peers, start-up, lost replies', function () {
   });
 
   it('refuses at start, exit 2 and one line: --state in a missing folder, an address it cannot listen on', async function () {
-    await assert.rejects(Arbiter.start({ stateFile: join(tmpdir(), 'no-such-folder-lockstep', 'state.json'), secret, log: () => {} }),
+    await assert.rejects(Arbiter.start({ stateFile: join(tmpdir(), 'no-such-folder-lockstep', 'state.json'), secret, insecure: true, log: () => {} }),
       (e: LockstepError) => e.code === 'ERR_USAGE' && /does not exist/.test(e.message));
     const cli = new URL('../cli/main.js', import.meta.url).pathname;
     const env = { ...process.env, LOCKSTEP_SECRET: secret };

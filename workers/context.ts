@@ -13,6 +13,9 @@ import { T_FED, T_LIVE_FROM, T_LIVE_OUTPUTS, T_OUTPUTS, T_PROGRESS, T_RING, T_RI
 import { LockstepError } from '../engine/errors.js';
 import { Mode, Thread, type LiveSetup } from '../engine/thread.js';
 import { RingWriter } from '../recorder/ring.js';
+import { ChaosDriver } from '../recorder/chaos.js';
+import type { ChaosOptions } from '../engine/chaos.js';
+import { DeadlockWatch } from '../engine/deadlock.js';
 import { StreamReader, streamChannelName, type StreamInit } from '../replayer/stream.js';
 import { CONTEXT, WorkerThread } from './worker.js';
 
@@ -34,6 +37,10 @@ export interface WorkerInit {
   data: unknown;
   index: number;
   until: number;
+  /** Chaos recording: the run's chaos seed and strength (null: off, and always in replay). */
+  chaos: ChaosOptions | null;
+  /** Deadlock detection on (record by default, off when asked). */
+  deadlock: boolean;
   /** Live backup: the cutover floors, and whether this node joined by state transfer. */
   live: { floors: SharedArrayBuffer; joined: boolean } | null;
 }
@@ -58,6 +65,8 @@ export function attachThread(init: WorkerInit): WorkerThread {
   thread.untilIndex = init.until;
   thread.program = init.program;
   if (init.seeded) thread.seeded = new SeededRandom(BigInt(init.seed), init.id);
+  if (init.chaos) thread.chaos = new ChaosDriver(arena.a, init.chaos, init.id);
+  if (init.deadlock) thread.deadlock = new DeadlockWatch(thread, arena);
   if (init.live) thread.liveSetup = liveSetup(arena, init.id, init.live.floors, init.live.joined);
   thread.progressSlot = arena.threadSlot(init.id) + T_PROGRESS;
   const outputs = new BroadcastChannel(outputChannelName(init.run));

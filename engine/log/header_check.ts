@@ -12,6 +12,8 @@ import type { HeaderData } from './codec.js';
 export interface RecordedOptions {
   limits: Limits;
   patchGlobals: boolean;
+  /** The chaos seed and strength the run was recorded with (information only: replay has no chaos). */
+  chaos?: { seed: string; strength: number };
 }
 
 /**

@@ -49,6 +49,7 @@ export class AtomicArray {
     const op = ops[kind]!;
     if (mode === Mode.Record) {
       if (this.t.floors !== null) this.t.awaitFloor(id, c + VERSION);
+      if (this.t.chaos !== null) this.t.chaos.point(-1);
       this.t.ring!.ensure(2);
       lockWord(a, c + GUARD);
       const old = a[c + VALUE]!;

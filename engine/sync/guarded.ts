@@ -9,6 +9,7 @@
 import { lockWord, unlockWord } from '../futex_lock.js';
 import { Kind, kindNames } from '../event.js';
 import { Mode, type Thread } from '../thread.js';
+import type { WaitHow } from '../deadlock.js';
 
 export const G_GUARD = 0;
 export const G_VERSION = 1;
@@ -37,20 +38,27 @@ function blockUntil(a: Int32Array, s: number, attempt: () => boolean, onSuccess:
 
 const nothing = (): void => {};
 
-/** A blocking ordered operation (acquire, arrive, send, receive…) in any mode. */
-export function ordered(t: Thread, kind: Kind, id: number, s: number, attempt: () => boolean): void {
+/**
+ * A blocking ordered operation (acquire, arrive, send, receive…) in any mode. `how` (not 0) makes
+ * it an acquisition that deadlock detection watches (engine/deadlock.ts).
+ */
+export function ordered(t: Thread, kind: Kind, id: number, s: number, attempt: () => boolean, how: WaitHow | 0 = 0): void {
   const a = t.a;
   const mode = t.current();
   if (mode === Mode.Off) {
-    blockUntil(a, s, attempt, nothing);
+    if (how !== 0 && t.deadlock !== null) t.deadlock.blockUntil(a, s + G_GUARD, s + G_SEQ, attempt, nothing, id, how);
+    else blockUntil(a, s, attempt, nothing);
   } else if (mode === Mode.Record) {
     if (t.floors !== null) t.awaitFloor(id, s + G_VERSION);
+    if (t.chaos !== null) t.chaos.point(-1);
     t.ring!.ensure(2);
     let version = 0;
-    blockUntil(a, s, attempt, () => {
+    const bump = (): void => {
       version = a[s + G_VERSION]!;
       a[s + G_VERSION] = (version + 1) | 0;
-    });
+    };
+    if (how !== 0 && t.deadlock !== null) t.deadlock.blockUntil(a, s + G_GUARD, s + G_SEQ, attempt, bump, id, how);
+    else blockUntil(a, s, attempt, bump);
     t.rec(kind, id, version);
   } else {
     const version = t.expect(kind, id);
@@ -60,7 +68,7 @@ export function ordered(t: Thread, kind: Kind, id: number, s: number, attempt: (
   }
 }
 
-/** A non-blocking ordered operation (tryAcquire, poll…): the outcome itself is recorded. */
+/** A non-blocking ordered operation (tryAcquire, poll…): the outcome itself is recorded. A success is an acquisition deadlock detection tracks. */
 export function orderedTry(t: Thread, id: number, s: number, attempt: () => boolean, okKind = Kind.TryOk, failKind = Kind.TryFail): boolean {
   const a = t.a;
   const mode = t.current();
@@ -73,6 +81,7 @@ export function orderedTry(t: Thread, id: number, s: number, attempt: () => bool
     return true;
   }
   if (t.floors !== null) t.awaitFloor(id, s + G_VERSION);
+  if (t.chaos !== null) t.chaos.point(-1);
   lockWord(a, s + G_GUARD);
   const ok = attempt();
   const version = a[s + G_VERSION]!;
@@ -86,6 +95,7 @@ export function orderedTry(t: Thread, id: number, s: number, attempt: () => bool
     if (ok) t.rec(okKind, id, version);
     else t.rec(failKind, id, 0);
   }
+  if (ok && t.deadlock !== null) t.deadlock.acquired(id);
   return ok;
 }
 
@@ -124,6 +134,7 @@ export function orderedOutcome(t: Thread, id: number, s: number, attempt: () => 
     return kind;
   }
   if (t.floors !== null) t.awaitFloor(id, s + G_VERSION);
+  if (t.chaos !== null) t.chaos.point(-1);
   if (mode === Mode.Record) t.ring!.ensure(2);
   lockWord(a, s + G_GUARD);
   const kind = attempt();

@@ -30,11 +30,14 @@ export class Mutex {
     if (this.held) throw deadlock(this.t.id, `locked mutex ${this.id}, which it already holds`);
     const mode = this.t.current();
     if (mode === Mode.Off) {
-      lockWord(a, s);
+      if (this.t.deadlock === null) lockWord(a, s);
+      else this.t.deadlock.lock(a, s, this.id);
     } else if (mode === Mode.Record) {
       if (this.t.floors !== null) this.t.awaitFloor(this.id, s + 1);
+      if (this.t.chaos !== null) this.t.chaos.point(s);
       this.t.ring!.ensure(2); // room for the event before the lock: never wait for the drain holding it
-      lockWord(a, s);
+      if (this.t.deadlock === null) lockWord(a, s);
+      else this.t.deadlock.lock(a, s, this.id);
       const version = a[s + 1]!;
       a[s + 1] = (version + 1) | 0;
       this.t.rec(Kind.Lock, this.id, version);
@@ -50,6 +53,7 @@ export class Mutex {
   unlock(): void {
     if (!this.held) throw notHeld(this.t.id, `unlocked mutex ${this.id}, which it does not hold`);
     this.held = false;
+    if (this.t.deadlock !== null) this.t.deadlock.released(this.id);
     unlockWord(this.a, this.s);
   }
 
@@ -65,10 +69,12 @@ export class Mutex {
     if (mode === Mode.Off) {
       if (!tryLockWord(a, s)) return false;
       this.held = true;
+      if (this.t.deadlock !== null) this.t.deadlock.acquired(this.id);
       return true;
     }
     if (mode === Mode.Record) {
       if (this.t.floors !== null) this.t.awaitFloor(this.id, s + 1);
+      if (this.t.chaos !== null) this.t.chaos.point(s);
       if (!tryLockWord(a, s)) {
         this.t.rec(Kind.TryFail, this.id, 0);
         return false;
@@ -77,6 +83,7 @@ export class Mutex {
       a[s + 1] = (version + 1) | 0;
       this.t.rec(Kind.TryOk, this.id, version);
       this.held = true;
+      if (this.t.deadlock !== null) this.t.deadlock.acquired(this.id);
       return true;
     }
     const r = this.t.expectEither(Kind.TryOk, Kind.TryFail, this.id);

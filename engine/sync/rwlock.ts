@@ -11,6 +11,7 @@
 import { deadlock, notHeld } from '../errors.js';
 import { Kind } from '../event.js';
 import type { Thread } from '../thread.js';
+import { WaitHow } from '../deadlock.js';
 import { GUARDED_SLOTS, ordered, orderedTry, update } from './guarded.js';
 
 const READERS = GUARDED_SLOTS;
@@ -40,13 +41,13 @@ export class RwLock {
 
   readLock(): void {
     if (this.writing) throw deadlock(this.t.id, `read-locked rwlock ${this.id} while it holds its write lock`);
-    ordered(this.t, Kind.ReadLock, this.id, this.s, this.enterRead);
+    ordered(this.t, Kind.ReadLock, this.id, this.s, this.enterRead, WaitHow.Read);
     this.reads++;
   }
 
   writeLock(): void {
     if (this.writing || this.reads > 0) throw deadlock(this.t.id, `write-locked rwlock ${this.id} while it holds its ${this.writing ? 'write' : 'read'} lock`);
-    ordered(this.t, Kind.WriteLock, this.id, this.s, this.enterWrite);
+    ordered(this.t, Kind.WriteLock, this.id, this.s, this.enterWrite, WaitHow.Write);
     this.writing = true;
   }
 
@@ -66,6 +67,7 @@ export class RwLock {
     if (this.reads === 0) throw notHeld(this.t.id, `read-unlocked rwlock ${this.id} without holding a read lock`);
     this.reads--;
     const a = this.t.a;
+    if (this.t.deadlock !== null) this.t.deadlock.released(this.id);
     update(a, this.s, () => {
       a[this.s + READERS]!--;
     });
@@ -75,6 +77,7 @@ export class RwLock {
     if (!this.writing) throw notHeld(this.t.id, `write-unlocked rwlock ${this.id} without holding its write lock`);
     this.writing = false;
     const a = this.t.a;
+    if (this.t.deadlock !== null) this.t.deadlock.released(this.id);
     update(a, this.s, () => {
       a[this.s + WRITER] = 0;
     });

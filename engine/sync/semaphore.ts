@@ -7,6 +7,7 @@
 import { usage } from '../errors.js';
 import { Kind, ValueKind } from '../event.js';
 import type { Thread } from '../thread.js';
+import { WaitHow } from '../deadlock.js';
 import { GUARDED_SLOTS, ordered, orderedTry, update } from './guarded.js';
 
 const PERMITS = GUARDED_SLOTS;
@@ -29,7 +30,7 @@ export class Semaphore {
   }
 
   acquire(): void {
-    ordered(this.t, Kind.SemAcquire, this.id, this.s, this.take);
+    ordered(this.t, Kind.SemAcquire, this.id, this.s, this.take, WaitHow.Semaphore);
   }
 
   tryAcquire(): boolean {
@@ -39,6 +40,7 @@ export class Semaphore {
   release(permits = 1): void {
     if (!(Number.isInteger(permits) && permits > 0)) throw usage(`semaphore.release(n) needs a positive integer, got ${permits}`);
     const a = this.t.a;
+    if (this.t.deadlock !== null) for (let k = 0; k < permits; k++) this.t.deadlock.released(this.id);
     update(a, this.s, () => {
       a[this.s + PERMITS] = a[this.s + PERMITS]! + permits;
     });
