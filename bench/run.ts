@@ -6,7 +6,7 @@
 // bench/results/bench.md (tables and targets) and bench/results/overhead.svg are made from
 // whichever part files exist; the service part writes its own bench/results/service.md.
 //
-//   npm run bench                 about 15 minutes on a 2-core machine
+//   npm run bench                 about 18 minutes on a 2-core machine (the plain baselines and the service part added about 4)
 //   BENCH_QUICK=1 npm run bench   about 2 minutes (npm run bench:quick); results in bench/results/quick/
 //   BENCH_PARTS=macro,scaling     run only those parts (the report still uses the others' files)
 //   BENCH_REPORT_ONLY=1           only remake bench.md and overhead.svg from the JSON files

@@ -22,7 +22,7 @@ export function backupCommand(): Command {
     .requiredOption('--node <name>', 'this node\'s name, as the arbiter records owners')
     .requiredOption('--connect <host:port|port>', 'the primary\'s log channel (its --listen)')
     .option('--listen <host:port|port>', 'where to listen for a joining backup after taking over')
-    .requiredOption('--arbiter <host:port|port|etcd://…>', 'the arbiter that grants epochs: a lockstep arbiter, or etcd://host:port[,host:port…][/prefix]')
+    .requiredOption('--arbiter <host:port|port>', 'the arbiter that grants epochs: a lockstep arbiter\'s host:port, or an etcd cluster as etcd://host:port[,host:port…][/prefix]')
     .option('--secret <s>', 'the cluster\'s shared secret (prefer --secret-file)')
     .option('--secret-file <path>', 'a file holding the cluster\'s shared secret (else $LOCKSTEP_SECRET)')
     .option('--join', 'join a running primary by state transfer instead of following its log from the start')

@@ -18,7 +18,7 @@ export function primaryCommand(): Command {
     .argument('[args...]', 'arguments for the program (put -- before them if they start with -)')
     .requiredOption('--node <name>', 'this node\'s name, as the arbiter records owners')
     .requiredOption('--listen <host:port|port>', 'where the backup connects for the log channel (port 0: any free port, printed)')
-    .requiredOption('--arbiter <host:port|port|etcd://…>', 'the arbiter that grants epochs: a lockstep arbiter, or etcd://host:port[,host:port…][/prefix]')
+    .requiredOption('--arbiter <host:port|port>', 'the arbiter that grants epochs: a lockstep arbiter\'s host:port, or an etcd cluster as etcd://host:port[,host:port…][/prefix]')
     .option('--secret <s>', 'the cluster\'s shared secret (prefer --secret-file)')
     .option('--secret-file <path>', 'a file holding the cluster\'s shared secret (else $LOCKSTEP_SECRET)')
     .option('--log <file>', 'where to write the log (default: lockstep-<node>.log here)')

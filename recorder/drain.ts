@@ -1,7 +1,7 @@
 // The drain: its own worker thread (so a main thread blocked in Atomics.wait never stalls
 // recording). It moves events from every thread's ring into frames in causal order
 // (causal_order.ts) and appends them to the log. It sleeps on the arena's doorbell word between
-// wake-ups (a ring past half full, an output, a thread out of room, finish, a state-transfer cut,
+// wake-ups (a ring past a quarter full, an output, a thread out of room, finish, a state-transfer cut,
 // or flushMs), and at each wake-up takes what the rings hold and writes it as one frame (cut at
 // frameEventsMax). On C_FINISH it ships everything, writes the trailer and reports its totals.
 
@@ -94,7 +94,7 @@ class Drain {
       // One frame per wake-up: a wake-up comes from a ring past its threshold, an output, a
       // thread waiting for room, finish or a cut, or else after flushMs. Sleeping between them
       // rather than polling leaves the cores to the program (the drain used to be a third
-      // runnable thread on two cores) and batches the work: a wake-up under load takes half a
+      // runnable thread on two cores) and batches the work: a wake-up under load takes a quarter of a
       // ring from each thread in one frame.
       this.flush();
       Atomics.wait(a, C_DOORBELL, bell, limits.flushMs);
@@ -163,9 +163,14 @@ class Drain {
     if (available < 2) return p;
     const order = this.order;
     const b = this.builders[thread]!;
+    // Room for everything the ring holds, once: no event needs more words, or payload bytes,
+    // than the ring words it takes (a check per payload event showed in the bank's profile).
     b.roomForWords(available);
+    b.roomForBytes(available * 4);
     const words = b.words;
+    const view = b.view;
     let w = b.wordsUsed;
+    let at = b.bytesUsed;
     let count = 0;
     while (((tail - p) | 0) >= 2) {
       const h = r.word(p);
@@ -178,16 +183,14 @@ class Drain {
       count++;
       if (!hasPayload(kind)) continue;
       const n = payloadWords(arg);
-      const at = b.bytesUsed;
-      b.roomForBytes(n * 4);
-      const view = b.view;
       for (let k = 0; k < n; k++) view.setInt32(at + k * 4, r.word(p + k), true);
-      b.bytesUsed = at + arg;
+      if (kind === Kind.End) this.digest = Buffer.from(b.bytes.subarray(at, at + arg)).toString('hex');
+      at += arg;
       p = (p + n) | 0;
       if (kind === Kind.Output) this.outputs[thread]!++;
-      if (kind === Kind.End) this.digest = Buffer.from(b.bytes.subarray(at, at + arg)).toString('hex');
     }
     b.wordsUsed = w;
+    b.bytesUsed = at;
     if (count === 0) return p;
     // A new primary's thread ships from the event it went live at (stored before its first push).
     // Its output count too: the output gate releases by output sequence numbers, which go on.

@@ -110,7 +110,7 @@ class Sender {
     init.frames.on('message', (f: ShippedFrame) => this.frame(f));
     this.doorman = new Doorman(init.repl.preAuth, (s, why) => this.drops.note(`lockstep: ${init.repl.node} dropped a peer from ${s.remoteAddress}:${s.remotePort}: ${why}`));
     this.server = listen(transportOf(init.repl), (s) => this.accept(s), (r) => this.drops.note(`lockstep: ${init.repl.node} refused a peer from ${r.peer}: ` +
-      (r.secret ? 'it does not hold the cluster secret (attempt logged)' : `${r.why} (attempt logged)`)));
+      (r.secret ? 'it does not hold the cluster secret (attempt logged)' : `${r.why} (attempt logged)`)), init.repl.preAuth);
     // A live node holds the arbiter's lease (etcd) while it runs; losing it stops the node.
     this.arbiter.hold(this.epoch, (e) => this.fail(e));
     this.server.on('error', (e) => this.fail(e));
@@ -171,7 +171,6 @@ class Sender {
     socket.on('error', () => socket.destroy());
     if (this.stopped) return void socket.destroy();
     const admission = this.doorman.admit(socket);
-    if (!admission) return;
     const name = `${socket.remoteAddress}:${socket.remotePort}`;
     // A stranger's messages are held to preAuthBytesMax until it proves the secret.
     const peer: Peer = {

@@ -140,7 +140,7 @@ export class Arbiter {
     this.drops = new DropLog(this.log);
     this.doorman = new Doorman(this.limits, (s, why) => this.drops.note(`dropped ${s.remoteAddress}:${s.remotePort}: ${why}`));
     this.server = listen(transportOf(options), (socket) => this.serve(socket),
-      (r) => this.drops.note(`refused ${r.peer}: ${r.secret ? `wrong or missing secret (TLS, node "${r.identity}")` : r.why}`));
+      (r) => this.drops.note(`refused ${r.peer}: ${r.secret ? `wrong or missing secret (TLS, node "${r.identity}")` : r.why}`), this.limits);
   }
 
   static async start(options: ArbiterOptions): Promise<Arbiter> {
@@ -181,7 +181,7 @@ export class Arbiter {
 
   private serve(socket: Socket): void {
     socket.on('error', () => socket.destroy());
-    if (!this.doorman.admit(socket)) return;
+    this.doorman.admit(socket);
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const challenge = nonce();

@@ -34,6 +34,6 @@ class BuiltinArbiter implements ArbiterClient {
 
 /** The arbiter client for this node's options (one per thread that claims or holds). */
 export function arbiterFor(repl: Replication): ArbiterClient {
-  if (typeof repl.arbiter === 'string') return new EtcdArbiter(parseEtcdUrl(repl.arbiter), repl.node, repl.timeoutMs * 4);
+  if (typeof repl.arbiter === 'string') return new EtcdArbiter(parseEtcdUrl(repl.arbiter), repl.node, repl.arbiterMs, repl.timeoutMs * 2);
   return new BuiltinArbiter(arbiterClient(repl), repl.node);
 }

@@ -63,7 +63,11 @@ export class EtcdArbiter {
   private lease: Lease | null = null;
   private closed = false;
 
-  constructor(private readonly url: EtcdUrl, private readonly node: string, private readonly timeoutMs: number) {}
+  /**
+   * `timeoutMs`: how long one step (a read, a transaction) may take before the node gives up on
+   * etcd (the node's arbiterMs); `leaseMs`: the live node's lease TTL (twice its failure timeout).
+   */
+  constructor(private readonly url: EtcdUrl, private readonly node: string, private readonly timeoutMs: number, private readonly leaseMs: number) {}
 
   private get epochKey(): string {
     return `${this.url.prefix}/epoch`;
@@ -142,7 +146,7 @@ export class EtcdArbiter {
    */
   hold(epoch: number, onLost: (e: Error) => void): void {
     this.held = { epoch, onLost };
-    const seconds = Math.max(LEASE_SECONDS_MIN, Math.ceil((this.timeoutMs * 2) / 1000));
+    const seconds = Math.max(LEASE_SECONDS_MIN, Math.ceil(this.leaseMs / 1000));
     this.step('put the live key on a lease', async () => {
       const etcd = await this.client();
       if (!this.lease) {

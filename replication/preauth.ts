@@ -15,7 +15,7 @@ export interface PreAuthLimits {
   handshakeMsMax: number;
   /** Largest message (the log channel: declared frame payload; the arbiter: one request line) a stranger may send, bytes. */
   preAuthBytesMax: number;
-  /** Unauthenticated connections held at once; a connection past this is closed at accept. */
+  /** Unauthenticated connections held at once; past this, the oldest stranger is closed to make room. */
   pendingConnectionsMax: number;
 }
 
@@ -39,9 +39,20 @@ export interface Admission {
   authenticated(): void;
 }
 
-/** Enforces handshakeMsMax and pendingConnectionsMax on the connections of one listener. */
+interface Held {
+  socket: Socket;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Enforces handshakeMsMax and pendingConnectionsMax on the connections of one listener. When all
+ * pendingConnectionsMax places are taken, a new stranger takes the place of the oldest one (which
+ * is closed) rather than being turned away: a real peer finishes its handshake in a round trip, so
+ * a flood of idle or slow strangers cannot lock it out, and the number held stays bounded.
+ */
 export class Doorman {
-  private pending = 0;
+  /** Strangers held now, oldest first (a Set keeps insertion order). */
+  private readonly held = new Set<Held>();
 
   constructor(
     private readonly limits: PreAuthLimits,
@@ -51,33 +62,35 @@ export class Doorman {
 
   /** Strangers held now (for tests and status). */
   get strangers(): number {
-    return this.pending;
+    return this.held.size;
   }
 
-  /** Admits a new connection as a stranger, or closes it at once when too many are pending. */
-  admit(socket: Socket): Admission | null {
-    if (this.pending >= this.limits.pendingConnectionsMax) {
-      this.dropped(socket, `more than ${this.limits.pendingConnectionsMax} unauthenticated connections (pendingConnectionsMax)`);
-      socket.destroy();
-      return null;
+  /** Admits a new connection as a stranger, closing the oldest stranger if every place is taken. */
+  admit(socket: Socket): Admission {
+    if (this.held.size >= this.limits.pendingConnectionsMax) {
+      const oldest = this.held.values().next().value as Held;
+      this.release(oldest);
+      this.dropped(oldest.socket, `more than ${this.limits.pendingConnectionsMax} unauthenticated connections (pendingConnectionsMax): the oldest is dropped`);
+      oldest.socket.destroy();
     }
-    this.pending++;
-    let open = true;
-    const leave = (): void => {
-      if (!open) return;
-      open = false;
-      this.pending--;
-      clearTimeout(timer);
+    const h: Held = {
+      socket,
+      timer: setTimeout(() => {
+        if (!this.held.has(h)) return;
+        this.release(h);
+        this.dropped(socket, `no handshake within ${this.limits.handshakeMsMax} ms (handshakeMsMax)`);
+        socket.destroy();
+      }, this.limits.handshakeMsMax),
     };
-    const timer = setTimeout(() => {
-      if (!open) return;
-      leave();
-      this.dropped(socket, `no handshake within ${this.limits.handshakeMsMax} ms (handshakeMsMax)`);
-      socket.destroy();
-    }, this.limits.handshakeMsMax);
-    timer.unref();
-    socket.once('close', leave);
-    return { authenticated: leave };
+    h.timer.unref();
+    this.held.add(h);
+    socket.once('close', () => this.release(h));
+    return { authenticated: () => this.release(h) };
+  }
+
+  private release(h: Held): void {
+    if (!this.held.delete(h)) return;
+    clearTimeout(h.timer);
   }
 }
 

@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { connect as netConnect, createServer as netServer, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, createServer as tlsServer, type TLSSocket } from 'node:tls';
 import { LockstepError, tlsError } from '../engine/errors.js';
+import { Doorman, preAuthDefaults, type Admission, type PreAuthLimits } from './preauth.js';
 
 /** Certificate, key and CA: each a PEM file's path, or the PEM text itself. */
 export interface TlsFiles {
@@ -94,18 +95,28 @@ export interface Refusal {
  * failed). A peer that fails the handshake goes to `onRefused`, which logs it the way the caller
  * logs its own refusals; the server itself never errors on it.
  */
-export function listen(t: Transport, onConnection: (s: Socket) => void, onRefused: (r: Refusal) => void): Server {
+export function listen(t: Transport, onConnection: (s: Socket) => void, onRefused: (r: Refusal) => void, preAuth?: PreAuthLimits): Server {
   if (t.kind === 'plain') return netServer(onConnection);
   const identities = new WeakMap<object, string>();
+  // The TLS handshake is a stranger's first phase: the same time and count limits as the HMAC
+  // handshake that follows (preauth.ts), or an idle or flooding peer is held for Node's 120 s.
+  const doorman = preAuth ? new Doorman(preAuth, (s, why) => onRefused({ peer: `${s.remoteAddress}:${s.remotePort}`, identity: '', secret: false, why })) : null;
+  const admissions = new WeakMap<object, Admission>();
+  const secured = (s: Socket): void => {
+    admissions.get((s as unknown as { _parent?: object })._parent ?? s)?.authenticated();
+    onConnection(s);
+  };
+  const handshakeTimeout = preAuth?.handshakeMsMax ?? preAuthDefaults.handshakeMsMax;
   const server = t.kind === 'psk'
     ? tlsServer({
-      minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: PSK_CIPHERS, pskIdentityHint: PSK_HINT,
+      minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: PSK_CIPHERS, pskIdentityHint: PSK_HINT, handshakeTimeout,
       pskCallback: (socket, identity) => {
         identities.set(socket, identity);
         return t.key;
       },
-    }, onConnection)
-    : tlsServer({ minVersion: 'TLSv1.3', cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: true }, onConnection);
+    }, secured)
+    : tlsServer({ minVersion: 'TLSv1.3', cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: true, handshakeTimeout }, secured);
+  if (doorman) server.on('connection', (raw: Socket) => admissions.set(raw, doorman.admit(raw)));
   // A peer that hangs up mid-handshake leaves a socket without an address: note it on arrival.
   const peers = new WeakMap<object, string>();
   server.on('connection', (raw: Socket) => peers.set(raw, `${raw.remoteAddress}:${raw.remotePort}`));

@@ -14,6 +14,12 @@ import type { LockstepError } from '../engine/index.js';
 import { Proxy } from './proxy.js';
 
 const secret = 'test-secret';
+/**
+ * These tests speak the arbiter's protocol on raw sockets, so the arbiter runs in plaintext
+ * (`insecure`); under TLS (the default) the same protocol runs inside the TLS session. The TLS
+ * phase's own limits are tested at the end.
+ */
+const plain = { insecure: true } as const;
 /** Bound on waiting for an event that must come (a close, a line); reached only when the code is wrong. */
 const EVENT_MS = 10_000;
 
@@ -93,7 +99,7 @@ describe('arbiter: hostile peers, start-up, lost replies', function () {
   }
 
   async function stillServes(): Promise<void> {
-    const c = { ...arbiter!.address, secret };
+    const c = { ...arbiter!.address, secret, ...plain };
     const before = await readEpoch(c);
     const d = await requestEpoch(c, before.epoch + 1, 'real-client');
     assert.equal(d.won, true, 'the arbiter still serves a real client');
@@ -101,7 +107,7 @@ describe('arbiter: hostile peers, start-up, lost replies', function () {
 
   it('answers null, arrays, mistyped fields and MACs of the wrong length or not hex with a refusal, and keeps serving', async function () {
     const lines: string[] = [];
-    arbiter = await Arbiter.start({ stateFile: stateFile(), secret, log: (l) => lines.push(l) });
+    arbiter = await Arbiter.start({ stateFile: stateFile(), secret, log: (l) => lines.push(l), ...plain });
     const n = nonce();
     for (const bad of ['null', '[]', '"x"', '{"op":"tas","epoch":1,"node":"a","nonce":"' + n + '","mac":"' + 'zz'.repeat(32) + '"}',
       '{"op":"tas","epoch":1,"node":"a","nonce":"' + n + '","mac":"abc"}', '{"op":"tas","epoch":1,"node":"a","nonce":"' + n + '","mac":null}',
@@ -118,7 +124,7 @@ describe('arbiter: hostile peers, start-up, lost replies', function () {
   });
 
   it('binds a signed request to its connection: the same line replayed on a new connection is refused', async function () {
-    arbiter = await Arbiter.start({ stateFile: stateFile(), secret, log: () => {} });
+    arbiter = await Arbiter.start({ stateFile: stateFile(), secret, log: () => {}, ...plain });
     const first = raw();
     const challenge = (JSON.parse((await first.line(0))!) as { challenge: string }).challenge;
     const n = nonce();
@@ -134,7 +140,7 @@ describe('arbiter: hostile peers, start-up, lost replies', function () {
 
   it('closes idle, trickling, over-long and surplus unauthenticated connections, and keeps serving', async function () {
     const limits = { handshakeMsMax: 400, preAuthBytesMax: 256, pendingConnectionsMax: 4 };
-    arbiter = await Arbiter.start({ stateFile: stateFile(), secret, log: () => {}, preAuth: limits });
+    arbiter = await Arbiter.start({ stateFile: stateFile(), secret, log: () => {}, preAuth: limits, ...plain });
     const idle = raw();
     await idle.closedWithin('an idle connection');
     const trickle = raw();
@@ -149,50 +155,76 @@ describe('arbiter: hostile peers, start-up, lost replies', function () {
     await long.closedWithin('a line longer than preAuthBytesMax');
     const held = Array.from({ length: limits.pendingConnectionsMax }, () => raw());
     for (const h of held) await h.line(0);
-    const surplus = Array.from({ length: 3 }, () => raw());
-    for (const s of surplus) {
-      await s.closedWithin('a connection past pendingConnectionsMax');
-      assert.deepEqual(s.lines, [], 'a surplus connection is closed before its challenge');
-    }
-    for (const h of held) await h.closedWithin('a held idle connection');
+    const newer = Array.from({ length: 3 }, () => raw());
+    for (const n of newer) assert.ok(await n.line(0), 'a newer stranger gets its challenge: it takes the oldest one\'s place');
+    assert.ok(arbiter.strangers <= limits.pendingConnectionsMax, `${arbiter.strangers} strangers held`);
+    for (const h of [...held, ...newer]) await h.closedWithin('a held idle connection');
     assert.equal(arbiter.strangers, 0);
     await stillServes();
   });
 
+  it('a flood of idle strangers cannot lock a real client out: the oldest stranger makes room', async function () {
+    const limits = { handshakeMsMax: 60_000, pendingConnectionsMax: 4 };
+    arbiter = await Arbiter.start({ stateFile: stateFile(), secret, log: () => {}, preAuth: limits, ...plain });
+    const flood = Array.from({ length: 3 * limits.pendingConnectionsMax }, () => raw());
+    for (const f of flood) await f.line(0).catch(() => null);
+    assert.ok(arbiter.strangers <= limits.pendingConnectionsMax);
+    // One attempt, no retries: the real client gets in although every place was taken.
+    await stillServes();
+    const open = flood.filter((f) => !f.socket.destroyed).length;
+    assert.ok(open <= limits.pendingConnectionsMax, `${open} idle strangers still open`);
+  });
+
   it('a claim whose reply is lost is asked again and learns it won (the same node and epoch is granted again)', async function () {
-    arbiter = await Arbiter.start({ stateFile: stateFile(), secret, log: () => {} });
+    arbiter = await Arbiter.start({ stateFile: stateFile(), secret, log: () => {}, ...plain });
     proxy = await Proxy.start(arbiter.address);
     // The challenge line is 49 bytes: let it and one byte of the reply through, then go silent
     // towards the node (its side stays open, as when a reply is lost in a partition).
     const cut = proxy.cutAfter('down', 50, 'upstream');
-    const c = { ...proxy.address, secret, timeoutMs: 500, deadlineMs: 20_000 };
+    const c = { ...proxy.address, secret, timeoutMs: 500, deadlineMs: 20_000, ...plain };
     const d = await requestEpoch(c, 1, 'primary');
     await cut;
     assert.equal(proxy.accepted >= 2, true, 'the claim was asked again on a new connection');
     assert.deepEqual(d, { won: true, epoch: 1, owner: 'primary' });
     assert.deepEqual(arbiter.current, { epoch: 1, owner: 'primary' });
     // Another node's claim for the same epoch still loses.
-    assert.equal((await requestEpoch({ ...arbiter.address, secret }, 1, 'backup')).won, false);
+    assert.equal((await requestEpoch({ ...arbiter.address, secret, ...plain }, 1, 'backup')).won, false);
   });
 
   it('a claim past its deadline gives up with ERR_ARBITER_UNREACHABLE, saying how often it asked', async function () {
-    arbiter = await Arbiter.start({ stateFile: stateFile(), secret, log: () => {} });
+    arbiter = await Arbiter.start({ stateFile: stateFile(), secret, log: () => {}, ...plain });
     const { port } = arbiter.address;
     await arbiter.close();
     arbiter = null;
-    await assert.rejects(requestEpoch({ host: '127.0.0.1', port, secret, timeoutMs: 200, deadlineMs: 600 }, 1, 'x'),
+    await assert.rejects(requestEpoch({ host: '127.0.0.1', port, secret, timeoutMs: 200, deadlineMs: 600, ...plain }, 1, 'x'),
       (e: LockstepError) => e.code === 'ERR_ARBITER_UNREACHABLE' && /\(\d+ attempts in 600 ms\)/.test(e.message));
   });
 
+  it('under TLS (the default) too, a stranger that never finishes the TLS handshake is closed, and a flood cannot lock a client out', async function () {
+    const limits = { handshakeMsMax: 400, pendingConnectionsMax: 4 };
+    arbiter = await Arbiter.start({ stateFile: stateFile(), secret, log: () => {}, preAuth: limits });
+    const idle = raw();
+    await idle.closedWithin('an idle connection that never starts TLS');
+    const flood = Array.from({ length: 3 * limits.pendingConnectionsMax }, () => raw());
+    await stillServesTls();
+    for (const f of flood) await f.closedWithin('a flooding connection that never starts TLS');
+  });
+
+  async function stillServesTls(): Promise<void> {
+    const c = { ...arbiter!.address, secret };
+    const before = await readEpoch(c);
+    assert.equal((await requestEpoch(c, before.epoch + 1, 'tls-client')).won, true, 'a TLS client is served');
+  }
+
   it('writes its state file with mode 0600', async function () {
     const file = stateFile();
-    arbiter = await Arbiter.start({ stateFile: file, secret, log: () => {} });
+    arbiter = await Arbiter.start({ stateFile: file, secret, log: () => {}, ...plain });
     await stillServes();
     assert.equal(statSync(file).mode & 0o777, 0o600);
   });
 
   it('refuses at start, exit 2 and one line: --state in a missing folder, an address it cannot listen on', async function () {
-    await assert.rejects(Arbiter.start({ stateFile: join(tmpdir(), 'no-such-folder-lockstep', 'state.json'), secret, log: () => {} }),
+    await assert.rejects(Arbiter.start({ stateFile: join(tmpdir(), 'no-such-folder-lockstep', 'state.json'), secret, insecure: true, log: () => {} }),
       (e: LockstepError) => e.code === 'ERR_USAGE' && /does not exist/.test(e.message));
     const cli = new URL('../cli/main.js', import.meta.url).pathname;
     const env = { ...process.env, LOCKSTEP_SECRET: secret };

@@ -57,11 +57,11 @@ describe('lockstep primary and backup', function () {
     const cases: [string[], RegExp][] = [
       [without(PRIMARY, '--node'), /^lockstep primary: required option '--node <name>' not specified/],
       [without(PRIMARY, '--listen'), /^lockstep primary: required option '--listen <host:port\|port>' not specified/],
-      [without(PRIMARY, '--arbiter'), /^lockstep primary: required option '--arbiter <host:port\|port>' not specified/],
+      [without(PRIMARY, '--arbiter'), /^lockstep primary: required option '--arbiter <host:port\|port[^>]*>' not specified/],
       [without(PRIMARY, '--secret'), /^lockstep primary: the cluster secret is required: --secret-file <file>, --secret <s> or \$LOCKSTEP_SECRET/],
       [without(BACKUP, '--node'), /^lockstep backup: required option '--node <name>' not specified/],
       [without(BACKUP, '--connect'), /^lockstep backup: required option '--connect <host:port\|port>' not specified/],
-      [without(BACKUP, '--arbiter'), /^lockstep backup: required option '--arbiter <host:port\|port>' not specified/],
+      [without(BACKUP, '--arbiter'), /^lockstep backup: required option '--arbiter <host:port\|port[^>]*>' not specified/],
       [without(BACKUP, '--secret'), /^lockstep backup: the cluster secret is required/],
     ];
     for (const [args, message] of cases) assertUsage(await lockstep([...args, NOOP], NO_ENV_SECRET), message, args.join(' '));

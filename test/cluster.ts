@@ -50,13 +50,18 @@ export interface NodeProc {
 export class Cluster {
   readonly nodes: NodeProc[] = [];
 
-  private constructor(readonly dir: string, readonly arbiter: Arbiter, readonly secret: string) {}
+  private constructor(readonly dir: string, readonly arbiter: Arbiter, readonly secret: string, private readonly arbiterOptions: Partial<ArbiterOptions> = {}) {}
+
+  /** How a test asks the arbiter itself (readEpoch): its address, the secret and its transport. */
+  get arbiterAccess(): { host: string; port: number; secret: string; tls?: ArbiterOptions['tls']; insecure?: boolean } {
+    return { ...this.arbiter.address, secret: this.secret, tls: this.arbiterOptions.tls, insecure: this.arbiterOptions.insecure };
+  }
 
   /** `arbiter`: the built-in arbiter's transport (tls, insecure) and address, as the nodes will use. */
   static async start(secret = 'test-secret', arbiterOptions: Partial<ArbiterOptions> = {}): Promise<Cluster> {
     const dir = mkdtempSync(join(tmpdir(), 'lockstep-cluster-'));
     const arbiter = await Arbiter.start({ stateFile: join(dir, 'arbiter.json'), secret, log: () => {}, ...arbiterOptions });
-    return new Cluster(dir, arbiter, secret);
+    return new Cluster(dir, arbiter, secret, arbiterOptions);
   }
 
   /** `host`: the loopback address this node binds and is reached at (a host of its own: 127.0.0.2, …). */

@@ -8,6 +8,8 @@
 import { strict as assert } from 'node:assert';
 import { Client } from '../client/index.js';
 import type { ReplicationStatus } from '../replication/replica.js';
+import { parseEtcdUrl } from '../replication/etcd_arbiter.js';
+import type { LockstepError } from '../engine/errors.js';
 import { Cluster, type NodeProc } from './cluster.js';
 import { EtcdCluster, etcdInstalled } from './etcd_cluster.js';
 import { prng } from './prng.js';
@@ -86,6 +88,17 @@ async function exactlyOneLive(a: NodeProc, b: NodeProc, epoch: number): Promise<
     throw new Error(e.message.startsWith('timed out') ? `${e.message}: ${last}` : e.message);
   });
 }
+
+describe('etcd arbiter addresses', function () {
+  it('etcd://host:port[,host:port…][/prefix] gives the members and the key prefix; anything else is ERR_USAGE', function () {
+    assert.deepEqual(parseEtcdUrl('etcd://10.0.0.11:2379,10.0.0.12:2379/bank'), { hosts: ['http://10.0.0.11:2379', 'http://10.0.0.12:2379'], prefix: '/bank' });
+    assert.deepEqual(parseEtcdUrl('etcd://e1:2379'), { hosts: ['http://e1:2379'], prefix: '/lockstep' });
+    assert.deepEqual(parseEtcdUrl('etcd://[::1]:2379/a/b/'), { hosts: ['http://[::1]:2379'], prefix: '/a/b' });
+    for (const bad of ['etcd://', 'etcd://e1', 'etcd://e1:0', 'etcd://e1:70000', 'etcd://e1:2379,/x', 'etcd://e1:2379/has space', 'http://e1:2379']) {
+      assert.throws(() => parseEtcdUrl(bad), (e: LockstepError) => e.code === 'ERR_USAGE', bad);
+    }
+  });
+});
 
 describe('etcd as the arbiter', function () {
   this.timeout(180_000);

@@ -57,6 +57,16 @@ describe('a three-host deployment through the CLI (etcd, primary, backup)', func
     await etcd?.close();
   });
 
+  it('a malformed etcd:// arbiter is a usage error naming the flag (exit 2)', async function () {
+    for (const [url, message] of [['etcd://', /an etcd arbiter looks like/], ['etcd://10.0.0.1', /etcd member "10\.0\.0\.1" .* must be host:port/], ['etcd://h:1/bad prefix', /key prefix/]] as const) {
+      const p = run(['primary', '--node', 'a', '--listen', '0', '--arbiter', url, '--secret', 's', SERVICE], {}, tmpdir());
+      procs.push(p);
+      assert.equal(await p.exited, 2, p.err());
+      assert.match(p.err(), /^lockstep primary: --arbiter: /);
+      assert.match(p.err(), message);
+    }
+  });
+
   it('primary and backup on their own hosts, TLS certificates and etcd: the backup ends at the primary\'s digest', async function () {
     if (!etcdInstalled()) throw new Error('etcd is not installed: run scripts/install-etcd.sh');
     etcd = await EtcdCluster.start(3);

@@ -229,7 +229,8 @@ describe('protocol fuzzer: the arbiter and the log channel under strangers', fun
   it('`lockstep arbiter` never exits and keeps granting epochs to a real client', async function () {
     const dir = mkdtempSync(join(tmpdir(), 'lockstep-fuzz-'));
     const cli = new URL('../cli/main.js', import.meta.url).pathname;
-    const child = spawn(process.execPath, [cli, 'arbiter', '--state', join(dir, 'state.json'), '--port', '0'], { env: { ...process.env, LOCKSTEP_SECRET: secret }, stdio: ['ignore', 'ignore', 'pipe'] });
+    // Plaintext: the strangers speak the protocol itself (under TLS it runs inside the session).
+    const child = spawn(process.execPath, [cli, 'arbiter', '--state', join(dir, 'state.json'), '--port', '0', '--insecure'], { env: { ...process.env, LOCKSTEP_SECRET: secret }, stdio: ['ignore', 'ignore', 'pipe'] });
     arbiterChild = child;
     let err = '';
     const port = await new Promise<number>((resolve, reject) => {
@@ -241,7 +242,7 @@ describe('protocol fuzzer: the arbiter and the log channel under strangers', fun
       child.once('exit', (code) => reject(new Error(`the arbiter exited (${code}) at start: ${err}`)));
     });
     const r = prng(seed);
-    const real = { host: '127.0.0.1', port, secret, timeoutMs: 2000, deadlineMs: WAIT_MS };
+    const real = { host: '127.0.0.1', port, secret, timeoutMs: 2000, deadlineMs: WAIT_MS, insecure: true };
     let granted = 0;
     let fuzzing = true;
     const realClient = (async () => {
@@ -270,11 +271,11 @@ describe('protocol fuzzer: the arbiter and the log channel under strangers', fun
   });
 
   it('a primary never exits, its backup stays attached, and its clients are served throughout', async function () {
-    cluster = await Cluster.start(secret);
+    cluster = await Cluster.start(secret, { insecure: true });
     const c = cluster;
-    const a = await c.node('A', 'primary', { repl: { preAuth: { handshakeMsMax: 1000 } } });
+    const a = await c.node('A', 'primary', { repl: { preAuth: { handshakeMsMax: 1000 }, insecure: true } });
     await c.waitFor(a, /is the primary \(epoch 1\)/);
-    const b = await c.node('B', 'backup', { connect: a });
+    const b = await c.node('B', 'backup', { connect: a, repl: { insecure: true } });
     await c.waitFor(a, /bankservice: listening on/);
     client = new Client({ nodes: [a.url], deadlineMs: WAIT_MS });
     const attached = async (n: NodeProc): Promise<boolean> => {

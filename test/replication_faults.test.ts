@@ -153,7 +153,7 @@ async function exactlyOneLive(cluster: Cluster, a: NodeProc, b: NodeProc): Promi
   const exit = await exitOf(stopped);
   assert.notEqual(exit.code, 0, `${stopped.name} exited 0; stderr:\n${stopped.stderr()}`);
   assert.match(stopped.stderr(), /ERR_NOT_LIVE/, `${stopped.name} stopped without ERR_NOT_LIVE; stderr:\n${stopped.stderr()}`);
-  const record = await readEpoch({ ...cluster.arbiter.address, secret: cluster.secret });
+  const record = await readEpoch(cluster.arbiterAccess);
   assert.deepEqual({ epoch: record.epoch, owner: record.owner }, { epoch: 2, owner: live.name }, 'the arbiter holds the live node as epoch 2\'s owner');
   return { live, stopped, status, overlaps };
 }
@@ -376,6 +376,9 @@ describe('replication faults', function () {
     // keeping fewer bytes than 14 tears whichever frame comes next, in its header or its payload.
     const keep = 1 + Math.floor(next() * 10);
     console.log(`      torn frame: seed ${seed} (keep ${keep} bytes of the next frame)`);
+    // The proxy tears frames it finds on the wire: a plaintext (insecure) cluster, or it would see TLS records.
+    await cluster.close();
+    cluster = await Cluster.start('test-secret', { insecure: true });
     const pair = await startPair(cluster, { proxy: true, a: { repl: { insecure: true } }, b: { repl: { timeoutMs: 2000, insecure: true } } });
     proxy = pair.proxy;
     client = new Client({ nodes: [pair.a.url, pair.b.url], deadlineMs: WAIT_MS });
@@ -399,6 +402,9 @@ describe('replication faults', function () {
     const next = prng(seed);
     const keep = 1 + Math.floor(next() * 10);
     console.log(`      torn frame: seed ${seed} (keep ${keep} bytes of the next frame)`);
+    // The proxy tears frames it finds on the wire: a plaintext (insecure) cluster, or it would see TLS records.
+    await cluster.close();
+    cluster = await Cluster.start('test-secret', { insecure: true });
     const pair = await startPair(cluster, { proxy: true, a: { repl: { timeoutMs: 2000, insecure: true } }, b: { repl: { insecure: true } } });
     proxy = pair.proxy;
     client = new Client({ nodes: [pair.a.url, pair.b.url], deadlineMs: WAIT_MS });

@@ -59,7 +59,7 @@ async function run(mode: 'record' | 'replay', log: string, s: Shape): Promise<{ 
 
 describe('TypeScript entries (tsx) in recorded threads', function () {
   const seed = Number(process.env.TS_SEED ?? Math.floor(Math.random() * 2 ** 31));
-  const runs = Number(process.env.TS_RUNS ?? 6);
+  const runs = Number(process.env.TS_RUNS ?? 3);
   it(`a .ts pool task and a .ts worker replay exactly, ${runs} recordings (seed ${seed})`, async function () {
     console.log(`      ts entries seed ${seed} (rerun: TS_SEED=${seed})`);
     const r = prng(seed);
