@@ -10,7 +10,8 @@
 //     node dist/bench/ab.js
 //
 // Knobs: AB_A, AB_B (build folders; B defaults to this checkout), AB_CASES (example:threads,…),
-// AB_MODES (default record,replay), AB_ROUNDS (default 5), AB_SIZE (full or empty: the start-up and
+// AB_MODES (default record,replay; `plain` runs the example's plain worker_threads version from
+// bench/macro/plain, what mode off is measured against), AB_ROUNDS (default 5), AB_SIZE (full or empty: the start-up and
 // shut-down alone; default full); the examples' BENCH_* size knobs apply.
 
 import { mkdtempSync } from 'node:fs';
@@ -26,7 +27,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const checkout = resolve(here, '../..');
 const builds = { A: resolve(process.env.AB_A ?? checkout), B: resolve(process.env.AB_B ?? checkout) };
 const rounds = knob('AB_ROUNDS', 5);
-const modes = (process.env.AB_MODES ?? 'record,replay').split(',') as ('off' | 'record' | 'replay')[];
+const modes = (process.env.AB_MODES ?? 'record,replay').split(',') as ('plain' | 'off' | 'record' | 'replay')[];
 const cases = (process.env.AB_CASES ?? 'wordcount:2').split(',').map((c) => {
   const [name, threads] = c.split(':');
   if (!EXAMPLE_NAMES.includes(name as ExampleName)) throw new Error(`AB_CASES: unknown example ${name}`);
@@ -47,9 +48,11 @@ for (const c of cases) {
       const log = join(tmp, `${c.name}-${c.threads}-${build}-${round}.lsl`);
       for (const mode of modes) {
         const stdin = ex.stdin?.(size);
-        const run = await runChild(join(builds[build], 'dist/examples', ex.name, 'main.js'), [], {
+        if (mode === 'plain' && !ex.plain) throw new Error(`AB_MODES: ${c.name} has no plain version`);
+        const script = mode === 'plain' ? join(builds[build], 'dist/bench/macro/plain', ex.plain!) : join(builds[build], 'dist/examples', ex.name, 'main.js');
+        const run = await runChild(script, [], {
           scratch: tmp,
-          env: { ...ex.env(c.threads, size), LOCKSTEP_MODE: mode, LOCKSTEP_LOG: log },
+          env: mode === 'plain' ? ex.env(c.threads, size) : { ...ex.env(c.threads, size), LOCKSTEP_MODE: mode, LOCKSTEP_LOG: log },
           ...(stdin ? { stdin } : {}),
         });
         check(run, `${c.name} ${mode} (${build})`);
@@ -69,6 +72,8 @@ for (const c of cases) {
   }
   for (const b of ['A', 'B']) {
     const r: string[] = [];
+    if (wall[`${b} off`] && wall[`${b} plain`]) r.push(`off÷plain ${(med(`${b} off`) / med(`${b} plain`)).toFixed(3)}, off−plain ${(med(`${b} off`) - med(`${b} plain`)).toFixed(0)} ms`);
+    if (cpu[`${b} off`] && cpu[`${b} plain`]) r.push(`off÷plain CPU ${(median(cpu[`${b} off`]!) / median(cpu[`${b} plain`]!)).toFixed(3)}`);
     if (wall[`${b} off`] && wall[`${b} record`]) r.push(`record÷off ${(med(`${b} record`) / med(`${b} off`)).toFixed(3)}`);
     if (cpu[`${b} off`] && cpu[`${b} record`]) r.push(`record÷off CPU ${(median(cpu[`${b} record`]!) / median(cpu[`${b} off`]!)).toFixed(3)}`);
     if (wall[`${b} record`] && wall[`${b} replay`]) r.push(`replay÷record ${(med(`${b} replay`) / med(`${b} record`)).toFixed(3)}`);

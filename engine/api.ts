@@ -3,7 +3,7 @@
 // a worker gets it from attach(). Objects are created (with their sizes) only on the main thread,
 // on its deterministic path, so names map to the same ids and offsets in record and replay.
 
-import { createHash, randomBytes as liveRandomBytes, randomUUID as liveRandomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { deserialize, serialize } from 'node:v8';
 import { isDeepStrictEqual } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -27,13 +27,27 @@ export interface ChannelOptions {
   bytesMax?: number;
 }
 
+/**
+ * node:crypto's originals, loaded on first use: loading node:crypto costs 10-20 ms of CPU, in the
+ * main thread and in every worker, and a thread in mode off may never draw from it (issue 11,
+ * target 3). patchGlobals calls this before it replaces randomUUID, so these are the originals.
+ */
+let crypto: Pick<typeof import('node:crypto'), 'createHash' | 'randomBytes' | 'randomUUID'> | null = null;
+export function liveCrypto(): NonNullable<typeof crypto> {
+  if (!crypto) {
+    const c = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+    crypto = { createHash: c.createHash, randomBytes: c.randomBytes, randomUUID: c.randomUUID };
+  }
+  return crypto;
+}
+
 /** The clock and randomness the program would otherwise read directly; lockstep records them. */
 export const live = {
   dateNow: Date.now,
   perfNow: performance.now.bind(performance),
   random: Math.random,
-  randomBytes: (n: number) => new Uint8Array(liveRandomBytes(n)),
-  randomUUID: liveRandomUUID,
+  randomBytes: (n: number) => new Uint8Array(liveCrypto().randomBytes(n)),
+  randomUUID: (): string => liveCrypto().randomUUID(),
 };
 
 /** One output: its id (thread, sequence) is the same in every run, so receivers can drop duplicates. */
@@ -226,7 +240,7 @@ export class LockstepThread {
       }
     }
     const previous = new Uint8Array(this.arena.a.slice(slot + T_OUTPUT_DIGEST, slot + T_OUTPUT_DIGEST + 8).buffer);
-    const digest = createHash('sha256').update(previous).update(id).update(payload).digest();
+    const digest = liveCrypto().createHash('sha256').update(previous).update(id).update(payload).digest();
     this.arena.a.set(new Int32Array(new Uint8Array(digest).buffer), slot + T_OUTPUT_DIGEST);
     Atomics.store(this.arena.a, slot + T_OUTPUTS, seq + 1);
     this.deliver({ id, thread: t.id, seq, channel, value });

@@ -10,10 +10,9 @@
 // diverges in some runs only. Lockstep's own work runs inside unpatched(), where the patched
 // functions give live values without recording them.
 
-import nodeCrypto from 'node:crypto';
-import { syncBuiltinESMExports } from 'node:module';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { ValueKind } from './event.js';
-import { live } from './api.js';
+import { live, liveCrypto } from './api.js';
 import type { Thread } from './thread.js';
 
 /** Depth of lockstep's own work on this thread (loader registration): the patches step aside. */
@@ -30,6 +29,9 @@ export function unpatched<T>(fn: () => T): T {
 }
 
 export function patchGlobals(t: Thread): () => void {
+  // node:crypto is loaded here, not at import: a thread in mode off never patches (api.ts liveCrypto).
+  liveCrypto(); // takes node:crypto's originals before randomUUID is replaced below
+  const nodeCrypto = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   const OriginalDate = Date;
   const originalRandom = Math.random;
   const web = globalThis.crypto;

@@ -24,20 +24,19 @@ import {
   T_OUTPUTS, T_OUTPUT_DIGEST, T_PROGRESS, T_RING, T_RING_WORDS,
 } from './symbols.js';
 import { Mode, Thread, modeNames, type ModeName } from './thread.js';
-import { decodeHeader, encodeHeader, type HeaderData } from './log/codec.js';
+import type { HeaderData } from './log/codec.js';
 import { checkHeader, type RecordedOptions } from './log/header_check.js';
 import { frame } from './log/frame.js';
 import { digestArena } from './digest.js';
 import type { Channel } from './sync/channel.js';
 import { RING_HEADER_SLOTS, RingWriter } from '../recorder/ring.js';
-import { LogWriter } from '../recorder/log_writer.js';
 import type { DrainInit, DrainReport } from '../recorder/drain.js';
-import { readReplayLog, type ReplayLog } from '../replayer/log_reader.js';
+import type { ReplayLog } from '../replayer/log_reader.js';
 import { StreamReader, type StreamInit } from '../replayer/stream.js';
-import { resolveReplication, type Replication, type ReplicationOptions } from '../replication/config.js';
-import { Replica, type ReplicationStatus } from '../replication/replica.js';
-import { arbiterFor } from '../replication/arbiter_client.js';
-import { applySnapshot, takeSnapshot, type Snapshot } from '../replication/snapshot.js';
+import type { Replication, ReplicationOptions } from '../replication/config.js';
+import type { Replica, ReplicationStatus } from '../replication/replica.js';
+import type { Snapshot } from '../replication/snapshot.js';
+import type * as RunParts from './run_parts.js';
 import type { SpawnInit } from '../workers/bootstrap.js';
 import { resolveEntry } from '../workers/entry.js';
 import { liveSetup, liveStream, outputChannelName, type WorkerInit } from '../workers/context.js';
@@ -342,7 +341,7 @@ export class Session extends LockstepThread {
     if (this.drain) return;
     Atomics.store(this.arena.a, C_LIVE, epoch);
     const logPath = `${live.repl.log ?? this.logPath ?? 'lockstep-backup.log'}.epoch${epoch}`;
-    LogWriter.create(logPath, live.header);
+    parts!.LogWriter.create(logPath, live.header);
     const ship = new MessageChannel();
     this.drain = startDrain({
       arena: this.arena.buffer, limits: this.arena.limits, logPath,
@@ -353,7 +352,7 @@ export class Session extends LockstepThread {
     process.on('exit', this.cutOffAtExit);
     this.logPath = logPath;
     if (live.repl.listen) {
-      live.replica.startSender({ arena: this.arena.buffer, header: frame(encodeHeader(live.header)), frames: ship.port2, alone: true })
+      live.replica.startSender({ arena: this.arena.buffer, header: frame(parts!.encodeHeader(live.header)), frames: ship.port2, alone: true })
         .then((port) => console.error(`lockstep: ${live.repl.node} is the primary (epoch ${epoch}); log channel on ${live.repl.listen!.host}:${port} for a joining backup`), () => {});
     } else {
       ship.port2.on('message', () => {}); // no one can join: frames are only written to the log
@@ -453,7 +452,7 @@ export class Session extends LockstepThread {
     }
     this.joinWanted = false;
     const live = this.live!;
-    const snapshot = takeSnapshot(this.arena, live.cutVersions, this.thread.index, this.pools.map((p) => p.nextTaskId));
+    const snapshot = parts!.takeSnapshot(this.arena, live.cutVersions, this.thread.index, this.pools.map((p) => p.nextTaskId));
     live.replica.send({ type: 'snapshot', snapshot, cut: snapshot.cut });
   }
 
@@ -474,7 +473,7 @@ export class Session extends LockstepThread {
       throw usage('a joining backup reached its first input with tasks or threads running: state transfer needs the main thread ' +
         'to read inputs from one loop with no task in flight at that point');
     }
-    applySnapshot(this.arena, snapshot);
+    parts!.applySnapshot(this.arena, snapshot);
     this.pools.forEach((p, i) => p.resumeAt(snapshot.tasks[i] ?? 0));
     for (let t = 0; t < this.arena.threadCount; t++) this.delivered.set(t, Atomics.load(this.arena.a, this.arena.threadSlot(t) + T_OUTPUTS));
     this.thread.mode = Mode.Replay;
@@ -821,6 +820,9 @@ function releaseProcess(session: Session): void {
   if (running === session) running = null;
 }
 
+/** The modules only record, replay and replication need, once a run needed them. */
+let parts: typeof RunParts | null = null;
+
 /** Starts a run on the main thread (logical thread 0). */
 export async function start(options: StartOptions = {}): Promise<Session> {
   if (running !== null) {
@@ -840,7 +842,11 @@ export async function start(options: StartOptions = {}): Promise<Session> {
 
 async function startSession(options: StartOptions): Promise<Session> {
   reportUncaught();
-  const repl = resolveReplication(options.replication, process.env.LOCKSTEP_REPLICATION);
+  // Mode off without replication never loads the log codec, the log's reader and writer or the
+  // replication layer (run_parts.ts); every path below that uses `parts` runs in another mode.
+  const wanted = harness('LOCKSTEP_MODE') ?? options.mode ?? 'off';
+  if (wanted !== 'off' || options.replication || process.env.LOCKSTEP_REPLICATION) parts ??= await import('./run_parts.js');
+  const repl = parts ? parts.resolveReplication(options.replication, process.env.LOCKSTEP_REPLICATION) : null;
   // A harness (the CLI, a test runner, $LOCKSTEP_*) outranks the program's own start options: a
   // program that names its own log must still be replayable, and a replay must never record.
   const modeName = (repl ? (repl.role === 'primary' ? 'record' : 'replay') : harness('LOCKSTEP_MODE') ?? options.mode ?? 'off') as ModeName;
@@ -855,7 +861,7 @@ async function startSession(options: StartOptions): Promise<Session> {
   const threadFailures = options.threadFailures ?? 'fail';
   if (threadFailures !== 'fail' && threadFailures !== 'handle') throw usage(`threadFailures must be 'fail' or 'handle', got ${String(threadFailures)}`);
   const runId = Buffer.from(live.randomBytes(8)).toString('hex');
-  const replica = repl ? new Replica(repl, 0) : null;
+  const replica = repl ? new parts!.Replica(repl, 0) : null;
 
   let log: ReplayLog | null = null;
   let limits: Limits;
@@ -870,7 +876,7 @@ async function startSession(options: StartOptions): Promise<Session> {
     // The run's identity, seed and limits come from the primary's log header.
     const got = await replica!.startReceiver(runId);
     try {
-      header = decodeHeader(got.header);
+      header = parts!.decodeHeader(got.header);
     } catch (e) {
       replica!.stop();
       throw logCorrupt(`the primary's log`, 0, `undecodable header: ${(e as Error).message}`);
@@ -890,7 +896,7 @@ async function startSession(options: StartOptions): Promise<Session> {
     // A joining backup runs the program's setup without a log (same layout) until its first input.
     if (snapshot) mode = Mode.Off;
   } else if (mode === Mode.Replay) {
-    log = readReplayLog(logPath!);
+    log = parts!.readReplayLog(logPath!);
     const recorded = recordedOptions(log.header, logPath!, program, allowChange);
     identity = recorded.program;
     limits = resolveLimits({ ...recorded.limits, stallMsMax: options.limits?.stallMsMax ?? recorded.limits.stallMsMax });
@@ -929,14 +935,14 @@ async function startSession(options: StartOptions): Promise<Session> {
     if (repl) replica!.epoch = await claimEpoch(repl);
     refuseOverwrite(logPath!);
     try {
-      LogWriter.create(logPath!, header);
+      parts!.LogWriter.create(logPath!, header);
     } catch (e) {
       throw logUnwritable(logPath!, e as NodeJS.ErrnoException);
     }
     if (repl) {
       const ship = new MessageChannel();
       drain = startDrain({ arena: arena.buffer, limits, logPath: logPath!, ship: { port: ship.port1, lagBytesMax: repl.lagBytesMax, cutVersions } }, [ship.port1]);
-      const port = await replica!.startSender({ arena: arena.buffer, header: frame(encodeHeader(header)), frames: ship.port2, alone: false });
+      const port = await replica!.startSender({ arena: arena.buffer, header: frame(parts!.encodeHeader(header)), frames: ship.port2, alone: false });
       console.error(`lockstep: ${repl.node} is the primary (epoch ${replica!.epoch}); log channel on ${repl.listen!.host}:${port}`);
     } else {
       drain = startDrain({ arena: arena.buffer, limits, logPath: logPath! });
@@ -1036,7 +1042,7 @@ function recordedOptions(header: HeaderData, where: string, program: string, all
 
 /** A primary goes live only if it wins the next epoch from the arbiter. */
 async function claimEpoch(repl: Replication): Promise<number> {
-  const arbiter = arbiterFor(repl);
+  const arbiter = parts!.arbiterFor(repl);
   let d;
   try {
     d = await arbiter.claim((await arbiter.read()).epoch + 1);

@@ -106,6 +106,22 @@ describe('pool', function () {
     assert.equal(await run('replay'), 'AbortError');
   });
 
+  it('a worker handed several tasks ahead runs them one at a time, in submission order', async function () {
+    // Fails if the worker-side chain (pool_worker.ts) is lost: piscina would start every handed
+    // task at once, and these tasks await between start and end.
+    const log = tempLog('ahead');
+    for (const mode of ['off', 'record', 'replay'] as const) {
+      const s = await session(mode, log);
+      const cells = s.shared('overlap', Int32Array, 3 + 20);
+      const pool = s.pool(tasks, { workers: 1 });
+      const results = await pool.map(Array.from({ length: 20 }, (_, i) => i), { name: 'overlap' });
+      await s.finish();
+      assert.deepEqual(results, Array.from({ length: 20 }, (_, i) => i), mode);
+      assert.equal(cells[1], 1, `${mode}: ${cells[1]} tasks ran at once on one worker`);
+      assert.deepEqual([...cells.subarray(3, 23)], Array.from({ length: 20 }, (_, i) => i), `${mode}: start order`);
+    }
+  });
+
   it('replaying with a different worker count is ERR_POOL_SIZE', async function () {
     const log = tempLog('pool-size');
     await contended('record', log, 3);

@@ -10,7 +10,8 @@
 // - aborts: a task aborted before it started is a failed completion; replay never runs it.
 // Inside a task the worker has the whole lockstep API (pool_worker.ts).
 
-import { Piscina } from 'piscina';
+import { createRequire } from 'node:module';
+import type { Piscina } from 'piscina';
 import { LockstepError, revive, usage } from '../engine/errors.js';
 import { Kind } from '../engine/event.js';
 import { Mode, type Thread } from '../engine/thread.js';
@@ -65,13 +66,33 @@ interface Task {
 
 const handler = new URL('./pool_worker.js', import.meta.url).href;
 
+/**
+ * piscina, loaded by the first pool (its CommonJS build, synchronously): a program that makes no
+ * pool, or has not made one yet, does not pay for loading it at start-up (issue 11, target 3).
+ */
+let piscinaClass: typeof Piscina | null = null;
+function loadPiscina(): typeof Piscina {
+  piscinaClass ??= (createRequire(import.meta.url)('piscina') as { Piscina: typeof Piscina }).Piscina;
+  return piscinaClass;
+}
+
+/**
+ * Tasks handed to one worker before the previous ones finished (issue 11, target 3). With one at
+ * a time, a worker idles for a whole round trip through the main thread between tasks, and on a
+ * loaded machine that trip is long; the worker still runs them one at a time, in order
+ * (pool_worker.ts chains them). A task with an abort signal is handed over only to an idle worker,
+ * so it stays abortable until the worker could start it, as before.
+ */
+const tasksAheadMax = 8;
+
 export class Pool {
   private readonly piscinas: Piscina[] = [];
   private readonly threadIds: number[] = [];
   private readonly queues: Task[][] = [];
-  private readonly busy: boolean[] = [];
+  private readonly handed: number[] = []; // tasks handed to the worker's piscina and not yet returned
   private readonly inflight: number[] = [];
   private readonly tasks = new Map<number, Task>();
+  private readonly signalled = new WeakSet<Task>();
   private readonly abortedInLog = new Set<number>();
   private nextTask = 0;
   private closing: Promise<void> | null = null;
@@ -103,18 +124,19 @@ export class Pool {
 
   private startWorkers(workers: number): void {
     const host = this.host;
+    const Piscina = loadPiscina();
     for (let w = 0; w < workers; w++) {
       const init = host.addWorker(w);
       this.threadIds.push(init.id);
       this.queues.push([]);
-      this.busy.push(false);
+      this.handed.push(0);
       this.inflight.push(0);
       this.piscinas.push(new Piscina({
         filename: handler,
         minThreads: 1,
         maxThreads: 1,
         idleTimeout: Infinity, // piscina never retires the thread: it is a fixed logical thread
-        concurrentTasksPerWorker: 1,
+        concurrentTasksPerWorker: tasksAheadMax,
         recordTiming: false,
         workerHistogram: false,
         workerData: { lockstep: init, entry: this.entry },
@@ -231,6 +253,7 @@ export class Pool {
     this.inflight[worker]!++;
     if (this.abortedInLog.has(id)) return { task, promise }; // replay: it never ran
     this.queues[worker]!.push(task);
+    if (options.signal) this.signalled.add(task);
     options.signal?.addEventListener('abort', () => this.abort(task), { once: true });
     if (options.signal?.aborted) this.abort(task);
     this.dispatch(worker);
@@ -243,12 +266,18 @@ export class Pool {
     return best;
   }
 
-  /** Hands the worker its next queued task once it is free: one task at a time, in order. */
+  /** Hands the worker its queued tasks, in order, up to tasksAheadMax ahead (a signalled one only when it is idle). */
   private dispatch(worker: number): void {
-    if (this.busy[worker] || this.queues[worker]!.length === 0) return;
-    const task = this.queues[worker]!.shift()!;
+    const queue = this.queues[worker]!;
+    while (queue.length > 0 && this.handed[worker]! < tasksAheadMax) {
+      if (this.handed[worker]! > 0 && this.signalled.has(queue[0]!)) return;
+      this.handOver(worker, queue.shift()!);
+    }
+  }
+
+  private handOver(worker: number, task: Task): void {
     task.started = true;
-    this.busy[worker] = true;
+    this.handed[worker]!++;
     (this.piscinas[worker]!.run(task.message) as Promise<Outcome & { lockstep?: unknown }>).then(
       (out) => {
         if (out.lockstep) {
@@ -262,7 +291,7 @@ export class Pool {
         `${e instanceof Error ? e.message : String(e)}. A pool worker is a fixed logical thread and is not replaced; ` +
         'the run stops. Keep process.exit and uncaught errors out of pool tasks.', { thread: this.threadIds[worker], task: task.id })),
     ).finally(() => {
-      this.busy[worker] = false;
+      this.handed[worker]!--;
       this.dispatch(worker);
     });
   }

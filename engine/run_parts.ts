@@ -1,0 +1,12 @@
+// What a session needs only to record, replay or replicate: the log codec (flatbuffers), the log
+// writer and reader, and the replication layer. session.ts imports this module dynamically when
+// the run is not in mode off, so a program in mode off does not load them (issue 11, target 3:
+// they were half the engine's import time on the main thread).
+
+export { decodeHeader, encodeHeader } from './log/codec.js';
+export { LogWriter } from '../recorder/log_writer.js';
+export { readReplayLog } from '../replayer/log_reader.js';
+export { resolveReplication } from '../replication/config.js';
+export { Replica } from '../replication/replica.js';
+export { arbiterFor } from '../replication/arbiter_client.js';
+export { applySnapshot, takeSnapshot } from '../replication/snapshot.js';
