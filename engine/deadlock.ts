@@ -141,8 +141,14 @@ export class DeadlockWatch {
   private waited(slices: number): void {
     const a = this.arena.a;
     if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.t.id);
+    // Another thread reported the cycle: a worker waits for the run to stop (C_ABORT, set when the
+    // main thread takes the report), so the report, not this thread's abort, is the run's failure.
+    // A blocked main thread cannot take the report (its event loop is stuck here), so it stops.
     const reporter = Atomics.load(a, C_DEADLOCK);
-    if (reporter !== 0 && reporter !== this.t.id + 1) throw aborted(this.t.id);
+    if (reporter !== 0 && reporter !== this.t.id + 1) {
+      if (this.t.id === 0) throw aborted(this.t.id);
+      return;
+    }
     if (slices >= CHECK_AFTER_SLICES) this.look();
   }
 
@@ -161,7 +167,7 @@ export class DeadlockWatch {
       this.suspect = key;
       return;
     }
-    if (Atomics.compareExchange(this.arena.a, C_DEADLOCK, 0, this.t.id + 1) !== 0) throw aborted(this.t.id);
+    if (Atomics.compareExchange(this.arena.a, C_DEADLOCK, 0, this.t.id + 1) !== 0) return; // another cycle's report came first
     this.report(cycle, new Map(blocked.map((b) => [b.record.thread, b.how])));
   }
 

@@ -3,6 +3,7 @@
 // and chaos really changes the schedule. Seed: $CHAOS_TEST_SEED (printed).
 
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { ChaosCore, Step, parseChaos } from '../engine/chaos.js';
 import { distinct, runWorkload, tempLog } from './harness.js';
 
@@ -74,6 +75,20 @@ describe('chaos recording', function () {
     let k = 0n;
     const seen = await distinct(6, async () => (await runWorkload('record', tempLog('chaos-seeds'), w, { chaos: { seed: seed + k++, strength: 1 } })).order);
     assert.ok(seen.size >= 2, '6 chaos seeds all recorded the same interleaving');
+  });
+
+  it('lockstep record --chaos=seed --chaos-strength: the log says so and verifies (replay without chaos)', function () {
+    const cli = new URL('../cli/main.js', import.meta.url).pathname;
+    const program = new URL('../examples/bugs/check_then_act.js', import.meta.url).pathname;
+    const log = tempLog('chaos-cli');
+    const rec = spawnSync(process.execPath, [cli, 'record', `--chaos=${seed}`, '--chaos-strength', '1', '-o', log, '--', program], { encoding: 'utf8' });
+    // check_then_act may fail under chaos (exit 4): either way its log is there and replays.
+    assert.ok(rec.status === 0 || rec.status === 4, rec.stderr);
+    assert.match(rec.stdout, new RegExp(`chaos\\s+seed ${seed}, strength 1`));
+    const replay = spawnSync(process.execPath, [cli, 'replay', log], { encoding: 'utf8' });
+    assert.equal(replay.status, rec.status, replay.stderr);
+    const bad = spawnSync(process.execPath, [cli, 'record', '--chaos', '--chaos-strength', '2', '--', program], { encoding: 'utf8' });
+    assert.equal(bad.status, 2, bad.stderr);
   });
 
   it('refuses a strength outside (0, 1]', async function () {
