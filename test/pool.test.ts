@@ -106,9 +106,9 @@ describe('pool', function () {
     assert.equal(await run('replay'), 'AbortError');
   });
 
-  it('a worker handed several tasks ahead runs them one at a time, in submission order', async function () {
-    // Fails if the worker-side chain (pool_worker.ts) is lost: piscina would start every handed
-    // task at once, and these tasks await between start and end.
+  it('a worker runs its tasks one at a time, in submission order', async function () {
+    // These tasks await between start and end: a pool that handed a worker several tasks at once
+    // (as piscina would run them) fails here.
     const log = tempLog('ahead');
     for (const mode of ['off', 'record', 'replay'] as const) {
       const s = await session(mode, log);

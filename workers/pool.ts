@@ -76,23 +76,13 @@ function loadPiscina(): typeof Piscina {
   return piscinaClass;
 }
 
-/**
- * Tasks handed to one worker before the previous ones finished (issue 11, target 3). With one at
- * a time, a worker idles for a whole round trip through the main thread between tasks, and on a
- * loaded machine that trip is long; the worker still runs them one at a time, in order
- * (pool_worker.ts chains them). A task with an abort signal is handed over only to an idle worker,
- * so it stays abortable until the worker could start it, as before.
- */
-const tasksAheadMax = 8;
-
 export class Pool {
   private readonly piscinas: Piscina[] = [];
   private readonly threadIds: number[] = [];
   private readonly queues: Task[][] = [];
-  private readonly handed: number[] = []; // tasks handed to the worker's piscina and not yet returned
+  private readonly busy: boolean[] = [];
   private readonly inflight: number[] = [];
   private readonly tasks = new Map<number, Task>();
-  private readonly signalled = new WeakSet<Task>();
   private readonly abortedInLog = new Set<number>();
   private nextTask = 0;
   private closing: Promise<void> | null = null;
@@ -129,14 +119,14 @@ export class Pool {
       const init = host.addWorker(w);
       this.threadIds.push(init.id);
       this.queues.push([]);
-      this.handed.push(0);
+      this.busy.push(false);
       this.inflight.push(0);
       this.piscinas.push(new Piscina({
         filename: handler,
         minThreads: 1,
         maxThreads: 1,
         idleTimeout: Infinity, // piscina never retires the thread: it is a fixed logical thread
-        concurrentTasksPerWorker: tasksAheadMax,
+        concurrentTasksPerWorker: 1,
         recordTiming: false,
         workerHistogram: false,
         workerData: { lockstep: init, entry: this.entry },
@@ -253,7 +243,6 @@ export class Pool {
     this.inflight[worker]!++;
     if (this.abortedInLog.has(id)) return { task, promise }; // replay: it never ran
     this.queues[worker]!.push(task);
-    if (options.signal) this.signalled.add(task);
     options.signal?.addEventListener('abort', () => this.abort(task), { once: true });
     if (options.signal?.aborted) this.abort(task);
     this.dispatch(worker);
@@ -266,18 +255,12 @@ export class Pool {
     return best;
   }
 
-  /** Hands the worker its queued tasks, in order, up to tasksAheadMax ahead (a signalled one only when it is idle). */
+  /** Hands the worker its next queued task once it is free: one task at a time, in order. */
   private dispatch(worker: number): void {
-    const queue = this.queues[worker]!;
-    while (queue.length > 0 && this.handed[worker]! < tasksAheadMax) {
-      if (this.handed[worker]! > 0 && this.signalled.has(queue[0]!)) return;
-      this.handOver(worker, queue.shift()!);
-    }
-  }
-
-  private handOver(worker: number, task: Task): void {
+    if (this.busy[worker] || this.queues[worker]!.length === 0) return;
+    const task = this.queues[worker]!.shift()!;
     task.started = true;
-    this.handed[worker]!++;
+    this.busy[worker] = true;
     (this.piscinas[worker]!.run(task.message) as Promise<Outcome & { lockstep?: unknown }>).then(
       (out) => {
         if (out.lockstep) {
@@ -291,7 +274,7 @@ export class Pool {
         `${e instanceof Error ? e.message : String(e)}. A pool worker is a fixed logical thread and is not replaced; ` +
         'the run stops. Keep process.exit and uncaught errors out of pool tasks.', { thread: this.threadIds[worker], task: task.id })),
     ).finally(() => {
-      this.handed[worker]!--;
+      this.busy[worker] = false;
       this.dispatch(worker);
     });
   }

@@ -28,16 +28,7 @@ async function load(name: string): Promise<(payload: unknown, t: typeof context)
   return fn as (payload: unknown, t: typeof context) => unknown;
 }
 
-// The pool hands a worker several tasks ahead (pool.ts); they run one at a time, in arrival order.
-let previous: Promise<unknown> = Promise.resolve();
-
-export default function handle(task: { id: number; name: string; payload: unknown } | { close: true }): Promise<unknown> {
-  const done = previous.then(() => runTask(task));
-  previous = done;
-  return done;
-}
-
-async function runTask(task: { id: number; name: string; payload: unknown } | { close: true }): Promise<unknown> {
+export default async function handle(task: { id: number; name: string; payload: unknown } | { close: true }): Promise<unknown> {
   try {
     // A joining backup's worker ran the setup without a log; from the snapshot on it replays.
     if (thread.mode === Mode.Off && thread.liveSetup?.joined && Atomics.load(thread.a, C_JOINED) === 1) thread.mode = Mode.Replay;
