@@ -9,7 +9,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCerts } from '../cli/certs.js';
-import { EtcdCluster, etcdInstalled, freePortOn } from './etcd_cluster.js';
+import { EtcdCluster, etcdInstalled } from './etcd_cluster.js';
+import { freePort } from './cluster.js';
 
 const CLI = new URL('../cli/main.js', import.meta.url).pathname;
 const SERVICE = new URL('../examples/bankservice/main.js', import.meta.url).pathname;
@@ -74,9 +75,9 @@ describe('a three-host deployment through the CLI (etcd, primary, backup)', func
     makeCerts(join(dir, 'certs'), ['a', 'b'], 2);
     writeFileSync(join(dir, 'secret'), 'three-host-secret\n');
     const tls = (n: string): string[] => ['--tls-cert', `certs/${n}.pem`, '--tls-key', `certs/${n}.key`, '--tls-ca', 'certs/ca.pem'];
-    const channel = await freePortOn('127.0.0.2');
-    const bankA = await freePortOn('127.0.0.2');
-    const bankB = await freePortOn('127.0.0.3');
+    const channel = await freePort('127.0.0.2');
+    const bankA = await freePort('127.0.0.2');
+    const bankB = await freePort('127.0.0.3');
     const common = ['--arbiter', etcd.url('/bank'), '--secret-file', 'secret', '--timeout-ms', '1500', '--heartbeat-ms', '100'];
     const a = run(['primary', '--node', 'a', '--listen', `127.0.0.2:${channel}`, ...common, ...tls('a'), '--wait-backup-ms', String(WAIT_MS), '--', SERVICE],
       { BANK_HOST: '127.0.0.2', BANK_PORT: String(bankA), BANK_ACCOUNTS: '16' }, dir);

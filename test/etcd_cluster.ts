@@ -3,9 +3,9 @@
 // ports and a temporary data folder. Members can be killed and the whole cluster is always killed
 // in close(), which tests call from their after hooks.
 
+import { freePort } from './cluster.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
@@ -26,16 +26,6 @@ export function etcdInstalled(): boolean {
   return spawnSync('etcd', ['--version'], { encoding: 'utf8' }).status === 0;
 }
 
-export function freePortOn(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export class EtcdCluster {
   readonly members: Member[] = [];
@@ -49,7 +39,7 @@ export class EtcdCluster {
       const plan = [];
       for (let i = 0; i < size; i++) {
         const host = `127.0.0.${firstHost + i}`;
-        plan.push({ name: `m${i}`, host, clientPort: await freePortOn(host), peerPort: await freePortOn(host) });
+        plan.push({ name: `m${i}`, host, clientPort: await freePort(host), peerPort: await freePort(host) });
       }
       const initial = plan.map((p) => `${p.name}=http://${p.host}:${p.peerPort}`).join(',');
       for (const p of plan) {
