@@ -432,9 +432,14 @@ export class Session extends LockstepThread {
       if (current === next.arg || this.failure) return;
       const w = waitAsync(a, slot, current, 50);
       Atomics.add(a, waiters, 1);
+      // On Node 20 a pending Atomics.waitAsync does not keep the event loop alive: with every pool
+      // worker idle or blocked in its own replay wait, nothing else may, and the process exited
+      // with an unsettled top-level await (exit 13: the job server's replay at 2–16 workers).
+      const keepAlive = w.async ? setTimeout(() => {}, 1_000) : null;
       try {
         if (w.async) await w.value;
       } finally {
+        if (keepAlive) clearTimeout(keepAlive);
         Atomics.sub(a, waiters, 1);
       }
     }

@@ -266,6 +266,20 @@ describe('examples', function () {
       }
     });
 
+    it('replays with 16 pool workers on a small machine (a main thread waiting for a version keeps its event loop alive)', async function () {
+      // Atomics.waitAsync alone does not keep Node 20's event loop alive: with every worker idle or
+      // in its own replay wait, the replay ended with an unsettled top-level await (exit 13).
+      const many = { JOBSERVER_WORKERS: '16', JOBSERVER_INFLIGHT: '16' };
+      // Mostly cheap jobs (as in the benchmark's mix), so workers are often idle between them.
+      const mix = Array.from({ length: 3000 }, (_, i) => (i % 4 === 3 ? 'spin 100000' : i % 4 === 2 ? 'sum' : `incr k${i % 64} 1`));
+      const stdin = `${mix.join('\n')}\n`;
+      const pairs = await recordAndReplay('jobserver', { env: many, stdin }, 1, { env: many, stdin: '' });
+      for (const { recorded, replayed } of pairs) {
+        assert.equal(recorded.summary.jobs, 3001);
+        assert.deepEqual(outputs(replayed), outputs(recorded), 'the same outputs, ids and values');
+      }
+    });
+
     it('interleaves jobs from stdin and loopback HTTP; the replay reproduces them with no port open', async function () {
       const http: unknown[][] = [];
       const drive = async (stdin: NodeJS.WritableStream, stderrLine: (p: RegExp) => Promise<RegExpMatchArray>) => {
