@@ -25,6 +25,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { writeFileSync } from 'node:fs';
 import { start } from 'lockstep';
 import { envInt } from '../env.js';
+import { answer, fencedStatus } from '../http.js';
 import { Ledger, type Answer, type Reply, type Request } from './ledger.js';
 
 const BODY_BYTES_MAX = 1024;
@@ -57,17 +58,9 @@ session.onOutput((o) => {
   for (const res of list) answer(res, 200, r.responseId ?? o.id, r.answer);
 });
 
-function answer(res: ServerResponse, status: number, outputId: string | null, body: unknown): void {
-  if (res.writableEnded) return;
-  // No Date header: lockstep patches Date on the main thread, and node:http reading the clock
-  // for every response would put live-only clock reads into the log.
-  res.sendDate = false;
-  res.writeHead(status, { 'content-type': 'application/json', ...(outputId ? { 'x-lockstep-output-id': outputId } : {}) });
-  res.end(JSON.stringify(body));
-}
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
-  if (req.method === 'GET' && req.url === '/status') return status(res);
+  if (req.method === 'GET' && req.url === '/status') return fencedStatus(session, res, statusProofMs);
   const op = req.url?.slice(1);
   const requestId = req.headers['x-lockstep-request-id'];
   if (req.method !== 'POST' || (op !== 'transfer' && op !== 'balance' && op !== 'quit')) return answer(res, 404, null, { error: 'POST /transfer, /balance or /quit' });
@@ -94,22 +87,6 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
-/**
- * GET /status: the node's replication state, once the node has proved it still holds its epoch.
- * Unproved within statusProofMs (its backup paused or cut off), or proved impossible (it stopped),
- * it is refused with 503; the refusal carries the node's own view as `unconfirmed`, for operators.
- */
-function status(res: ServerResponse): void {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), statusProofMs)));
-  Promise.race([session.fence().then(() => 'proved' as const), late]).then(
-    (how) => {
-      if (how === 'proved') answer(res, 200, null, session.replication());
-      else answer(res, 503, null, { error: `cannot prove within ${statusProofMs} ms that this node still holds its epoch`, unconfirmed: session.replication() });
-    },
-    (e: Error) => answer(res, 503, null, { error: `not live: ${e.message}` }),
-  ).finally(() => clearTimeout(timer));
-}
 
 async function read(): Promise<Request> {
   while (queue.length === 0) await new Promise<void>((r) => (wake = r));

@@ -22,6 +22,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { writeFileSync } from 'node:fs';
 import { fileSink, start } from 'lockstep';
 import { envInt } from '../env.js';
+import { answer, fencedStatus } from '../http.js';
 import { DocStore, type Answer, type Reply, type Request } from './store.js';
 
 const BODY_BYTES_MAX = 128 * 1024;
@@ -34,6 +35,8 @@ const stripes = envInt('DOCS_STRIPES', 64, 1, 4096);
 const inflightMax = envInt('DOCS_INFLIGHT', 16, 1, 1024);
 const port = envInt('DOCS_PORT', 0, 0, 65_535);
 
+// GET /status answers only once the node has proved it still holds its epoch (as the bank service).
+const statusProofMs = envInt('DOCS_STATUS_PROOF_MS', 1000, 1, 60_000);
 const session = await start();
 const store = DocStore.create(session, keysMax, slotBytes, stripes, !inline);
 const requests = session.channel<Request>('requests', { capacity: inflightMax + 1, bytesMax: REQUEST_BYTES_MAX });
@@ -55,17 +58,9 @@ session.onOutput((o) => {
   for (const res of list) answer(res, 200, o.id, r.answer);
 });
 
-function answer(res: ServerResponse, status: number, outputId: string | null, body: unknown): void {
-  if (res.writableEnded) return;
-  // No Date header: lockstep patches Date on the main thread, and node:http reading the clock for
-  // every response would put live-only clock reads into the log.
-  res.sendDate = false;
-  res.writeHead(status, { 'content-type': 'application/json', ...(outputId ? { 'x-lockstep-output-id': outputId } : {}) });
-  res.end(JSON.stringify(body));
-}
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
-  if (req.method === 'GET' && req.url === '/status') return answer(res, 200, null, session.replication());
+  if (req.method === 'GET' && req.url === '/status') return fencedStatus(session, res, statusProofMs);
   const [, op, keyText] = /^\/(put|get|quit)(?:\/(\d{1,9}))?$/.exec(req.url ?? '') ?? [];
   const requestId = req.headers['x-lockstep-request-id'];
   if (req.method !== 'POST' || !op || (op !== 'quit') !== (keyText !== undefined)) return answer(res, 404, null, { error: 'POST /put/<key>, /get/<key> or /quit' });
