@@ -1,7 +1,7 @@
 // The per-thread runtime every sync object calls into: the thread's mode, its event ring (record)
 // or its recorded stream (replay), its event index, and the replay rule "wait for your version".
 
-import { C_ABORT, C_OUTPUT_BELL, C_WAITERS, waiterSlot } from './symbols.js';
+import { C_ABORT, C_OUTPUT_BELL, C_WAITERS, waiterSlot } from './arena_layout.js';
 import { assert } from './assert.js';
 import { writeSync } from 'node:fs';
 import { Kind, ValueKind, describe, head, isOrdered, kindNames, kindOf, objectOf } from './event.js';
@@ -77,7 +77,7 @@ export class Thread {
   /** After going live at cutover: per object, the version a live thread must wait for (see awaitFloor). */
   floors: Int32Array | null = null;
   private fedOnce = false;
-  /** First slot of the arena's waiter table (symbols.ts). */
+  /** First slot of the arena's waiter table (arena_layout.ts). */
   private readonly waiters: number;
 
   constructor(

@@ -11,7 +11,7 @@
 // path pays one null check for it otherwise.
 
 import { ChaosCore, Step, type ChaosOptions } from '../engine/chaos.js';
-import { C_CHAOS_LOSER, C_CHAOS_TICKS } from '../engine/symbols.js';
+import { C_CHAOS_LOSER, C_CHAOS_TICKS } from '../engine/arena_layout.js';
 import { performance } from 'node:perf_hooks';
 import type { ChaosPoint } from '../engine/thread_ports.js';
 

@@ -16,7 +16,7 @@
 // every event the drain must ship at once (an output: the gate waits for it). Both checks cost the
 // push one comparison: `limit` is the nearer of "the ring is full" and "time to ring".
 
-import { C_ABORT, C_DOORBELL } from '../engine/symbols.js';
+import { C_ABORT, C_DOORBELL } from '../engine/arena_layout.js';
 import { aborted, drainStall, limitExceeded } from '../engine/errors.js';
 import type { EventRing } from '../engine/thread_ports.js';
 

@@ -9,7 +9,7 @@
 // goes live (thread.ts).
 
 import { BroadcastChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { C_ABORT, T_CONSUMED, T_FED } from '../engine/symbols.js';
+import { C_ABORT, T_CONSUMED, T_FED } from '../engine/arena_layout.js';
 import type { EventStream } from '../engine/thread_ports.js';
 
 export interface StreamInit {

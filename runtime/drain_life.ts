@@ -4,7 +4,7 @@
 
 import { Worker, type MessagePort } from 'node:worker_threads';
 import { LockstepError, revive } from '../engine/errors.js';
-import { C_OUTPUT_BELL } from '../engine/symbols.js';
+import { C_OUTPUT_BELL } from '../engine/arena_layout.js';
 import type { DrainInit, DrainReport } from '../recorder/drain.js';
 
 /** How long a process exiting without finish() waits for the drain to cut the log off. */

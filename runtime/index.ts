@@ -3,7 +3,7 @@
 export { start } from './start.js';
 export { Session } from './session.js';
 export type { StartOptions, SpawnOptions, Spawned, ThreadExit, RunResult } from './session.js';
-export { LockstepThread, type ChannelOptions, type Output } from '../engine/api.js';
+export { LockstepThread, type ChannelOptions, type Output } from '../engine/thread_api.js';
 export { fileSink, stdoutSink, streamSink } from '../engine/sinks.js';
 export { Pool, type PoolOptions, type RunOptions, type Completion } from '../workers/pool.js';
 export { LockstepError, DivergenceError, type ErrorCode } from '../engine/errors.js';

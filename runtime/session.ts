@@ -8,14 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { serialize, deserialize } from 'node:v8';
 import { BroadcastChannel, MessageChannel, Worker } from 'node:worker_threads';
 import type { Arena } from '../engine/arena.js';
-import { LockstepThread, live, type Output } from '../engine/api.js';
+import { LockstepThread, live, type Output } from '../engine/thread_api.js';
 import { LockstepError, digestMismatch, divergence, finished, limitExceeded, replayStall, revive, serializeError, threadFailed, usage, wrongProgram } from '../engine/errors.js';
 import { Kind, ValueKind, kindOf } from '../engine/event.js';
 import type { ChaosOptions } from '../engine/chaos.js';
 import {
   C_ABORT, C_ACKED_FRAMES, C_ALONE, C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_LIVE, C_SHIPPED_FRAMES, FINISH_CUT_OFF, FINISH_SEALED,
   T_OUTPUTS, T_OUTPUT_DIGEST, T_PROGRESS, T_RING, T_RING_WORDS,
-} from '../engine/symbols.js';
+} from '../engine/arena_layout.js';
 import { Mode, modeNames, type ModeName, type Thread } from '../engine/thread.js';
 import { frame } from '../engine/log/frame.js';
 import { digestArena } from '../engine/digest.js';
@@ -27,7 +27,7 @@ import type { StreamInit } from '../replayer/stream.js';
 import type { ReplicationStatus } from '../replication/replica.js';
 import type { Snapshot } from '../replication/snapshot.js';
 import type { SpawnInit } from '../workers/bootstrap.js';
-import { liveStream, outputChannelName, type WorkerInit } from '../workers/context.js';
+import { liveStream, outputChannelName, type WorkerInit } from '../workers/worker_runtime.js';
 import { Pool, type PoolOptions } from '../workers/pool.js';
 import { CUT_OFF_WAIT_MS, startDrain, type Drain } from './drain_life.js';
 import { identify, toHref } from './identity.js';
