@@ -1,5 +1,5 @@
 // A lockstep pool worker's thread (pool.ts starts one per logical worker). It builds the worker's
-// lockstep runtime (context.ts), then runs the tasks the main thread posts, one at a time in
+// lockstep runtime (worker_runtime.ts), then runs the tasks the main thread posts, one at a time in
 // arrival order (a task that awaits still finishes before the next starts); every task logs
 // task-start(task) before it runs, so replay checks that each worker runs the tasks it ran when
 // recording, in the same order. A task's own error is a recorded outcome; a lockstep error
@@ -9,9 +9,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { LockstepError, serializeError } from '../engine/errors.js';
 import { Kind } from '../engine/event.js';
 import { Mode } from '../engine/thread.js';
-import { C_JOINED } from '../engine/symbols.js';
+import { C_JOINED } from '../engine/arena_layout.js';
 import { isTypeScriptEntry, loadTypeScript } from './entry.js';
-import { attachThread, recordExit, recordFailure, type WorkerInit } from './context.js';
+import { attachThread, recordExit, recordFailure, type WorkerInit } from './worker_runtime.js';
 import type { ReplyMessage, TaskMessage } from './pool.js';
 
 const init = workerData as { lockstep: WorkerInit; entry: string };
