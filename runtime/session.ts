@@ -6,7 +6,7 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { serialize, deserialize } from 'node:v8';
-import { BroadcastChannel, MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Arena } from '../engine/arena.js';
 import { LockstepThread, live, type Output } from '../engine/thread_api.js';
 import { LockstepError, digestMismatch, divergence, finished, limitExceeded, replayStall, revive, serializeError, threadFailed, usage, wrongProgram } from '../engine/errors.js';
@@ -27,7 +27,7 @@ import type { StreamInit } from '../replayer/stream.js';
 import type { ReplicationStatus } from '../replication/replica.js';
 import type { Snapshot } from '../replication/snapshot.js';
 import type { SpawnInit } from '../workers/bootstrap.js';
-import { liveStream, outputChannelName, type WorkerInit } from '../workers/worker_runtime.js';
+import { liveStream, type WorkerInit } from '../workers/worker_runtime.js';
 import { Pool, type PoolOptions } from '../workers/pool.js';
 import { CUT_OFF_WAIT_MS, startDrain, type Drain } from './drain_life.js';
 import { identify, toHref } from './identity.js';
@@ -90,7 +90,6 @@ export class Session extends LockstepThread {
   private finished = false;
   private readonly sinks: ((o: Output) => void)[] = [];
   private readonly delivered = new Map<number, number>();
-  private readonly outputs: BroadcastChannel;
   private readonly turns: Turn[] = [];
   private claimedAt = -1;
   private pumping = false;
@@ -124,9 +123,6 @@ export class Session extends LockstepThread {
     drain?.report.catch((e) => this.fail(e));
     if (drain) process.on('exit', this.cutOffAtExit);
     this.deliver = (o) => this.emit(o);
-    this.outputs = new BroadcastChannel(outputChannelName(this.runId));
-    this.outputs.unref();
-    this.outputs.onmessage = (m) => this.emit((m as { data: Output }).data);
     if (thread.mode === Mode.Replay) thread.onAdvance = () => this.pump();
     thread.onFail = (e) => this.fail(e);
     thread.progressSlot = arena.threadSlot(thread.id) + T_PROGRESS;
@@ -165,6 +161,7 @@ export class Session extends LockstepThread {
       addWorker: (index) => this.workerInit(this.addThread(), options.data, index),
       fail: (e) => this.fail(e),
       pump: () => this.pump(),
+      emit: (o) => this.emit(o),
     }));
     this.pools.push(pool);
     return pool;
@@ -492,7 +489,6 @@ export class Session extends LockstepThread {
       this.thread.ended = true;
       releaseProcess(this);
       this.restore();
-      this.outputs.close();
       this.live?.replica.stop();
       if (this.stallTimer) clearTimeout(this.stallTimer);
       if (this.progressTimer) clearInterval(this.progressTimer);
@@ -723,7 +719,8 @@ export class Session extends LockstepThread {
         result = { thread: id, ok: false, error };
         if (this.threadFailures === 'fail' && !this.failure) this.fail(threadFailed(id, error));
       };
-      worker.on('message', (m: { type: string; error?: unknown; lockstep?: boolean }) => {
+      worker.on('message', (m: { type: string; error?: unknown; lockstep?: boolean; output?: Output }) => {
+        if (m.type === 'output') this.emit(m.output!);
         if (m.type === 'exit') result = { thread: id, ok: true };
         if (m.type === 'failed') {
           const error = revive(m.error);

@@ -21,6 +21,7 @@ import { Worker } from 'node:worker_threads';
 import { LockstepError, revive, usage } from '../engine/errors.js';
 import { Kind } from '../engine/event.js';
 import { Mode, type Thread } from '../engine/thread.js';
+import type { Output } from '../engine/thread_api.js';
 import type { WorkerInit } from './worker_runtime.js';
 
 export interface PoolOptions {
@@ -51,6 +52,8 @@ export interface PoolHost {
   addWorker(index: number): WorkerInit;
   fail(e: Error): void;
   pump(): void;
+  /** Hands one of a worker's outputs to the session's sinks. */
+  emit(o: Output): void;
 }
 
 interface Outcome {
@@ -75,8 +78,11 @@ interface Task {
 
 /** Main → pool worker. */
 export type TaskMessage = { id: number; name: string; payload: unknown } | { id: -1; close: true };
-/** Pool worker → main: a task's outcome, or the lockstep error that stops the run. */
-export type ReplyMessage = { id: number } & (Outcome | { lockstep: unknown });
+/**
+ * Pool worker → main: a task's outcome, or the lockstep error that stops the run; its end (id -1);
+ * or one of its outputs (id -2), on the same port, so a task's outputs reach the sinks before its result.
+ */
+export type ReplyMessage = ({ id: number } & (Outcome | { lockstep: unknown })) | { id: -2; output: Output };
 
 const handler = new URL('./pool_worker.js', import.meta.url);
 
@@ -286,6 +292,10 @@ export class Pool {
 
   /** A worker answered: the outcome of its oldest posted task, or its end. */
   private reply(worker: number, m: ReplyMessage): void {
+    if ('output' in m) {
+      this.host.emit(m.output);
+      return;
+    }
     if (m.id === -1) {
       this.ends[worker]?.(m);
       return;
