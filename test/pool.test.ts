@@ -157,6 +157,14 @@ describe('pool', function () {
     await assert.rejects(s.finish(), typed);
   });
 
+  it('a task payload that cannot be sent to a worker fails the run with a typed error', async function () {
+    const s = await session('record', tempLog('unclonable-payload'));
+    const pool = s.pool(tasks, { workers: 1 });
+    const typed = (e: LockstepError) => e.code === 'ERR_THREAD_FAILED' && /task 0's payload cannot be sent/.test(e.message);
+    await assert.rejects(pool.run({ f: () => 1 }), typed);
+    await assert.rejects(s.finish(), typed);
+  });
+
   it('replaying with a different worker count is ERR_POOL_SIZE', async function () {
     const log = tempLog('pool-size');
     await contended('record', log, 3);

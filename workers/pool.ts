@@ -286,12 +286,20 @@ export class Pool {
       const task = queue.shift()!;
       task.started = true;
       posted.push(task);
-      this.threads[worker]!.postMessage(task.message);
+      try {
+        this.threads[worker]!.postMessage(task.message);
+      } catch (e) {
+        // A payload structured clone cannot copy (a function, say): the task can never run.
+        this.host.fail(new LockstepError('ERR_THREAD_FAILED', `pool task ${task.id}'s payload cannot be sent to worker ${worker}: ` +
+          `${e instanceof Error ? e.message : String(e)}. Task payloads must be structured-clonable.`, { thread: this.threadIds[worker], task: task.id }));
+        return;
+      }
     }
   }
 
   /** A worker answered: the outcome of its oldest posted task, or its end. */
   private reply(worker: number, m: ReplyMessage): void {
+    if (this.stopping) return; // destroyed: every task is settled already
     if ('output' in m) {
       this.host.emit(m.output);
       return;
