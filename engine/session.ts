@@ -10,6 +10,7 @@ import { serialize, deserialize } from 'node:v8';
 import { BroadcastChannel, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Arena } from './arena.js';
 import { LockstepThread, live, type Output } from './api.js';
+import { Turn as ReplayTurn, versionTurn } from './turn.js';
 import { LockstepError, digestMismatch, logCorrupt, divergence, finished, limitExceeded, logUnwritable, notLive, replayStall, revive, serializeError, threadFailed, usage, wouldOverwrite, wrongProgram } from './errors.js';
 import { Kind, ValueKind, kindOf } from './event.js';
 import { FORMAT_VERSION, MAGIC } from './log/format.js';
@@ -429,7 +430,8 @@ export class Session extends LockstepThread {
     const waiters = this.thread.waiterSlotOf(slot);
     for (;;) {
       const current = Atomics.load(a, slot);
-      if (current === next.arg || this.failure) return;
+      // Go, or past the version: the thread's own wait (Thread.awaitVersion) reports a divergence then.
+      if (versionTurn(next.arg, current, 0, Infinity, false) !== ReplayTurn.Wait || this.failure) return;
       const w = waitAsync(a, slot, current, 50);
       Atomics.add(a, waiters, 1);
       // On Node 20 a pending Atomics.waitAsync does not keep the event loop alive: with every pool

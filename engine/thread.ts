@@ -1,5 +1,6 @@
 // The per-thread runtime every sync object calls into: the thread's mode, its event ring (record)
-// or its recorded stream (replay), its event index, and the replay rule "wait for your version".
+// or its recorded stream (replay), its event index, and the driver of the replay turn rule
+// (turn.ts decides whether a step may go; this file reads the words, spins, parks and reports).
 
 import { C_ABORT, C_OUTPUT_BELL, C_WAITERS, waiterSlot } from './symbols.js';
 import { assert } from './assert.js';
@@ -11,6 +12,7 @@ import type { RingWriter } from '../recorder/ring.js';
 import type { StreamReader } from '../replayer/stream.js';
 import type { ChaosDriver } from '../recorder/chaos.js';
 import { ERROR_DEADLOCK, deadlockFromLog, type DeadlockWatch } from './deadlock.js';
+import { NO_EVENT, Next, Turn, floorTurn, nextEvent, versionTurn } from './turn.js';
 
 export const enum Mode {
   Off = 0,
@@ -124,11 +126,14 @@ export class Thread {
   private take(kind: Kind, object: number): number {
     const s = this.stream!;
     if (this.index === this.untilIndex) this.stopHere();
-    if (!this.hasNext(true)) this.endOfLog(attempted(kind, object));
+    const next = this.hasNext(true) ? s.events[s.pos]! : NO_EVENT;
+    const verdict = nextEvent(next, head(kind, object));
+    if (verdict !== Next.Take) {
+      if (verdict === Next.End) this.endOfLog(attempted(kind, object));
+      this.mismatch(next, s.events[s.pos + 1]!, attempted(kind, object));
+    }
     const p = s.pos;
-    const h = s.events[p]!;
     const arg = s.events[p + 1]!;
-    if (h !== head(kind, object)) this.mismatch(h, arg, attempted(kind, object));
     s.pos = p + 2;
     this.index++;
     if ((this.index & 255) === 0 || s.pos === s.events.length) this.reportProgress();
@@ -199,9 +204,8 @@ export class Thread {
    */
   awaitFloor(object: number, slot: number): void {
     const floor = this.floors![object]!;
-    if (((Atomics.load(this.a, slot) - floor) | 0) >= 0) return;
-    this.park(slot, (current) => ((current - floor) | 0) >= 0,
-      (current) => `object ${object} to reach the cutover floor ${floor >>> 0} (it is at ${current >>> 0})`);
+    if (floorTurn(floor, Atomics.load(this.a, slot), 0, this.stallMsMax, false) === Turn.Go) return;
+    this.park(slot, floor, object, true);
   }
 
   /** The next recorded event without taking it, or null at the end of the stream (live: of what arrived). */
@@ -221,10 +225,10 @@ export class Thread {
   /** Takes the next event, which must be one of two kinds on `object`; returns which one matched. */
   expectEither(ok: Kind, fail: Kind, object: number): { ok: boolean; arg: number } {
     const s = this.stream!;
-    const h = this.hasNext(true) ? s.events[s.pos]! : -1;
-    if (h === head(ok, object)) return { ok: true, arg: this.expect(ok, object) };
-    if (h === head(fail, object)) return { ok: false, arg: this.expect(fail, object) };
-    if (h === -1) this.endOfLog(attempted(ok, object));
+    const h = this.hasNext(true) ? s.events[s.pos]! : NO_EVENT;
+    if (nextEvent(h, head(ok, object)) === Next.Take) return { ok: true, arg: this.expect(ok, object) };
+    if (nextEvent(h, head(fail, object)) === Next.Take) return { ok: false, arg: this.expect(fail, object) };
+    if (h === NO_EVENT) this.endOfLog(attempted(ok, object));
     return this.diverge(this.describeNext(), attempted(ok, object));
   }
 
@@ -241,51 +245,78 @@ export class Thread {
     return payload;
   }
 
-  /** Replay: waits until the version word at `slot` reaches `version` (spin briefly, then park). */
+  /**
+   * Replay: waits for the turn of the step recorded at `version` on `object`, whose version word
+   * is `slot` (turn.ts decides; spin briefly, then park).
+   */
   awaitVersion(slot: number, version: number, object: number): void {
     const a = this.a;
+    // A plain read first (one instruction; an Atomics call is a builtin call): it only decides
+    // whether to go, and the step's exclusive section, entered next with an atomic
+    // read-modify-write, orders what the step reads after it (step.ts). The spin reads atomically,
+    // so that the compiler cannot hoist the read out of the loop.
+    if (a[slot] === version) return;
     for (let spin = 0; spin < SPIN_MAX; spin++) {
-      if (Atomics.load(a, slot) === version) return;
+      const turn = versionTurn(version, Atomics.load(a, slot), 0, this.stallMsMax, false);
+      if (turn === Turn.Go) return;
+      if (turn === Turn.Passed) break; // park() reports it
     }
-    this.park(slot, (current) => current === version,
-      (current) => `object ${object} to reach version ${version >>> 0} (it is at ${current >>> 0})`);
+    this.park(slot, version, object, false);
   }
 
-  /** Parks on a version word until `reached` (in slices, so an abort or a stall is noticed). */
-  private park(slot: number, reached: (current: number) => boolean, what: (current: number) => string): void {
+  /**
+   * Parks on a version word until the turn rule says go: for `target` as a step's version, or as
+   * a cutover floor (`floor`). Waits in slices, so an abort or a stall is noticed.
+   */
+  private park(slot: number, target: number, object: number, floor: boolean): void {
     const a = this.a;
     const waiters = waiterSlot(this.waiters, slot);
     let waitedMs = 0;
+    let stopping = false;
     for (;;) {
-      // Announce the wait before checking the version once more: a publisher that stores the
-      // version and then sees no waiter is then sure this load sees its store (both are SC).
+      // Announce the wait before reading the version once more: a publisher that stores the
+      // version and then (after a read-modify-write) sees no waiter is then sure this read sees
+      // its store.
       Atomics.add(a, waiters, 1);
       const current = Atomics.load(a, slot);
-      const done = reached(current);
-      const woke = done ? 'ok' : Atomics.wait(a, slot, current, WAIT_SLICE_MS);
+      const turn = floor
+        ? floorTurn(target, current, waitedMs, this.stallMsMax, stopping)
+        : versionTurn(target, current, waitedMs, this.stallMsMax, stopping);
+      const woke = turn === Turn.Wait ? Atomics.wait(a, slot, current, WAIT_SLICE_MS) : 'ok';
       Atomics.sub(a, waiters, 1);
-      if (done) return;
-      if (woke === 'timed-out') {
-        waitedMs += WAIT_SLICE_MS;
-        if (TRACE && waitedMs % 1000 === 0) this.traceWait(slot, waitedMs);
-        if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.id);
-        if (waitedMs >= this.stallMsMax) throw this.failing(replayStall(this.id, what(current), waitedMs));
+      switch (turn) {
+        case Turn.Go:
+          return;
+        case Turn.Wait:
+          if (woke === 'timed-out') {
+            waitedMs += WAIT_SLICE_MS;
+            if (TRACE && waitedMs % 1000 === 0) this.traceWait(slot, waitedMs);
+            stopping = Atomics.load(a, C_ABORT) !== 0;
+          }
+          break;
+        case Turn.Passed:
+          this.diverge(`its turn on object ${object} at version ${target >>> 0}`,
+            `object ${object} already past it, at version ${current >>> 0} (another thread took version ${target >>> 0})`);
+        case Turn.Aborted:
+          throw aborted(this.id);
+        case Turn.Stalled: {
+          const what = floor
+            ? `object ${object} to reach the cutover floor ${target >>> 0} (it is at ${current >>> 0})`
+            : `object ${object} to reach version ${target >>> 0} (it is at ${current >>> 0})`;
+          throw this.failing(replayStall(this.id, what, waitedMs));
+        }
       }
     }
   }
-
 
   private traceWait(slot: number, waitedMs: number): void {
     writeSync(2, `lockstep trace: thread ${this.id} (mode ${modeNames[this.mode]}) at event ${this.index} has waited ${waitedMs} ms; version word ${slot} is ${Atomics.load(this.a, slot)}\n`);
   }
 
-  /** Replay: hands the object to whichever thread recorded the next version. */
-  publishVersion(slot: number, version: number): void {
-    Atomics.store(this.a, slot, version);
-    this.wakeVersion(slot);
-  }
-
-  /** Wakes threads parked on a version word, if any is parked on it (or on one that hashes alike): notify costs ~50 ns. */
+  /**
+   * Wakes threads parked on a version word, if any is parked on it (or on one that hashes alike):
+   * notify costs ~50 ns. Called after the version's store and a read-modify-write (step.ts).
+   */
   wakeVersion(slot: number): void {
     if (Atomics.load(this.a, waiterSlot(this.waiters, slot)) !== 0) Atomics.notify(this.a, slot);
   }

@@ -10,8 +10,10 @@
 // Knobs: ABM_A, ABM_B (build folders holding package.json and dist/; B defaults to this
 // checkout), ABM_PARTS, ABM_VARIANTS, ABM_ROUNDS (default 5), ABM_N (iterations of a scale-1
 // operation, per thread when contended; default 1000000 uncontended, 200000 contended), ABM_OPS
-// (print only operations whose name contains one of these words; default all), ABM_STAT (median,
-// the default, or min).
+// (print only operations whose name contains one of these words; default all), ABM_BURSTS
+// (uncontended: each figure is the fastest of this many bursts, micro_run.ts's MICRO_BURSTS; for
+// a loaded machine; default 1). A build whose micro_run.js predates MICRO_BURSTS ignores it: copy
+// this build's dist/bench/micro/*.js into a copy of that build to compare bursts with bursts.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -29,9 +31,9 @@ const parts = (process.env.ABM_PARTS ?? 'uncontended,contended').split(',') as (
 const variants = (process.env.ABM_VARIANTS ?? 'off,record,replay').split(',') as ('off' | 'record' | 'replay')[];
 const rounds = knob('ABM_ROUNDS', 5);
 const opsFilter = (process.env.ABM_OPS ?? '').split(',').filter((s) => s !== '');
-// On a loaded shared machine the minimum is the steadier estimate of an operation's own cost.
-const statName = process.env.ABM_STAT === 'min' ? 'minimum' : 'median';
-const stat = (xs: readonly number[]): number => (statName === 'minimum' ? Math.min(...xs) : median(xs));
+// Medians, and minima: on a loaded shared machine the minimum is the steadier estimate of an
+// operation's own cost.
+const stats: [string, (xs: readonly number[]) => number][] = [['median', median], ['minimum', (xs) => Math.min(...xs)]];
 const tmp = mkdtempSync(join(os.tmpdir(), 'lockstep-abm-'));
 
 console.log(`A = ${builds.A}\nB = ${builds.B}\nload ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ${rounds} rounds`);
@@ -45,7 +47,7 @@ try {
         const log = join(tmp, `${part}-${build}-${round}.lsl`);
         for (const variant of variants) {
           const script = join(builds[build], 'dist/bench/micro/micro_run.js');
-          const env = { MICRO_PART: part, MICRO_VARIANT: variant, MICRO_N: String(n), MICRO_LOG: log };
+          const env = { MICRO_PART: part, MICRO_VARIANT: variant, MICRO_N: String(n), MICRO_LOG: log, MICRO_BURSTS: String(knob('ABM_BURSTS', 1)) };
           const run = await runChild(script, [], { env, scratch: tmp });
           check(run, `${build} ${part} ${variant}`);
           const out = lastJson<MicroChildOutput>(run.stdout);
@@ -60,18 +62,21 @@ try {
         rmSync(log, { force: true });
       }
     }
-    console.log(`\n## ${part} (n ${n}), ns/op, ${statName} of ${rounds}`);
-    console.log(`| operation | ${variants.map((v) => `${v} A | ${v} B | B÷A`).join(' | ')} |`);
-    for (const [op, row] of ns) {
-      const cells = variants.map((v) => {
-        const as = row[`${v} A`] ?? [];
-        const bs = row[`${v} B`] ?? [];
-        if (as.length === 0 || bs.length === 0) return '– | – | –';
-        const a = stat(as);
-        const b = stat(bs);
-        return `${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(2)}`;
-      });
-      console.log(`| ${op} | ${cells.join(' | ')} |`);
+    for (const [statName, stat] of stats) {
+      console.log(`\n## ${part} (n ${n}), ns/op, ${statName} of ${rounds}`);
+      console.log(`| operation | ${variants.map((v) => `${v} A | ${v} B | B÷A`).join(' | ')} |`);
+      console.log(`|---|${variants.map(() => '---:|---:|---:').join('|')}|`);
+      for (const [op, row] of ns) {
+        const cells = variants.map((v) => {
+          const as = row[`${v} A`] ?? [];
+          const bs = row[`${v} B`] ?? [];
+          if (as.length === 0 || bs.length === 0) return '– | – | –';
+          const a = stat(as);
+          const b = stat(bs);
+          return `${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(2)}`;
+        });
+        console.log(`| ${op} | ${cells.join(' | ')} |`);
+      }
     }
   }
   console.log(`\nload after ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
