@@ -2,15 +2,13 @@
 // or its recorded stream (replay), its event index, and the driver of the replay turn rule
 // (turn.ts decides whether a step may go; this file reads the words, spins, parks and reports).
 
-import { C_ABORT, C_OUTPUT_BELL, C_WAITERS, waiterSlot } from './symbols.js';
+import { C_ABORT, C_OUTPUT_BELL, C_WAITERS, waiterSlot } from './arena_layout.js';
 import { assert } from './assert.js';
 import { writeSync } from 'node:fs';
 import { Kind, ValueKind, describe, head, isOrdered, kindNames, kindOf, objectOf } from './event.js';
 import { aborted, divergence, finished, replayStall, untilReached } from './errors.js';
 import type { SeededRandom } from './prng.js';
-import type { RingWriter } from '../recorder/ring.js';
-import type { StreamReader } from '../replayer/stream.js';
-import type { ChaosDriver } from '../recorder/chaos.js';
+import type { ChaosPoint, EventRing, EventStream } from './thread_ports.js';
 import { ERROR_DEADLOCK, deadlockFromLog, type DeadlockWatch } from './deadlock.js';
 import { NO_EVENT, Next, Turn, floorTurn, nextEvent, versionTurn } from './turn.js';
 
@@ -33,7 +31,7 @@ export interface LiveSetup {
   /** Per object, the version after the last operation the received log holds (thread.awaitFloor). */
   floors: Int32Array;
   /** The thread's event ring in the arena (the backup allocated one for every thread up front). */
-  ring: () => RingWriter;
+  ring: () => EventRing;
   /** Thread-table slot where the thread announces the event index it went live at (T_LIVE_FROM). */
   fromSlot: number;
   /** Its output count (T_OUTPUTS), and where it announces that count at going live (T_LIVE_OUTPUTS). */
@@ -74,14 +72,14 @@ export class Thread {
   /** Deadlock detection on lock waits (record by default, off when asked; null in replay). */
   deadlock: DeadlockWatch | null = null;
   /** Chaos recording: perturbs the interleaving at every sync point (null: off, and in replay). */
-  chaos: ChaosDriver | null = null;
+  chaos: ChaosPoint | null = null;
 
   /** Live backup: how to go live at cutover (null otherwise). */
   liveSetup: LiveSetup | null = null;
   /** After going live at cutover: per object, the version a live thread must wait for (see awaitFloor). */
   floors: Int32Array | null = null;
   private fedOnce = false;
-  /** First slot of the arena's waiter table (symbols.ts). */
+  /** First slot of the arena's waiter table (arena_layout.ts). */
   private readonly waiters: number;
 
   constructor(
@@ -89,8 +87,8 @@ export class Thread {
     /** Changes once, from replay to record, when a backup's thread goes live at cutover. */
     public mode: Mode,
     readonly a: Int32Array,
-    public ring: RingWriter | null,
-    readonly stream: StreamReader | null,
+    public ring: EventRing | null,
+    readonly stream: EventStream | null,
     readonly stallMsMax: number,
   ) {
     this.waiters = Atomics.load(a, C_WAITERS);
