@@ -11,6 +11,7 @@ import type { SeededRandom } from './prng.js';
 import type { ChaosPoint, EventRing, EventStream } from './thread_ports.js';
 import { ERROR_DEADLOCK, deadlockFromLog, type DeadlockWatch } from './deadlock.js';
 import { NO_EVENT, Next, Turn, floorTurn, nextEvent, versionTurn } from './turn.js';
+import { TSO } from './memory_order.js';
 
 export const enum Mode {
   Off = 0,
@@ -316,7 +317,9 @@ export class Thread {
    * notify costs ~50 ns. Called after the version's store and a read-modify-write (step.ts).
    */
   wakeVersion(slot: number): void {
-    if (Atomics.load(this.a, waiterSlot(this.waiters, slot)) !== 0) Atomics.notify(this.a, slot);
+    const w = waiterSlot(this.waiters, slot);
+    // A plain read on x86: the section's release just before is a full fence (memory_order.ts).
+    if ((TSO ? this.a[w]! : Atomics.load(this.a, w)) !== 0) Atomics.notify(this.a, slot);
   }
 
   /** The waiter count a thread waiting for the version word at `slot` announces itself in (session.versionTurn). */

@@ -17,6 +17,7 @@
 // push one comparison: `limit` is the nearer of "the ring is full" and "time to ring".
 
 import { C_ABORT, C_DOORBELL } from '../engine/arena_layout.js';
+import { TSO } from '../engine/memory_order.js';
 import { aborted, drainStall, limitExceeded } from '../engine/errors.js';
 import type { EventRing } from '../engine/thread_ports.js';
 
@@ -37,14 +38,10 @@ const BELL_FRACTION = 4;
 const BELL_REPEAT = 8;
 
 /**
- * Publishing an event is storing the tail after its words. On x86 (x64, ia32) a plain store does
- * it: the processor makes stores visible in program order (x86-TSO), so a drain that reads the
- * new tail reads the words before it, and V8 emits a typed array's stores in program order. An
- * Atomics.store there is an xchg behind a builtin call, ~10 ns per event, as much as the rest of
- * an uncontended recorded lock. Elsewhere (arm64: stores may become visible out of order) the
- * tail is stored with Atomics.store, a store-release there.
+ * Publishing an event is storing the tail after its words: a plain store on x86, whose stores
+ * become visible in order, an Atomics.store elsewhere (engine/memory_order.ts).
  */
-const PLAIN_TAIL = process.arch === 'x64' || process.arch === 'ia32';
+const PLAIN_TAIL = TSO;
 
 /** Wakes the drain (it sleeps on the doorbell word between passes). */
 export function ringDoorbell(a: Int32Array): void {

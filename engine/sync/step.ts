@@ -23,9 +23,8 @@
 // only after the object's exclusive section was left, i.e. after an atomic read-modify-write
 // (the guard's or the lock word's release). That RMW orders the version store before the
 // waiters load, which is the store→load order the waiter protocol needs (Thread.park announces
-// itself, then re-reads the version), without a sequentially consistent store per step: every
-// Atomics call costs a builtin call here (~10 ns, about as much as a whole uncontended lock in
-// mode off), a plain store one instruction.
+// itself, then re-reads the version), without a sequentially consistent store per step
+// (engine/memory_order.ts says what is relied on, and where).
 
 import { Kind } from '../event.js';
 import { Mode, type Thread } from '../thread.js';
