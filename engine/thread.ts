@@ -45,8 +45,6 @@ export interface LiveSetup {
 export class Thread {
   /** Events this thread has recorded or replayed: the next event's index. */
   index = 0;
-  private readonly f64 = new Float64Array(1);
-  private readonly f64Bytes = new Uint8Array(this.f64.buffer);
 
   /** Replay stops (fail-stop, with a `debugger` statement first) when this thread reaches this event. */
   untilIndex = -1;
@@ -334,8 +332,8 @@ export class Thread {
     if (mode === Mode.Off || this.quiet) return live();
     if (mode === Mode.Record) {
       const x = live();
-      this.f64[0] = x;
-      this.recPayload(Kind.Value, kind, this.f64Bytes);
+      this.ring!.pushFloat64(head(Kind.Value, kind), x);
+      this.index++;
       return x;
     }
     const length = this.take(Kind.Value, kind);
