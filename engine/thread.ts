@@ -2,7 +2,7 @@
 // or its recorded stream (replay), its event index, and the driver of the replay turn rule
 // (turn.ts decides whether a step may go; this file reads the words, spins, parks and reports).
 
-import { C_ABORT, C_OUTPUT_BELL, C_WAITERS, waiterSlot } from './arena_layout.js';
+import { C_ABORT, C_OUTPUT_BELL, C_WAITERS, WAITER_ANY, WAITER_EXACT, WAITER_PAIRS, WAITER_STRIDE, waiterSlot } from './arena_layout.js';
 import { assert } from './assert.js';
 import { writeSync } from 'node:fs';
 import { Kind, ValueKind, describe, head, isOrdered, kindNames, kindOf, objectOf } from './event.js';
@@ -267,42 +267,51 @@ export class Thread {
    */
   private park(slot: number, target: number, object: number, floor: boolean): void {
     const a = this.a;
-    const waiters = waiterSlot(this.waiters, slot);
+    const line = waiterSlot(this.waiters, slot);
+    // A pair (slot, target) in the line, so that only the publisher of `target` wakes this thread;
+    // with none free, the line's any-count, which every publisher on the line wakes.
+    const pair = claimPair(a, line, slot);
+    if (pair >= 0) a[pair + 1] = target; // published by the count's read-modify-write below
+    const count = pair >= 0 ? line + WAITER_EXACT : line + WAITER_ANY;
     let waitedMs = 0;
     let stopping = false;
-    for (;;) {
-      // Announce the wait before reading the version once more: a publisher that stores the
-      // version and then (after a read-modify-write) sees no waiter is then sure this read sees
-      // its store.
-      Atomics.add(a, waiters, 1);
-      const current = Atomics.load(a, slot);
-      const turn = floor
-        ? floorTurn(target, current, waitedMs, this.stallMsMax, stopping)
-        : versionTurn(target, current, waitedMs, this.stallMsMax, stopping);
-      const woke = turn === Turn.Wait ? Atomics.wait(a, slot, current, WAIT_SLICE_MS) : 'ok';
-      Atomics.sub(a, waiters, 1);
-      switch (turn) {
-        case Turn.Go:
-          return;
-        case Turn.Wait:
-          if (woke === 'timed-out') {
-            waitedMs += WAIT_SLICE_MS;
-            if (TRACE && waitedMs % 1000 === 0) this.traceWait(slot, waitedMs);
-            stopping = Atomics.load(a, C_ABORT) !== 0;
+    try {
+      for (;;) {
+        // Announce the wait before reading the version once more: a publisher that stores the
+        // version and then (after a read-modify-write) sees no waiter is then sure this read sees
+        // its store.
+        Atomics.add(a, count, 1);
+        const current = Atomics.load(a, slot);
+        const turn = floor
+          ? floorTurn(target, current, waitedMs, this.stallMsMax, stopping)
+          : versionTurn(target, current, waitedMs, this.stallMsMax, stopping);
+        const woke = turn === Turn.Wait ? Atomics.wait(a, slot, current, WAIT_SLICE_MS) : 'ok';
+        Atomics.sub(a, count, 1);
+        switch (turn) {
+          case Turn.Go:
+            return;
+          case Turn.Wait:
+            if (woke === 'timed-out') {
+              waitedMs += WAIT_SLICE_MS;
+              if (TRACE && waitedMs % 1000 === 0) this.traceWait(slot, waitedMs);
+              stopping = Atomics.load(a, C_ABORT) !== 0;
+            }
+            break;
+          case Turn.Passed:
+            this.diverge(`its turn on object ${object} at version ${target >>> 0}`,
+              `object ${object} already past it, at version ${current >>> 0} (another thread took version ${target >>> 0})`);
+          case Turn.Aborted:
+            throw aborted(this.id);
+          case Turn.Stalled: {
+            const what = floor
+              ? `object ${object} to reach the cutover floor ${target >>> 0} (it is at ${current >>> 0})`
+              : `object ${object} to reach version ${target >>> 0} (it is at ${current >>> 0})`;
+            throw this.failing(replayStall(this.id, what, waitedMs));
           }
-          break;
-        case Turn.Passed:
-          this.diverge(`its turn on object ${object} at version ${target >>> 0}`,
-            `object ${object} already past it, at version ${current >>> 0} (another thread took version ${target >>> 0})`);
-        case Turn.Aborted:
-          throw aborted(this.id);
-        case Turn.Stalled: {
-          const what = floor
-            ? `object ${object} to reach the cutover floor ${target >>> 0} (it is at ${current >>> 0})`
-            : `object ${object} to reach version ${target >>> 0} (it is at ${current >>> 0})`;
-          throw this.failing(replayStall(this.id, what, waitedMs));
         }
       }
+    } finally {
+      if (pair >= 0) Atomics.store(a, pair, 0);
     }
   }
 
@@ -311,18 +320,25 @@ export class Thread {
   }
 
   /**
-   * Wakes threads parked on a version word, if any is parked on it (or on one that hashes alike):
-   * notify costs ~50 ns. Called after the version's store and a read-modify-write (step.ts).
+   * Wakes the threads parked for version `version` of the version word at `slot` (and any that
+   * want every publish on its waiter line): notify costs ~50 ns and a futex wake, the look at the
+   * line a few plain loads. Called after the version's store and a read-modify-write (step.ts).
    */
-  wakeVersion(slot: number): void {
-    const w = waiterSlot(this.waiters, slot);
-    // A plain read on x86: the section's release just before is a full fence (memory_order.ts).
-    if ((TSO ? this.a[w]! : Atomics.load(this.a, w)) !== 0) Atomics.notify(this.a, slot);
+  wakeVersion(slot: number, version: number): void {
+    const a = this.a;
+    const line = waiterSlot(this.waiters, slot);
+    // Plain reads on x86: the section's release just before is a full fence (memory_order.ts).
+    const exact = TSO ? a[line + WAITER_EXACT]! : Atomics.load(a, line + WAITER_EXACT);
+    const any = TSO ? a[line + WAITER_ANY]! : Atomics.load(a, line + WAITER_ANY);
+    if (any !== 0 || (exact !== 0 && waitsFor(a, line, slot, version))) Atomics.notify(a, slot);
   }
 
-  /** The waiter count a thread waiting for the version word at `slot` announces itself in (session.versionTurn). */
+  /**
+   * The waiter count an asynchronous waiter for the version word at `slot` announces itself in
+   * (the main thread's replay pump): the line's any-count, woken at every publish on the line.
+   */
   waiterSlotOf(slot: number): number {
-    return waiterSlot(this.waiters, slot);
+    return waiterSlot(this.waiters, slot) + WAITER_ANY;
   }
 
   // ---- values: the same call records or replays ----
@@ -410,4 +426,20 @@ function attempted(kind: Kind, object: number): string {
     return `${kindNames[kind]}(object ${object})`;
   }
   return describe(head(kind, object), 0).replace(/\(code 0\)|\(task 0\)/, '');
+}
+
+/** Claims a free (slot, version) pair of a waiter line for version word `slot`: its first slot, or -1 if none is free. */
+function claimPair(a: Int32Array, line: number, slot: number): number {
+  for (let p = line + WAITER_PAIRS; p < line + WAITER_STRIDE; p += 2) {
+    if (a[p] === 0 && Atomics.compareExchange(a, p, 0, slot) === 0) return p;
+  }
+  return -1;
+}
+
+/** True if a pair of the waiter line holds (slot, version): someone parked for that version of that word. */
+function waitsFor(a: Int32Array, line: number, slot: number, version: number): boolean {
+  for (let p = line + WAITER_PAIRS; p < line + WAITER_STRIDE; p += 2) {
+    if (a[p] === slot && a[p + 1] === version) return true;
+  }
+  return false;
 }

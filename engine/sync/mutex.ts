@@ -23,8 +23,9 @@ export class Mutex {
   private readonly a: Int32Array;
   /** This thread holds the mutex (see the header: the object is per thread). */
   private held = false;
-  /** Replay: the lock took a version; unlock wakes the thread parked for the next one. */
+  /** Replay: the lock took `version`; unlock wakes the thread parked for the next one. */
   private wakeAtUnlock = false;
+  private version = 0;
 
   constructor(private readonly t: Thread, readonly id: number, private readonly s: number) {
     this.a = t.a;
@@ -44,9 +45,15 @@ export class Mutex {
       const version = takeStep(a, mode, s + VERSION, begun);
       // The section is left at unlock: record logs now, replay wakes the next version's thread then.
       if (mode === Mode.Record) endStep(t, mode, Kind.Lock, this.id, s + VERSION, version);
-      else this.wakeAtUnlock = true;
+      else this.replayedAt(version);
     }
     this.held = true;
+  }
+
+  /** Replay: the lock took `version`; unlock wakes the thread parked for the next one. */
+  private replayedAt(version: number): void {
+    this.wakeAtUnlock = true;
+    this.version = version;
   }
 
   /** The step's exclusive section: the lock word (watched for deadlocks where the thread watches). */
@@ -63,7 +70,7 @@ export class Mutex {
     if (this.wakeAtUnlock) {
       // After the unlock's read-modify-write, which orders the replayed version's plain store before this look for waiters (step.ts).
       this.wakeAtUnlock = false;
-      endStep(this.t, Mode.Replay, Kind.Lock, this.id, this.s + VERSION, 0);
+      endStep(this.t, Mode.Replay, Kind.Lock, this.id, this.s + VERSION, this.version);
     }
   }
 
@@ -93,7 +100,7 @@ export class Mutex {
       }
       const version = takeStep(a, mode, s + VERSION, begun);
       if (mode === Mode.Record) endStep(t, mode, Kind.TryOk, this.id, s + VERSION, version);
-      else this.wakeAtUnlock = true;
+      else this.replayedAt(version);
     }
     this.held = true;
     if (t.deadlock !== null) t.deadlock.acquired(this.id);

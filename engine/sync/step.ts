@@ -81,7 +81,7 @@ export function takeStep(a: Int32Array, mode: Mode, vs: number, begun: number): 
  */
 export function endStep(t: Thread, mode: Mode, kind: Kind, id: number, vs: number, version: number): void {
   if (mode === Mode.Record) t.rec(kind, id, version);
-  else t.wakeVersion(vs);
+  else t.wakeVersion(vs, (version + 1) | 0);
 }
 
 /** Record: logs a failed attempt (it takes no version). */
