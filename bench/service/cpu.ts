@@ -1,8 +1,10 @@
 // Where a service run's CPU goes, from /proc (Linux): each thread's user + system time, so the
 // service benchmark can say what limits its throughput on a machine whose cores the load
 // generator, the service's main thread, its pool workers, its drain and (live) its backup share.
-// Node does not name its threads, so a process's threads split into its main thread (tid = pid)
-// and the rest (pool workers, drain, V8 and libuv helpers); child processes count with the rest.
+// Node does not name its threads, so a process tree's threads split into the program's main thread
+// and the rest (pool workers, drain, V8 and libuv helpers). The program is the process itself, or,
+// where it has a single child (the CLI's `lockstep primary` runs the program as one), that child,
+// followed down; every other thread of the tree, the CLI's included, counts with the rest.
 // Elsewhere (no /proc) every figure is null and the tables say "—".
 
 import { execFileSync } from 'node:child_process';
@@ -50,9 +52,15 @@ function childrenOf(pid: number, tid: string): number[] {
 /** A snapshot of a process tree's CPU so far (null where /proc is missing or the process is gone). */
 export function processCpu(pid: number | undefined): ProcessCpu | null {
   if (pid === undefined || !existsSync(`/proc/${pid}/task`)) return null;
+  let program = pid;
+  for (;;) {
+    const children = childrenOf(program, String(program));
+    if (children.length !== 1) break;
+    program = children[0]!;
+  }
   let mainTicks = 0;
   let otherTicks = 0;
-  const walk = (p: number, top: boolean): void => {
+  const walk = (p: number): void => {
     let tids: string[];
     try {
       tids = readdirSync(`/proc/${p}/task`);
@@ -61,12 +69,12 @@ export function processCpu(pid: number | undefined): ProcessCpu | null {
     }
     for (const tid of tids) {
       const ticks = threadTicks(p, tid);
-      if (top && tid === String(p)) mainTicks += ticks;
+      if (p === program && tid === String(p)) mainTicks += ticks;
       else otherTicks += ticks;
-      for (const child of childrenOf(p, tid)) walk(child, false);
+      for (const child of childrenOf(p, tid)) walk(child);
     }
   };
-  walk(pid, true);
+  walk(pid);
   return { mainMs: mainTicks * tickMs(), otherMs: otherTicks * tickMs() };
 }
 

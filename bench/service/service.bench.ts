@@ -320,13 +320,13 @@ export function serviceMarkdown(r: ServiceResult, machineLine: string, cores = a
     const one = r.cells.find((c) => c.threads === 1);
     const rec2 = two?.cpu.record;
     if (one?.perSecond.record && rec2) {
-      lines.push('', `Record at 2 threads can be at most ${times(ceiling(cores, rec2.total) / one.perSecond.record)} record at 1 on these ${cores} cores ` +
+      lines.push('', `Record at 2 threads can be at most ${times(ceiling(cores, rec2.total) / one.perSecond.record)} the record at 1 measured here, on these ${cores} cores ` +
         `(${f(rec2.total)} ms of CPU a request, of which the pool workers' share is at most ${f(rec2.other)} ms).`);
     }
     const live2 = two?.cpu.live;
-    if (rec2 && live2 && two?.perSecond.record) {
-      lines.push(`Live at 2 threads can be at most ${times(ceiling(cores, live2.total) / two.perSecond.record)} record alone on these cores: the backup, on the same machine, ` +
-        `does the requests' work again (${f(live2.backup)} ms a request).`);
+    if (rec2 && live2) {
+      lines.push(`With every core busy, live at 2 threads runs at most ${times(rec2.total / live2.total)} record alone on these cores ` +
+        `(${f(live2.total)} against ${f(rec2.total)} ms of CPU a request): the backup, on the same machine, does the requests' work again (${f(live2.backup)} ms a request).`);
     }
   }
   const disagree = r.runs.filter((x) => x.backupAgrees === false).length;
