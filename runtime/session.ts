@@ -26,7 +26,6 @@ import { liveStream, type WorkerInit } from '../workers/worker_runtime.js';
 import { Pool, type PoolOptions } from '../workers/pool.js';
 import type { Drain, RunningDrain } from './drain_life.js';
 import { identify, toHref } from './identity.js';
-
 import type { LiveHost, LiveNode, LiveRun } from './live.js';
 import { envValue } from './options.js';
 import { failureOf, loadedParts, releaseProcess, writeResultFile } from './process_run.js';
