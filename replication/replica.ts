@@ -1,5 +1,5 @@
 // A replicated node's main-thread side: its role (primary, or backup following a primary), its
-// epoch, the channel worker (recorder/sender.ts or replayer/receiver.ts), and the output gate.
+// epoch, the channel worker (replication/sender.ts or replication/receiver.ts), and the output gate.
 //
 // Output gate. A primary releases an output to the sinks only once the backup has acknowledged
 // the frame holding the output's event (the drain ships in causal order, so that frame's prefix
@@ -12,8 +12,8 @@ import { Worker } from 'node:worker_threads';
 import { live, type Output } from '../engine/api.js';
 import { LockstepError, notServing, revive } from '../engine/errors.js';
 import type { Replication } from './config.js';
-import type { SenderCommand, SenderInit } from '../recorder/sender.js';
-import type { ReceiverAttach, ReceiverDone } from '../replayer/receiver.js';
+import type { SenderCommand, SenderInit } from './sender.js';
+import type { ReceiverAttach, ReceiverDone } from './receiver.js';
 
 export interface ReplicationStatus {
   node: string;
@@ -85,7 +85,7 @@ export class Replica {
   startSender(init: Omit<SenderInit, 'repl' | 'epoch'>): Promise<number> {
     this.role = 'primary';
     this.alone = init.alone;
-    const worker = new Worker(new URL('../recorder/sender.js', import.meta.url), {
+    const worker = new Worker(new URL('./sender.js', import.meta.url), {
       workerData: { sender: { ...init, repl: this.repl, epoch: this.epoch } satisfies SenderInit },
       transferList: [init.frames],
     });
@@ -262,7 +262,7 @@ export class Replica {
 
   /** Starts the receiver; resolves with the log header's payload (and a joining backup's snapshot). */
   startReceiver(run: string): Promise<{ header: Uint8Array; snapshot: unknown }> {
-    const worker = new Worker(new URL('../replayer/receiver.js', import.meta.url), { workerData: { receiver: { repl: this.repl, run } } });
+    const worker = new Worker(new URL('./receiver.js', import.meta.url), { workerData: { receiver: { repl: this.repl, run } } });
     // Kept referenced: a following backup's main thread may have nothing else keeping it alive.
     this.worker = worker;
     return new Promise((resolve, reject) => {

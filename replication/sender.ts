@@ -13,12 +13,15 @@ import type { Server, Socket } from 'node:net';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { C_ACKED_FRAMES, C_ALONE } from '../engine/symbols.js';
 import { serializeError, notLive } from '../engine/errors.js';
-import type { Replication } from '../replication/config.js';
-import { Heartbeat } from '../replication/heartbeat.js';
-import { arbiterFor, type ArbiterClient } from '../replication/arbiter_client.js';
-import { listen, transportOf } from '../replication/transport.js';
-import { MESSAGE_BYTES_MAX, Msg, WireDecoder, count, encode, mac, macOk, nonce, parseHello, type Message } from '../replication/wire.js';
-import { DropLog, Doorman, type Admission } from '../replication/preauth.js';
+import type { Replication } from './config.js';
+import { Heartbeat } from './heartbeat.js';
+import { arbiterFor, type ArbiterClient } from './arbiter_client.js';
+import { listen, transportOf } from './transport.js';
+import { MESSAGE_BYTES_MAX, Msg, WireDecoder, count, encode, mac, macOk, nonce, parseHello, type Message } from './wire.js';
+import { DropLog, Doorman, type Admission } from './preauth.js';
+import type { ShippedFrame } from '../recorder/drain.js';
+
+export type { ShippedFrame };
 
 export interface SenderInit {
   arena: SharedArrayBuffer;
@@ -30,13 +33,6 @@ export interface SenderInit {
   frames: MessagePort;
   /** Start alone (a backup that took over: only a joining backup can follow it). */
   alone: boolean;
-}
-
-export interface ShippedFrame {
-  seq: number;
-  bytes: Uint8Array;
-  /** Per thread, outputs shipped up to and including this frame. */
-  outputs: number[];
 }
 
 /** From the main thread. */

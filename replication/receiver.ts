@@ -26,12 +26,12 @@ import { preamble } from '../engine/log/format.js';
 import type { Limits } from '../engine/limits.js';
 import { C_ABORT, C_LIVE, T_CONSUMED, T_FED, T_STATE, threadTableBase, THREAD_SLOTS } from '../engine/symbols.js';
 import { channelCorrupt, notLive, peerLost, peerRefused, serializeError } from '../engine/errors.js';
-import type { Replication } from '../replication/config.js';
-import { Heartbeat } from '../replication/heartbeat.js';
-import { arbiterFor } from '../replication/arbiter_client.js';
-import { dial, tlsRefusal, transportOf } from '../replication/transport.js';
-import { MESSAGE_BYTES_MAX, Msg, WireDecoder, count, encode, mac, macOk, nonce, parseChallenge, parseRefused, parseWelcome, type Message } from '../replication/wire.js';
-import { FED_FINAL, streamChannelName, type Segment } from './stream.js';
+import type { Replication } from './config.js';
+import { Heartbeat } from './heartbeat.js';
+import { arbiterFor } from './arbiter_client.js';
+import { dial, tlsRefusal, transportOf } from './transport.js';
+import { MESSAGE_BYTES_MAX, Msg, WireDecoder, count, encode, mac, macOk, nonce, parseChallenge, parseRefused, parseWelcome, type Message } from './wire.js';
+import { FED_FINAL, streamChannelName, type Segment } from '../replayer/stream.js';
 
 export interface ReceiverInit {
   repl: Replication;
