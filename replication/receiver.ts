@@ -1,5 +1,8 @@
 // The backup's end of the log channel: a worker thread (the backup's threads, main included, block
-// in Atomics.wait while they replay, so the socket cannot live on their event loops). It connects
+// in Atomics.wait while they replay, so the socket cannot live on their event loops). The protocol
+// (dialling, handshake, sequence, acknowledgements, heartbeats, lost primary, the claim and the
+// decision to cut over) is the pure core core/backup.ts; this driver owns the socket, the files,
+// the frame checks and the per-thread streams, and carries out the core's actions. It connects
 // to the primary, proves it holds the secret and checks that the primary does too, receives the
 // log header (the main thread builds the run from it), then every frame: it checks each frame's
 // CRC and sequence, notes each object's floor (version_floors.ts), and posts each thread its part of the frame as
@@ -25,9 +28,9 @@ import { scanFrame } from '../engine/log/frame.js';
 import { preamble } from '../engine/log/format.js';
 import type { Limits } from '../engine/limits.js';
 import { C_ABORT, C_LIVE, T_CONSUMED, T_FED, T_STATE, threadTableBase, THREAD_SLOTS } from '../engine/symbols.js';
-import { channelCorrupt, notLive, peerLost, peerRefused, serializeError } from '../engine/errors.js';
+import { channelCorrupt, serializeError } from '../engine/errors.js';
 import type { Replication } from './config.js';
-import { Heartbeat } from './heartbeat.js';
+import { BackupCore, type BackupAction, type BackupIn, type BackupOut } from './core/backup.js';
 import { arbiterFor } from './arbiter_client.js';
 import { dial, tlsRefusal, transportOf } from './transport.js';
 import { MESSAGE_BYTES_MAX, Msg, WireDecoder, count, encode, mac, macOk, nonce, parseChallenge, parseRefused, parseWelcome, type Message } from './wire.js';
@@ -56,39 +59,31 @@ export interface ReceiverAttach {
 }
 
 const TICK_MS = 10;
-const RETRY_MS = 100;
 
 class Receiver {
   private socket: Socket | null = null;
   private decoder: WireDecoder;
-  /** Why the connection under way is being dropped before the handshake (it is dialled again). */
-  private retryWhy = '';
-  /** The highest read fence the primary asked about (echoed in every acknowledgement). */
-  private fence = 0;
-  private hb: Heartbeat | null = null;
   private myNonce = nonce();
-  private epoch = 0;
-  private primary = '';
-  private welcomed = false;
-  private headerSeen = false;
+  /** The primary's challenge, which the hello's MAC answers. */
+  private challenge = '';
+  private readonly core: BackupCore<Uint8Array>;
   private attached: ReceiverAttach | null = null;
   private a: Int32Array | null = null;
-  private readonly early: Message[] = [];
   private readonly floors = new VersionFloors();
-  private frames = 0;
-  private firstSeq = -1;
   private readonly channels = new Map<number, BroadcastChannel>();
   /** Segments for threads not listening yet (not spawned, or not attached). */
   private readonly waiting = new Map<number, Segment[]>();
   private readonly posted: number[] = [];
-  private over: 'running' | 'ended' | 'deciding' | 'cutover' | 'failed' = 'running';
-  private readonly started = Date.now();
   /** Frames received and checked in this batch, for the backup's own copy of the log (written after the acknowledgement). */
   private readonly unwritten: Uint8Array[] = [];
 
   constructor(private readonly init: ReceiverInit) {
-    this.decoder = new WireDecoder(init.repl.preAuth.preAuthBytesMax);
-    this.dial();
+    const r = init.repl;
+    this.decoder = new WireDecoder(r.preAuth.preAuthBytesMax);
+    this.core = new BackupCore<Uint8Array>({
+      node: r.node, connectTo: `${r.connect!.host}:${r.connect!.port}`, heartbeatMs: r.heartbeatMs, timeoutMs: r.timeoutMs, connectMs: r.connectMs,
+    }, Date.now());
+    this.run(this.core.start());
     setInterval(() => this.guard(() => this.tick()), TICK_MS);
   }
 
@@ -100,7 +95,7 @@ class Receiver {
     this.attached = m;
     this.a = new Int32Array(m.arena);
     if (m.versions) this.floors.startAt(m.versions);
-    for (const e of this.early.splice(0)) this.message(e);
+    this.run(this.core.attach());
     this.persist();
   }
 
@@ -109,14 +104,10 @@ class Receiver {
   }
 
   private get peer(): string {
-    return `${this.primary || 'the primary'} at ${this.repl.connect!.host}:${this.repl.connect!.port}`;
+    return `${this.core.primary || 'the primary'} at ${this.repl.connect!.host}:${this.repl.connect!.port}`;
   }
 
-  /**
-   * Dials the primary. Until the primary has proved the secret (Welcome), any failure of the
-   * connection (refused, accepted and closed, silent, garbled: a proxy or load balancer in front of
-   * a primary that is not listening yet) is dialled again until connectMs has passed.
-   */
+  /** Dials the primary (the core decides when: at start, and again after a failure before the welcome). */
   private dial(): void {
     const s = dial(transportOf(this.repl), this.repl.connect!, this.repl.node);
     s.setNoDelay(true);
@@ -124,8 +115,7 @@ class Receiver {
       this.socket = s;
       this.decoder = new WireDecoder(this.repl.preAuth.preAuthBytesMax);
       this.myNonce = nonce();
-      this.retryWhy = '';
-      this.hb = new Heartbeat(this.repl.heartbeatMs, this.repl.timeoutMs, Date.now());
+      this.core.connect(Date.now());
     });
     s.on('data', (chunk) => this.guard(() => {
       if (this.socket === s) this.data(chunk);
@@ -133,19 +123,12 @@ class Receiver {
     s.on('error', (e) => this.guard(() => {
       // A refusal at the TLS level (wrong secret or certificate) will not go away by dialling again.
       const refused = tlsRefusal(e);
-      if (refused && this.over === 'running' && !this.welcomed) this.fail(peerRefused(this.peer, refused));
+      if (refused) this.run(this.core.tlsRefused(refused));
     }));
     s.on('close', () => this.guard(() => {
-      if (this.over !== 'running') return;
-      if (!this.welcomed) {
-        const why = this.socket === s ? this.retryWhy || 'the connection closed before the handshake' : 'no answer';
-        this.socket = null;
-        this.hb = null;
-        if (Date.now() - this.started < this.repl.connectMs) setTimeout(() => this.dial(), RETRY_MS);
-        else this.fail(peerLost(this.peer, `no primary answered within ${this.repl.connectMs} ms (last: ${why})`));
-        return;
-      }
-      if (this.socket === s) this.primaryLost('the connection closed');
+      const current = this.socket === s;
+      if (current && !this.core.welcomed && this.core.phase === 'running') this.socket = null;
+      this.run(this.core.closed(current, Date.now()));
     }));
   }
 
@@ -154,40 +137,110 @@ class Receiver {
     try {
       fn();
     } catch (e) {
-      this.fail(e as Error);
+      this.run(this.core.failed(e as Error));
     }
   }
 
   private data(chunk: Buffer): void {
     this.decoder.push(chunk);
     for (;;) {
-      if (this.over !== 'running' && this.over !== 'ended') break;
+      if (!this.core.reading) break;
       const d = this.decoder.next();
       if (d.kind === 'more') break;
       if (d.kind === 'bad') {
         const err = channelCorrupt(this.peer, d.why);
         console.error(`lockstep: ${this.repl.node}: ${err.message}`);
-        this.primaryLost(`a corrupt frame (${d.why})`);
+        this.run(this.core.lost(`a corrupt frame (${d.why})`));
         break;
       }
-      const m = d.message;
-      // Before the primary has proved the secret only the handshake is read; log data is not taken.
-      if (!this.welcomed && m.type !== Msg.Challenge && m.type !== Msg.Welcome && m.type !== Msg.Refused) {
-        this.primaryLost(`message ${m.type} before the handshake`);
-        break;
-      }
-      // Log frames wait until the main thread has built the arena from the header (and snapshot).
-      if (this.attached || m.type !== Msg.Log || !this.headerSeen) this.message(m);
-      else this.early.push(m);
+      this.run(this.core.message(this.decode(d.message)));
     }
-    if (this.over === 'running' || this.over === 'ended') this.hb?.heard(Date.now());
-    // The acknowledgement goes first: it says the frames are checked and posted to the replaying
-    // threads (this node can replay them if it takes over); the disk copy is not part of that,
-    // and writing it first put a file open/write/close per frame into every output's latency.
-    // (A node that has stopped following sends nothing: send() needs the socket, destroyed then.)
-    if (this.welcomed && this.attached) this.send(Msg.Ack, { frames: this.frames, fence: this.fence });
+    // The acknowledgement goes first; the disk copy is not part of it (writing it first put a file
+    // open/write/close per frame into every output's latency).
+    this.run(this.core.batchRead(Date.now()));
     // Frames checked before a bad one are still the backup's log: they are written whatever follows.
     this.persist();
+  }
+
+  /** A wire message as the core reads it (the MAC is checked here: the core has no crypto). */
+  private decode(m: Message): BackupIn<Uint8Array> {
+    switch (m.type) {
+      case Msg.Challenge: {
+        const c = parseChallenge(m.body);
+        if (c) this.challenge = c.nonce;
+        return { type: 'challenge', ok: c !== null };
+      }
+      case Msg.Welcome: {
+        const w = parseWelcome(m.body);
+        if (!w) return { type: 'welcome', ok: false, malformed: true, epoch: 0, node: '' };
+        return { type: 'welcome', ok: macOk(this.repl.secret, w.mac, 'welcome', this.myNonce, w.node), malformed: false, epoch: w.epoch, node: w.node };
+      }
+      case Msg.Refused: return { type: 'refused', why: parseRefused(m.body).why };
+      case Msg.Heartbeat: return { type: 'heartbeat', fence: count(m.body, 'fence') };
+      case Msg.Log: return { type: 'log', bytes: m.body as Uint8Array };
+      case Msg.Snapshot: return { type: 'snapshot', snapshot: m.body };
+      case Msg.Released: return { type: 'released', outputs: Array.isArray(m.body?.outputs) ? m.body.outputs : null };
+      case Msg.End: return { type: 'end', frames: count(m.body, 'frames') };
+      default: return { type: 'other', code: m.type };
+    }
+  }
+
+  /** Carries out the core's actions, in order. */
+  private run(actions: BackupAction<Uint8Array>[]): void {
+    for (const x of actions) {
+      switch (x.do) {
+        case 'dial':
+          if (x.afterMs === 0) this.dial();
+          else setTimeout(() => this.guard(() => this.dial()), x.afterMs);
+          break;
+        case 'send':
+          if (this.socket && !this.socket.destroyed) this.socket.write(this.encode(x.msg));
+          break;
+        case 'close':
+          if (x.how === 'end') this.socket?.end();
+          else this.socket?.destroy();
+          break;
+        case 'welcome':
+          this.decoder.bytesMax = MESSAGE_BYTES_MAX;
+          parentPort!.postMessage({ type: 'welcome', epoch: x.epoch, primary: x.primary });
+          break;
+        case 'header': this.header(x.bytes); break;
+        case 'frame': this.frame(x.bytes); break;
+        case 'snapshot': parentPort!.postMessage({ type: 'snapshot', snapshot: x.snapshot }); break;
+        case 'released': parentPort!.postMessage({ type: 'released', outputs: x.outputs }); break;
+        case 'ended': parentPort!.postMessage({ type: 'ended', frames: x.frames }); break;
+        case 'lost': {
+          const torn = this.decoder.pending;
+          console.error(`lockstep: ${this.repl.node} lost the primary ${x.primary}: ${x.why}` +
+            (torn > 0 ? ` (${torn} bytes of an incomplete frame dropped)` : ''));
+          break;
+        }
+        case 'claim': {
+          const arbiter = arbiterFor(this.repl);
+          arbiter.claim(x.epoch).finally(() => arbiter.close()).then(
+            (d) => this.guard(() => this.run(this.core.claimed(d))),
+            (e) => this.run(this.core.failed(e)),
+          );
+          break;
+        }
+        case 'cutover': this.cutover(x.epoch, x.frames, x.why); break;
+        case 'done-sent':
+          if (x.after === 'close' && this.socket) this.socket.end(() => parentPort!.postMessage({ type: 'done-sent' }));
+          else parentPort!.postMessage({ type: 'done-sent' });
+          break;
+        case 'fail': this.fail(x.error); break;
+      }
+    }
+  }
+
+  private encode(m: BackupOut): Uint8Array {
+    const r = this.repl;
+    switch (m.type) {
+      case 'hello': return encode(Msg.Hello, { node: r.node, join: r.join, mac: mac(r.secret, 'hello', this.challenge, r.node), nonce: this.myNonce });
+      case 'heartbeat': return encode(Msg.Heartbeat, {});
+      case 'ack': return encode(Msg.Ack, { frames: m.frames, fence: m.fence });
+      case 'done': return encode(Msg.Done, { digest: m.digest });
+    }
   }
 
   /** Appends the batch's frames to the backup's copy of the log, one write per batch. */
@@ -197,76 +250,29 @@ class Receiver {
     this.unwritten.length = 0;
   }
 
-  private message(m: Message): void {
-    switch (m.type) {
-      case Msg.Challenge: {
-        const c = parseChallenge(m.body);
-        if (!c || this.welcomed) return this.primaryLost('a malformed challenge');
-        this.send(Msg.Hello, { node: this.repl.node, join: this.repl.join, mac: mac(this.repl.secret, 'hello', c.nonce, this.repl.node), nonce: this.myNonce });
-        return;
-      }
-      case Msg.Welcome: {
-        const w = parseWelcome(m.body);
-        if (this.welcomed) return;
-        if (!w || !macOk(this.repl.secret, w.mac, 'welcome', this.myNonce, w.node)) {
-          return this.fail(peerRefused(this.peer, 'it does not hold the cluster secret (it cannot prove it): not following it'));
-        }
-        this.welcomed = true;
-        this.decoder.bytesMax = MESSAGE_BYTES_MAX;
-        this.epoch = w.epoch;
-        this.primary = w.node;
-        parentPort!.postMessage({ type: 'welcome', epoch: this.epoch, primary: this.primary });
-        return;
-      }
-      case Msg.Refused:
-        return this.fail(peerRefused(this.peer, parseRefused(m.body).why));
-      case Msg.Heartbeat: {
-        const f = count(m.body, 'fence');
-        if (f !== null && f > this.fence) this.fence = f;
-        return;
-      }
-      case Msg.Log:
-        if (!this.headerSeen) return this.header(m.body as Uint8Array);
-        return this.frame(m.body as Uint8Array);
-      case Msg.Snapshot:
-        parentPort!.postMessage({ type: 'snapshot', snapshot: m.body });
-        return;
-      case Msg.Released:
-        if (Array.isArray(m.body?.outputs)) parentPort!.postMessage({ type: 'released', outputs: m.body.outputs });
-        return;
-      case Msg.End:
-        this.over = 'ended';
-        this.socket?.end();
-        parentPort!.postMessage({ type: 'ended', frames: count(m.body, 'frames') });
-        return;
-      default:
-    }
-  }
-
   private header(bytes: Uint8Array): void {
-    this.headerSeen = true;
     if (this.repl.log) writeFileSync(this.repl.log, Buffer.concat([preamble(), bytes]));
     const r = scanFrame(bytes, 0, bytes.length);
-    if (r.kind !== 'frame') return this.primaryLost(`a bad log header (${r.kind === 'end' ? 'empty' : r.why})`);
+    if (r.kind !== 'frame') return this.run(this.core.lost(`a bad log header (${r.kind === 'end' ? 'empty' : r.why})`));
     parentPort!.postMessage({ type: 'header', payload: r.payload });
   }
 
   private frame(bytes: Uint8Array): void {
     const r = scanFrame(bytes, 0, this.attached!.limits.frameBytesMax);
-    if (r.kind !== 'frame') return this.primaryLost(`a corrupt log frame (${r.kind === 'end' ? 'empty' : r.why})`);
+    if (r.kind !== 'frame') return this.run(this.core.lost(`a corrupt log frame (${r.kind === 'end' ? 'empty' : r.why})`));
     let f: FrameData;
     try {
       f = decodeFrame(r.payload);
     } catch (e) {
-      return this.primaryLost(`a corrupt log frame (${(e as Error).message})`);
+      return this.run(this.core.lost(`a corrupt log frame (${(e as Error).message})`));
     }
-    if (this.firstSeq < 0) this.firstSeq = this.frames = f.seq;
-    if (f.seq !== this.frames) return this.primaryLost(`log frame ${f.seq} where ${this.frames} was due`);
+    const gap = this.core.sequence(f.seq);
+    if (gap !== null) return this.run(this.core.lost(gap));
     if (this.repl.log) this.unwritten.push(bytes);
     const parts = new Map<number, { firstIndex: number; events: Int32Array[]; data: Uint8Array[] }>();
     for (const c of f.chunks) {
       const events = c.events;
-      if (!this.floors.note(events)) return this.primaryLost(`thread ${c.thread}'s chunk ends inside an event`);
+      if (!this.floors.note(events)) return this.run(this.core.lost(`thread ${c.thread}'s chunk ends inside an event`));
       const p = parts.get(c.thread) ?? { firstIndex: c.firstIndex, events: [], data: [] };
       p.events.push(events);
       p.data.push(c.data);
@@ -277,7 +283,7 @@ class Receiver {
       const data = Buffer.concat(p.data);
       this.post(thread, { firstIndex: p.firstIndex, events, data: new Uint8Array(data), bytes: events.length * 4 + data.length });
     }
-    this.frames++;
+    this.core.received();
   }
 
   private post(thread: number, s: Segment): void {
@@ -326,74 +332,29 @@ class Receiver {
         if (!this.listening(thread)) continue;
         for (const s of queue) this.deliver(thread, s);
         this.waiting.delete(thread);
-        if (this.over === 'cutover') this.markFinal(thread);
+        if (this.core.phase === 'cutover') this.markFinal(thread);
       }
-      if (this.socket && this.over === 'running') {
+      if (this.socket && this.core.phase === 'running') {
         const behind = this.queued() > this.repl.lagBytesMax;
         if (behind && !this.socket.isPaused()) this.socket.pause();
         if (!behind && this.socket.isPaused()) this.socket.resume();
       }
     }
-    if (!this.hb || !this.socket || this.over !== 'running') return;
-    const now = Date.now();
-    // A paused socket still counts as alive: the primary's heartbeats wait in the kernel's buffer.
-    if (this.socket.isPaused()) this.hb.heard(now);
-    if (this.hb.sendDue(now)) this.send(Msg.Heartbeat, {});
-    const silent = this.hb.silentFor(now);
-    if (silent !== null) this.primaryLost(`no heartbeat for ${silent} ms`);
-  }
-
-  private send(type: Msg, body: unknown): void {
-    if (this.socket && !this.socket.destroyed) this.socket.write(encode(type, body));
-  }
-
-  /** The primary is gone (or its channel is unusable): the arbiter decides whether this node goes live. */
-  private primaryLost(why: string): void {
-    if (this.over !== 'running') return;
-    if (!this.welcomed) {
-      // Not the primary yet, only a connection: drop it and dial again (the close does).
-      this.retryWhy = why;
-      this.socket?.destroy();
-      return;
-    }
-    this.socket?.destroy();
-    if (!this.attached) {
-      this.over = 'failed';
-      return this.fail(peerLost(this.peer, `${why} before the log started`));
-    }
-    this.over = 'deciding';
-    const torn = this.decoder.pending;
-    console.error(`lockstep: ${this.repl.node} lost the primary ${this.primary}: ${why}` +
-      (torn > 0 ? ` (${torn} bytes of an incomplete frame dropped)` : ''));
-    const arbiter = arbiterFor(this.repl);
-    arbiter.claim(this.epoch + 1).finally(() => arbiter.close()).then(
-      (d) => {
-        if (!d.won) return this.fail(notLive(this.repl.node, d.epoch, d.owner, `lost the primary (${why})`));
-        this.cutover(d.epoch, why);
-      },
-      (e) => this.fail(e),
-    );
+    this.run(this.core.tick(Date.now(), this.socket?.isPaused() ?? false));
   }
 
   /** Every received frame is posted; floors go out, then every stream is marked final. */
-  private cutover(epoch: number, why: string): void {
+  private cutover(epoch: number, frames: number, why: string): void {
     const a = this.a!;
     this.floors.versionsInto(new Int32Array(this.attached!.floors));
     Atomics.store(a, C_LIVE, epoch);
     for (let t = 0; t < this.attached!.limits.threadsMax; t++) if (!this.waiting.has(t)) this.markFinal(t);
-    this.over = 'cutover';
-    parentPort!.postMessage({ type: 'cutover', epoch, frames: this.frames, why });
+    parentPort!.postMessage({ type: 'cutover', epoch, frames, why });
   }
 
   /** The backup finished (replayed to the recorded digest): tell the primary, so its close is a clean end. */
   done(m: ReceiverDone): void {
-    if (this.over === 'running' && this.socket && !this.socket.destroyed) {
-      this.send(Msg.Done, { digest: m.digest });
-      this.over = 'ended';
-      this.socket.end(() => parentPort!.postMessage({ type: 'done-sent' }));
-      return;
-    }
-    parentPort!.postMessage({ type: 'done-sent' });
+    this.run(this.core.done(m.digest));
   }
 
   private markFinal(thread: number): void {
@@ -403,8 +364,6 @@ class Receiver {
   }
 
   private fail(e: Error): void {
-    this.over = 'failed';
-    this.socket?.destroy();
     // The main thread may be parked on its stream: the abort word reaches it where a message cannot.
     if (this.a) {
       Atomics.store(this.a, C_ABORT, 1);
