@@ -129,6 +129,11 @@ export class PrimaryCore<F extends CoreFrame> {
     this.started = now;
   }
 
+  /** A backup follows the log (authenticated and sent the log or its snapshot). */
+  get following(): boolean {
+    return this.peer?.synced === true;
+  }
+
   /** Frames acknowledged so far (what the drain may count as safe). */
   get ackedFrames(): number {
     return this.acked;
@@ -288,6 +293,14 @@ export class PrimaryCore<F extends CoreFrame> {
     peer.node = h.node;
     peer.join = h.join;
     if (this.peer || this.joinWaiting) return this.refuse(peer, `${this.s.node} already has a backup`);
+    // Asking the arbiter whether it still holds its epoch (its backup was lost): a backup welcomed
+    // now would follow an epoch this node is about to leave, and winning would open the gate while
+    // it follows. Its connection is dropped unanswered, so it dials again once the claim is decided.
+    // (Found by the simulator, test/sim/.)
+    if (this.claiming) {
+      this.drop('it arrived while this node asks the arbiter for the next epoch; it may dial again', peer);
+      return this.close(peer, 'destroy');
+    }
     if (this.endFrames >= 0) return this.refuse(peer, 'the run is finishing');
     if (!peer.join && (this.alone || this.dropped)) {
       return this.refuse(peer, `${this.s.node} runs alone and its log has moved on; start the backup with --join (state transfer)`);
