@@ -10,7 +10,7 @@
 
 import type { Server, Socket } from 'node:net';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { C_ACKED_FRAMES, C_ALONE } from '../engine/symbols.js';
+import { C_ACKED_FRAMES, C_ALONE } from '../engine/arena_layout.js';
 import { serializeError } from '../engine/errors.js';
 import type { Replication } from './config.js';
 import { PrimaryCore, type PrimaryAction, type PrimaryIn, type PrimaryOut } from './core/primary.js';

@@ -4,12 +4,12 @@
 
 import { BroadcastChannel } from 'node:worker_threads';
 import { Arena } from '../engine/arena.js';
-import type { Output } from '../engine/api.js';
+import type { Output } from '../engine/thread_api.js';
 import type { Limits } from '../engine/limits.js';
 import { patchGlobals } from '../engine/patch.js';
 import { SeededRandom } from '../engine/prng.js';
 import { Kind } from '../engine/event.js';
-import { T_FED, T_LIVE_FROM, T_LIVE_OUTPUTS, T_OUTPUTS, T_PROGRESS, T_RING, T_RING_WORDS, T_STATE } from '../engine/symbols.js';
+import { T_FED, T_LIVE_FROM, T_LIVE_OUTPUTS, T_OUTPUTS, T_PROGRESS, T_RING, T_RING_WORDS, T_STATE } from '../engine/arena_layout.js';
 import { LockstepError } from '../engine/errors.js';
 import { Mode, Thread, type LiveSetup } from '../engine/thread.js';
 import { RingWriter } from '../recorder/ring.js';
