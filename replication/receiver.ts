@@ -27,9 +27,10 @@ import { decodeFrame, type FrameData } from '../engine/log/codec.js';
 import { scanFrame } from '../engine/log/frame.js';
 import { preamble } from '../engine/log/format.js';
 import type { Limits } from '../engine/limits.js';
-import { C_ABORT, C_LIVE, T_CONSUMED, T_FED, T_STATE, threadTableBase, THREAD_SLOTS } from '../engine/arena_layout.js';
+import { C_ABORT, T_CONSUMED, T_FED, T_STATE, threadTableBase, THREAD_SLOTS } from '../engine/arena_layout.js';
 import { channelCorrupt, serializeError } from '../engine/errors.js';
 import type { Replication } from './config.js';
+import { publishCutover } from './cutover.js';
 import { BackupCore, type BackupAction, type BackupIn, type BackupOut } from './core/backup.js';
 import { arbiterFor } from './arbiter_client.js';
 import { dial, tlsRefusal, transportOf } from './transport.js';
@@ -343,12 +344,9 @@ class Receiver {
     this.run(this.core.tick(Date.now(), this.socket?.isPaused() ?? false));
   }
 
-  /** Every received frame is posted; floors go out, then every stream is marked final. */
+  /** Won the epoch: cutover's first step (cutover.ts). */
   private cutover(epoch: number, frames: number, why: string): void {
-    const a = this.a!;
-    this.floors.versionsInto(new Int32Array(this.attached!.floors));
-    Atomics.store(a, C_LIVE, epoch);
-    for (let t = 0; t < this.attached!.limits.threadsMax; t++) if (!this.waiting.has(t)) this.markFinal(t);
+    publishCutover(this.a!, epoch, this.floors, this.attached!.floors, this.attached!.limits.threadsMax, (t) => this.waiting.has(t), (t) => this.markFinal(t));
     parentPort!.postMessage({ type: 'cutover', epoch, frames, why });
   }
 

@@ -280,7 +280,7 @@ export class Replica {
     });
   }
 
-  /** Cutover (idempotent): this node is the primary of `epoch`; held outputs the old primary may not have released go out. */
+  /** Cutover's second step (cutover.ts; idempotent): this node is the primary of `epoch`; held outputs the old primary may not have released go out. */
   cutover(epoch: number, why: string): void {
     if (this.cutoverInfo) return;
     this.cutoverInfo = { epoch, why, at: live.dateNow() };

@@ -6,18 +6,17 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { serialize, deserialize } from 'node:v8';
-import { BroadcastChannel, MessageChannel, Worker } from 'node:worker_threads';
+import { BroadcastChannel, Worker } from 'node:worker_threads';
 import type { Arena } from '../engine/arena.js';
 import { LockstepThread, live, type Output } from '../engine/thread_api.js';
 import { LockstepError, digestMismatch, divergence, finished, limitExceeded, replayStall, revive, serializeError, threadFailed, usage, wrongProgram } from '../engine/errors.js';
 import { Kind, ValueKind, kindOf } from '../engine/event.js';
 import type { ChaosOptions } from '../engine/chaos.js';
 import {
-  C_ABORT, C_ACKED_FRAMES, C_ALONE, C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_LIVE, C_SHIPPED_FRAMES, FINISH_CUT_OFF, FINISH_SEALED,
+  C_ABORT, C_ACKED_FRAMES, C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_SHIPPED_FRAMES, FINISH_CUT_OFF, FINISH_SEALED,
   T_OUTPUTS, T_OUTPUT_DIGEST, T_PROGRESS, T_RING, T_RING_WORDS,
 } from '../engine/arena_layout.js';
 import { Mode, modeNames, type ModeName, type Thread } from '../engine/thread.js';
-import { frame } from '../engine/log/frame.js';
 import { digestArena } from '../engine/digest.js';
 import type { Channel } from '../engine/sync/channel.js';
 import { RING_HEADER_SLOTS } from '../recorder/ring.js';
@@ -290,26 +289,11 @@ export class Session extends LockstepThread {
   private takeOver(epoch: number): void {
     const live = this.live!;
     if (this.drain) return;
-    Atomics.store(this.arena.a, C_LIVE, epoch);
-    const logPath = `${live.repl.log ?? this.logPath ?? 'lockstep-backup.log'}.epoch${epoch}`;
-    loadedParts().LogWriter.create(logPath, live.header);
-    const ship = new MessageChannel();
-    this.drain = startDrain({
-      arena: this.arena.buffer, limits: this.arena.limits, logPath,
-      ship: { port: ship.port1, lagBytesMax: live.repl.lagBytesMax, cutVersions: live.cutVersions },
-      continueFrom: { versions: live.floors },
-    }, [ship.port1]);
+    const { logPath, drain } = loadedParts().takeOver({ ...live, arena: this.arena.buffer, limits: this.arena.limits, logPath: this.logPath ?? null }, epoch, startDrain);
+    this.drain = drain;
     this.drain.report.catch((e) => this.fail(e));
     process.on('exit', this.cutOffAtExit);
     this.logPath = logPath;
-    if (live.repl.listen) {
-      live.replica.startSender({ arena: this.arena.buffer, header: frame(loadedParts().encodeHeader(live.header)), frames: ship.port2, alone: true })
-        .then((port) => console.error(`lockstep: ${live.repl.node} is the primary (epoch ${epoch}); log channel on ${live.repl.listen!.host}:${port} for a joining backup`), () => {});
-    } else {
-      ship.port2.on('message', () => {}); // no one can join: frames are only written to the log
-      ship.port2.unref();
-      Atomics.store(this.arena.a, C_ALONE, 1);
-    }
     for (const w of this.liveWaiters.splice(0)) w();
     this.pump();
   }
