@@ -30,6 +30,7 @@ import type { Limits } from '../engine/limits.js';
 import { C_ABORT, T_CONSUMED, T_FED, T_STATE, threadTableBase, THREAD_SLOTS } from '../engine/arena_layout.js';
 import { channelCorrupt, serializeError } from '../engine/errors.js';
 import type { Replication } from './config.js';
+import { joinStreams } from '../engine/log/stream_join.js';
 import { publishCutover } from './cutover.js';
 import { BackupCore, type BackupAction, type BackupIn, type BackupOut } from './core/backup.js';
 import { arbiterFor } from './arbiter_client.js';
@@ -270,19 +271,20 @@ class Receiver {
     const gap = this.core.sequence(f.seq);
     if (gap !== null) return this.run(this.core.lost(gap));
     if (this.repl.log) this.unwritten.push(bytes);
-    const parts = new Map<number, { firstIndex: number; events: Int32Array[]; data: Uint8Array[] }>();
     for (const c of f.chunks) {
-      const events = c.events;
-      if (!this.floors.note(events)) return this.run(this.core.lost(`thread ${c.thread}'s chunk ends inside an event`));
-      const p = parts.get(c.thread) ?? { firstIndex: c.firstIndex, events: [], data: [] };
-      p.events.push(events);
-      p.data.push(c.data);
-      parts.set(c.thread, p);
+      if (!this.floors.note(c.events)) return this.run(this.core.lost(`thread ${c.thread}'s chunk ends inside an event`));
     }
-    for (const [thread, p] of parts) {
-      const events = concatInt32(p.events);
-      const data = Buffer.concat(p.data);
-      this.post(thread, { firstIndex: p.firstIndex, events, data: new Uint8Array(data), bytes: events.length * 4 + data.length });
+    let joined;
+    try {
+      joined = joinStreams(f.chunks, (thread, due, got) => {
+        throw new Error(`thread ${thread}'s chunks jump from event ${due} to event ${got}`);
+      });
+    } catch (e) {
+      return this.run(this.core.lost(`a corrupt log frame (${(e as Error).message})`));
+    }
+    for (const j of joined) {
+      const data = new Uint8Array(j.data);
+      this.post(j.thread, { firstIndex: j.firstIndex, events: j.events, data, bytes: j.events.length * 4 + data.length });
     }
     this.core.received();
   }
@@ -369,19 +371,6 @@ class Receiver {
     }
     parentPort!.postMessage({ type: 'fail', error: serializeError(e) });
   }
-}
-
-function concatInt32(parts: Int32Array[]): Int32Array {
-  if (parts.length === 1) return parts[0]!;
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Int32Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 if (parentPort && workerData?.receiver) {
