@@ -3,6 +3,9 @@
 // pure function of its seed; SIM_SEED reruns a failure, and the failing schedule's trace is printed.
 
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { ROOT } from '../fixtures/cli/helpers.js';
 import { campaign, traced, World, type Mutations } from './world.js';
 
 const SEED = Number(process.env.SIM_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -65,4 +68,27 @@ describe('replication simulator (seeded, VOPR-like)', () => {
       console.log(`      caught after ${r.ran} schedules: ${r.failed.violation}`);
     });
   }
+
+  it('drives pure cores: replication/core/ and what it imports touch no node:* module, clock, timer, randomness or Atomics.wait', () => {
+    const seen = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const src = readFileSync(join(ROOT, file), 'utf8');
+      for (const m of src.matchAll(/^import\s[^'"]*['"]([^'"]+)['"]/gm)) {
+        const spec = m[1]!;
+        assert.ok(!spec.startsWith('node:') && spec.startsWith('.'), `${file} imports ${spec}`);
+        visit(normalize(join(dirname(file), spec.replace(/\.js$/, '.ts'))));
+      }
+      // Code only: comments and the text of messages may name what the code must not use.
+      const code = src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '').replace(/'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`/g, "''");
+      for (const banned of ['Date.now', 'performance.', 'setTimeout', 'setInterval', 'Math.random', 'Atomics.', 'process.']) {
+        assert.ok(!code.includes(banned), `${file} uses ${banned}`);
+      }
+    };
+    const cores = readdirSync(join(ROOT, 'replication', 'core')).filter((f) => f.endsWith('.ts'));
+    assert.deepEqual(cores.sort(), ['arbiter.ts', 'backup.ts', 'gate.ts', 'primary.ts']);
+    for (const f of cores) visit(join('replication', 'core', f));
+    assert.ok(seen.has(join('replication', 'heartbeat.ts')) && seen.has(join('engine', 'errors.ts')), [...seen].join(', '));
+  });
 });
