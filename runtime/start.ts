@@ -3,7 +3,6 @@
 // Thread from the engine's parts, and hands it all to a Session. Nothing else assembles a run.
 
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Arena } from '../engine/arena.js';
 import { live } from '../engine/thread_api.js';
@@ -29,7 +28,7 @@ import { identify, recordedOptions } from './identity.js';
 import { loadParts, partsIfLoaded } from './lazy_parts.js';
 import { claimEpoch, type LiveRun } from './live.js';
 import { claimProcess, settleProcess } from './one_run.js';
-import { envValue, harness, parseSeed, parseUntil, type StartOptions } from './options.js';
+import { given, parseSeed, parseUntil, type StartOptions } from './options.js';
 import { failureOf, reportUncaught, writeResultFile } from './result_file.js';
 import { Session } from './session.js';
 import { ringWordsFor, streamInit } from './thread_io.js';
@@ -50,23 +49,24 @@ export async function start(options: StartOptions = {}): Promise<Session> {
 
 async function startSession(options: StartOptions): Promise<Session> {
   reportUncaught();
+  // A harness (the CLI, a test runner, $LOCKSTEP_*) outranks the program's own start options: a
+  // program that names its own log must still be replayable, and a replay must never record
+  // (runtime/options.ts: which wins, variable by variable).
+  const asked = given(options);
   // Mode off without replication never loads the log codec, the log's reader and writer or the
   // replication layer (run_parts.ts); every path below that uses `parts` runs in another mode.
-  const wanted = harness('LOCKSTEP_MODE') ?? options.mode ?? 'off';
-  if (wanted !== 'off' || options.replication || envValue('LOCKSTEP_REPLICATION')) await loadParts();
+  if (asked.mode !== 'off' || asked.replication || asked.replicationText) await loadParts();
   const parts = partsIfLoaded();
-  const repl = parts ? parts.resolveReplication(options.replication, envValue('LOCKSTEP_REPLICATION')) : null;
-  // A harness (the CLI, a test runner, $LOCKSTEP_*) outranks the program's own start options: a
-  // program that names its own log must still be replayable, and a replay must never record.
-  const modeName = (repl ? (repl.role === 'primary' ? 'record' : 'replay') : harness('LOCKSTEP_MODE') ?? options.mode ?? 'off') as ModeName;
+  const repl = parts ? parts.resolveReplication(asked.replication, asked.replicationText) : null;
+  const modeName = (repl ? (repl.role === 'primary' ? 'record' : 'replay') : asked.mode) as ModeName;
   let mode = modeNames.indexOf(modeName) as Mode;
   if (mode < 0) throw usage(`unknown mode "${modeName}": use off, record or replay`);
-  let logPath = harness('LOCKSTEP_LOG') ?? options.log;
+  let logPath = asked.log;
   if (repl?.role === 'primary' && !logPath) logPath = `lockstep-${repl.node}.log`;
   if (mode !== Mode.Off && !logPath && !repl) throw usage(`mode ${modeName} needs a log file: pass { log } or set LOCKSTEP_LOG`);
-  const program = resolve(options.program ?? envValue('LOCKSTEP_PROGRAM') ?? process.argv[1] ?? 'eval');
-  let patch = options.patchGlobals ?? envValue('LOCKSTEP_PATCH') !== '0';
-  const allowChange = options.allowProgramChange || envValue('LOCKSTEP_ALLOW_PROGRAM_CHANGE') === '1';
+  const program = asked.program;
+  let patch = asked.patchGlobals;
+  const allowChange = asked.allowProgramChange;
   const threadFailures = options.threadFailures ?? 'fail';
   if (threadFailures !== 'fail' && threadFailures !== 'handle') throw usage(`threadFailures must be 'fail' or 'handle', got ${String(threadFailures)}`);
   const runId = Buffer.from(live.randomBytes(8)).toString('hex');
@@ -112,14 +112,13 @@ async function startSession(options: StartOptions): Promise<Session> {
     seed = log.header.seed;
   } else {
     limits = resolveLimits(options.limits);
-    const given = harness('LOCKSTEP_SEED') ?? options.seed;
-    seeded = given !== undefined;
-    seed = given === undefined ? BigInt(Math.floor(Math.random() * 2 ** 52)) : parseSeed(given);
+    seeded = asked.seed !== undefined;
+    seed = asked.seed === undefined ? BigInt(Math.floor(Math.random() * 2 ** 52)) : parseSeed(asked.seed);
   }
   let chaos: ChaosOptions | null = null;
   if (mode === Mode.Record && !repl) {
     try {
-      chaos = parseChaos(harness('LOCKSTEP_CHAOS') ?? options.chaos, seed, parseSeed);
+      chaos = parseChaos(asked.chaos, seed, parseSeed);
     } catch (e) {
       throw e instanceof RangeError ? usage(e.message) : e;
     }
@@ -165,13 +164,11 @@ async function startSession(options: StartOptions): Promise<Session> {
     thread.liveSetup = liveSetup(arena, main.id, floors, snapshot !== null);
     replica!.attach({ arena: arena.buffer, limits, floors, versions: snapshot?.versions });
   }
-  const until = mode === Mode.Replay && !repl ? parseUntil(options.until, envValue('LOCKSTEP_UNTIL')) : null;
+  const until = mode === Mode.Replay && !repl ? parseUntil(options.until, asked.untilText) : null;
   if (until?.thread === 0) thread.untilIndex = until.index;
   if (seeded) thread.seeded = new SeededRandom(seed, main.id);
   if (chaos) thread.chaos = new ChaosDriver(arena.a, chaos, main.id);
-  const deadlockEnv = harness('LOCKSTEP_DEADLOCK');
-  const watchDeadlock = !repl && (mode === Mode.Record || mode === Mode.Off) &&
-    (deadlockEnv !== undefined ? deadlockEnv !== '0' : options.deadlock ?? mode === Mode.Record);
+  const watchDeadlock = !repl && (mode === Mode.Record || mode === Mode.Off) && (asked.deadlock ?? mode === Mode.Record);
   if (watchDeadlock) thread.deadlock = new DeadlockWatch(thread, arena);
   thread.program = identity;
   const restore = (mode !== Mode.Off || backup) && patch ? patchGlobals(thread) : () => {};

@@ -51,6 +51,13 @@ describe('layering (issue 14 item 1)', function () {
     assert.equal(layerCycle(layers), null);
   });
 
+  it('the README\'s layout table names every source folder, as docs/DESIGN.md\'s does', function () {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Layout\n'), readme.indexOf('\n## ', readme.indexOf('\n## Layout\n') + 1));
+    const rows = [...section.matchAll(/^\| `([a-z_]+)\/` \|/gm)].map((m) => m[1]!);
+    for (const f of SOURCE) assert.ok(rows.includes(f), `README's layout table has no row for ${f}/`);
+  });
+
   it('engine/ imports nothing above it', function () {
     const up = edges.filter((e) => e.from.startsWith('engine/') && e.to !== null && !e.to.startsWith('engine/'));
     assert.deepEqual(up.map((e) => `${e.from}:${e.line} '${e.spec}'`), []);
