@@ -15,7 +15,7 @@ import type { Replica, ReplicationStatus } from '../replication/replica.js';
 import type { Snapshot } from '../replication/snapshot.js';
 import type { Pool } from '../workers/pool.js';
 import { startDrain, type Drain } from './drain_life.js';
-import { loadedParts } from './lazy_parts.js';
+import { loadedParts } from './process_run.js';
 
 /** The exit status of a replicated node that stops itself (fail-stop); the CLI maps it from the result file. */
 export const FAIL_STOP_EXIT_CODE = 4;

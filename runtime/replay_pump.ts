@@ -7,6 +7,7 @@ import type { Arena } from '../engine/arena.js';
 import { divergence } from '../engine/errors.js';
 import type { Kind } from '../engine/event.js';
 import { Mode, type Thread } from '../engine/thread.js';
+import { Turn as ReplayTurn, versionTurn } from '../engine/turn.js';
 import type { Pool } from '../workers/pool.js';
 
 /** A main-thread consumer waiting, in replay, for the recorded event it must take next. */
@@ -23,6 +24,8 @@ export interface PumpHost {
   finished(): boolean;
   fail(e: Error): void;
 }
+
+const idle = (p: Pool): boolean => p.idle;
 
 /** Atomics.waitAsync (Node ≥ 16); the ES2022 typings lack it. */
 const waitAsync = (Atomics as unknown as {
@@ -71,7 +74,8 @@ export class ReplayPump {
     const waiters = this.thread.waiterSlotOf(slot);
     for (;;) {
       const current = Atomics.load(a, slot);
-      if (current === next.arg || this.host.failure()) return;
+      // Go, or past the version: the thread's own wait (Thread.awaitVersion) reports a divergence then.
+      if (versionTurn(next.arg, current, 0, Infinity, false) !== ReplayTurn.Wait || this.host.failure()) return;
       const w = waitAsync(a, slot, current, 50);
       Atomics.add(a, waiters, 1);
       // On Node 20 a pending Atomics.waitAsync does not keep the event loop alive: with every pool
@@ -90,6 +94,10 @@ export class ReplayPump {
   /** Replay: hands the main thread's next event to whichever async consumer owns it. */
   pump(): void {
     if (this.pumping) return;
+    // The main thread calls this after every replayed event: with no consumer waiting, no task in
+    // flight, no stall watch to move and no cutover to look for, there is nothing to hand over
+    // (peek, the pools' scan and the watch cost more than the event itself).
+    if (this.turns.length === 0 && this.stallTimer === null && !this.replicated && this.pools.every(idle)) return;
     if (this.thread.mode !== Mode.Replay) {
       if (this.replicated) this.releaseLive();
       return;

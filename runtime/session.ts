@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { serialize, deserialize } from 'node:v8';
 import { BroadcastChannel, Worker } from 'node:worker_threads';
 import type { Arena } from '../engine/arena.js';
+import type { Limits } from '../engine/limits.js';
 import { LockstepThread, live, type Output } from '../engine/thread_api.js';
 import { LockstepError, digestMismatch, divergence, finished, limitExceeded, replayStall, revive, serializeError, threadFailed, usage, wrongProgram } from '../engine/errors.js';
 import { Kind, ValueKind, kindOf } from '../engine/event.js';
@@ -18,19 +19,18 @@ import { digestArena } from '../engine/digest.js';
 import type { Channel } from '../engine/sync/channel.js';
 import { RING_HEADER_SLOTS } from '../recorder/ring.js';
 import type { ReplayLog } from '../replayer/log_reader.js';
-import type { StreamInit } from '../replayer/stream.js';
+import { StreamReader, type StreamInit } from '../replayer/stream.js';
 import type { ReplicationStatus } from '../replication/replica.js';
 import type { SpawnInit } from '../workers/bootstrap.js';
 import { liveStream, outputChannelName, type WorkerInit } from '../workers/worker_runtime.js';
 import { Pool, type PoolOptions } from '../workers/pool.js';
-import { RunningDrain, type Drain } from './drain_life.js';
+import type { Drain, RunningDrain } from './drain_life.js';
 import { identify, toHref } from './identity.js';
-import { LiveNode, type LiveHost, type LiveRun } from './live.js';
-import { releaseProcess } from './one_run.js';
+
+import type { LiveHost, LiveNode, LiveRun } from './live.js';
 import { envValue } from './options.js';
-import { failureOf, writeResultFile } from './result_file.js';
-import { ReplayPump } from './replay_pump.js';
-import { ringWordsFor, streamInit } from './thread_io.js';
+import { failureOf, loadedParts, releaseProcess, writeResultFile } from './process_run.js';
+import type { ReplayPump } from './replay_pump.js';
 
 export type { StartOptions } from './options.js';
 
@@ -79,8 +79,12 @@ export class Session extends LockstepThread {
   private readonly outputs: BroadcastChannel;
   private progressTimer: NodeJS.Timeout | null = null;
   private drain: RunningDrain | null;
-  /** Replay: hands the main thread's recorded events to its async consumers in order. */
-  private readonly replayPump: ReplayPump;
+  /**
+   * Replay: hands the main thread's recorded events to its async consumers in order (also on a
+   * replicated node, whose backup replays and goes live through it). Null otherwise: with neither
+   * there is nothing to pump, and mode off does not load it.
+   */
+  private readonly replayPump: ReplayPump | null;
   /** A replicated node's live run (null when not replicated). */
   private readonly liveNode: LiveNode | null;
 
@@ -101,19 +105,19 @@ export class Session extends LockstepThread {
     private readonly watchDeadlock = false,
   ) {
     super(arena, thread, seed, true);
-    this.replayPump = new ReplayPump(thread, arena, this.pools, live !== null, {
+    this.replayPump = thread.mode === Mode.Replay || live ? new (loadedParts().ReplayPump)(thread, arena, this.pools, live !== null, {
       failure: () => this.failure,
       finished: () => this.finished,
       fail: (e) => this.fail(e),
-    });
-    this.liveNode = live ? new LiveNode(live, this.liveHost()) : null;
+    }) : null;
+    this.liveNode = live ? new (loadedParts().LiveNode)(live, this.liveHost()) : null;
     this.failedPromise.catch(() => {});
-    this.drain = drain ? new RunningDrain(drain, arena.a, (e) => this.fail(e)) : null;
+    this.drain = drain ? new (loadedParts().RunningDrain)(drain, arena.a, (e) => this.fail(e)) : null;
     this.deliver = (o) => this.emit(o);
     this.outputs = new BroadcastChannel(outputChannelName(this.runId));
     this.outputs.unref();
     this.outputs.onmessage = (m) => this.emit((m as { data: Output }).data);
-    if (thread.mode === Mode.Replay) thread.onAdvance = () => this.replayPump.pump();
+    if (thread.mode === Mode.Replay) thread.onAdvance = () => this.replayPump!.pump();
     thread.onFail = (e) => this.fail(e);
     thread.progressSlot = arena.threadSlot(thread.id) + T_PROGRESS;
     const progressFile = envValue('LOCKSTEP_PROGRESS_FILE');
@@ -150,7 +154,7 @@ export class Session extends LockstepThread {
       thread: this.thread,
       addWorker: (index) => this.workerInit(this.addThread(), options.data, index),
       fail: (e) => this.fail(e),
-      pump: () => this.replayPump.pump(),
+      pump: () => this.replayPump?.pump(),
     }));
     this.pools.push(pool);
     return pool;
@@ -280,10 +284,10 @@ export class Session extends LockstepThread {
     const t = this.thread;
     let value: T;
     if (this.liveNode?.joining) this.liveNode.joined();
-    if (t.mode === Mode.Replay) await this.replayPump.turn(Kind.Input, channel.id);
+    if (t.mode === Mode.Replay) await this.replayPump!.turn(Kind.Input, channel.id);
     if (t.mode === Mode.Replay) {
       value = deserialize(t.expectPayload(Kind.Input, channel.id)) as T;
-      await this.replayPump.versionTurn(channel.versionSlot, Kind.Send, channel.id);
+      await this.replayPump!.versionTurn(channel.versionSlot, Kind.Send, channel.id);
     } else {
       if (this.liveNode?.joinWanted) await this.liveNode.transferState();
       value = await read();
@@ -361,7 +365,7 @@ export class Session extends LockstepThread {
       this.restore();
       this.outputs.close();
       this.live?.replica.stop();
-      this.replayPump.close();
+      this.replayPump?.close();
       if (this.progressTimer) clearInterval(this.progressTimer);
       this.drain?.terminate();
     }
@@ -421,7 +425,7 @@ export class Session extends LockstepThread {
     this.failed(e);
     for (const w of this.workers.values()) w.terminate().catch(() => {});
     for (const p of this.pools) p.destroy(e);
-    this.replayPump.stop(e);
+    this.replayPump?.stop(e);
     writeResultFile(failureOf(e));
   }
 
@@ -461,13 +465,13 @@ export class Session extends LockstepThread {
       },
       hasDrain: () => this.drain !== null,
       adoptDrain: (d) => {
-        this.drain = new RunningDrain(d, this.arena.a, (e) => this.fail(e));
+        this.drain = new (loadedParts().RunningDrain)(d, this.arena.a, (e) => this.fail(e));
       },
       quiescent: () => this.quiescent,
       failure: () => this.failure,
       fail: (e) => this.fail(e),
       sink: (o) => this.sink(o),
-      pump: () => this.replayPump.pump(),
+      pump: () => this.replayPump!.pump(),
     };
   }
 
@@ -538,4 +542,16 @@ export class Session extends LockstepThread {
       });
     });
   }
+}
+
+// What each logical thread gets: its ring in the arena (record, and on every replicated node) or
+// its recorded stream (replay).
+
+/** Rings exist while recording, and on a replicated node always (a backup records once it takes over). */
+export function ringWordsFor(mode: Mode, limits: Limits, replicated: boolean): number {
+  return mode === Mode.Record || replicated ? limits.ringBytes / 4 : 0;
+}
+
+export function streamInit(log: ReplayLog, thread: number): StreamInit {
+  return log.streams.get(thread) ?? StreamReader.build(new Int32Array(0), new Uint8Array(0), log.trailer.cutOff);
 }

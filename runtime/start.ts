@@ -23,15 +23,12 @@ import type { ReplayLog } from '../replayer/log_reader.js';
 import { StreamReader } from '../replayer/stream.js';
 import type { Snapshot } from '../replication/snapshot.js';
 import { liveSetup, liveStream } from '../workers/worker_runtime.js';
-import { startDrain, type Drain } from './drain_life.js';
+import type { Drain } from './drain_life.js';
 import { identify, recordedOptions } from './identity.js';
-import { loadParts, partsIfLoaded } from './lazy_parts.js';
-import { claimEpoch, type LiveRun } from './live.js';
-import { claimProcess, settleProcess } from './one_run.js';
+import type { LiveRun } from './live.js';
 import { given, parseSeed, parseUntil, type StartOptions } from './options.js';
-import { failureOf, reportUncaught, writeResultFile } from './result_file.js';
-import { Session } from './session.js';
-import { ringWordsFor, streamInit } from './thread_io.js';
+import { claimProcess, failureOf, loadParts, partsIfLoaded, reportUncaught, settleProcess, writeResultFile } from './process_run.js';
+import { Session, ringWordsFor, streamInit } from './session.js';
 
 /** Starts a run on the main thread (logical thread 0). */
 export async function start(options: StartOptions = {}): Promise<Session> {
@@ -140,7 +137,7 @@ async function startSession(options: StartOptions): Promise<Session> {
       nodeVersion: process.version,
       options: JSON.stringify({ limits, patchGlobals: patch, ...(chaos ? { chaos: { seed: chaos.seed.toString(), strength: chaos.strength } } : {}) } satisfies RecordedOptions),
     };
-    if (repl) replica!.epoch = await claimEpoch(repl);
+    if (repl) replica!.epoch = await parts!.claimEpoch(repl);
     refuseOverwrite(logPath!);
     try {
       parts!.LogWriter.create(logPath!, header);
@@ -149,11 +146,11 @@ async function startSession(options: StartOptions): Promise<Session> {
     }
     if (repl) {
       const ship = new MessageChannel();
-      drain = startDrain({ arena: arena.buffer, limits, logPath: logPath!, ship: { port: ship.port1, lagBytesMax: repl.lagBytesMax, cutVersions } }, [ship.port1]);
+      drain = parts!.startDrain({ arena: arena.buffer, limits, logPath: logPath!, ship: { port: ship.port1, lagBytesMax: repl.lagBytesMax, cutVersions } }, [ship.port1]);
       const port = await replica!.startSender({ arena: arena.buffer, header: frame(parts!.encodeHeader(header)), frames: ship.port2, alone: false });
       console.error(`lockstep: ${repl.node} is the primary (epoch ${replica!.epoch}); log channel on ${repl.listen!.host}:${port}`);
     } else {
-      drain = startDrain({ arena: arena.buffer, limits, logPath: logPath! });
+      drain = parts!.startDrain({ arena: arena.buffer, limits, logPath: logPath! });
     }
   }
   const ring = main.ring && mode === Mode.Record ? new RingWriter(arena.a, main.ring.base, main.ring.words, main.id, limits.stallMsMax) : null;

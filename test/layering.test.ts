@@ -41,7 +41,7 @@ describe('layering (issue 14 item 1)', function () {
     assert.ok(files.length > 80, `only ${files.length} source files under ${relative(process.cwd(), ROOT) || '.'}`);
     for (const f of SOURCE) assert.ok(edges.some((e) => e.from.startsWith(`${f}/`)), `no imports read in ${f}/`);
     // The forms the reader must see: a static import, a dynamic import and a worker module URL.
-    assert.ok(edges.some((e) => e.from === 'runtime/lazy_parts.ts' && e.spec === './run_parts.js'), 'the dynamic import of run_parts.js');
+    assert.ok(edges.some((e) => e.from === 'runtime/process_run.ts' && e.spec === './run_parts.js'), 'the dynamic import of run_parts.js');
     assert.ok(edges.some((e) => e.from === 'runtime/drain_life.ts' && e.to === 'recorder/drain.js'), 'the drain worker\'s module URL');
   });
 

@@ -4,6 +4,9 @@
 // here fails, so a new option comes with its check).
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './fixtures/cli/helpers.js';
 import { environment, given, parseUntil, type EnvName, type Environment, type StartOptions } from '../runtime/options.js';
 import { resolveReplication } from '../replication/config.js';
 
@@ -73,5 +76,11 @@ describe('start options and their variables (runtime/options.ts)', function () {
       { mode: g.mode, log: g.log, program: g.program, patch: g.patchGlobals, allow: g.allowProgramChange, seed: g.seed, deadlock: g.deadlock },
       { mode: 'off', log: undefined, program: '/p/main.js', patch: true, allow: false, seed: undefined, deadlock: undefined },
     );
+  });
+
+  it('the README\'s options table names each option\'s variable as the table declares it', function () {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const documented = new Map([...readme.matchAll(/^\| `(\w+)` \| `(LOCKSTEP_[A-Z_]+)[^|]*\|/gm)].map((m) => [m[1]!, m[2]!]));
+    for (const [name, row] of rows) if (row.option !== null) assert.equal(documented.get(row.option), name, `README: { ${row.option} } and ${name}`);
   });
 });
