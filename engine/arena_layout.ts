@@ -36,7 +36,7 @@ export const C_DRAIN_DONE = 9;
 /** First slot of the waiter table (waiterSlot), written once at start. */
 export const C_WAITERS = 8;
 
-// Live replication (replication/, recorder/sender.ts, replayer/receiver.ts).
+// Live replication (replication/, including replication/sender.ts and replication/receiver.ts).
 /** Backup: 0 while the primary streams; the new epoch once this node has won cutover. */
 export const C_LIVE = 10;
 /** Primary: frames the backup has acknowledged (written by the sender, read by the drain). */

@@ -14,13 +14,20 @@ import {
   FINISH_CUT_OFF, FINISH_SEALED, T_LIVE_FROM, T_LIVE_OUTPUTS, T_RING, T_RING_WORDS, entryKindNames,
 } from '../engine/arena_layout.js';
 import { frame } from '../engine/log/frame.js';
-import type { ShippedFrame } from './sender.js';
 import { serializeError } from '../engine/errors.js';
 import { CausalOrder, type Taken } from './causal_order.js';
 import { RingReader } from './ring.js';
 import { ChunkBuilder } from './chunk_builder.js';
 import { LogWriter } from './log_writer.js';
 import type { ChunkData, NameData } from '../engine/log/codec.js';
+
+/** A frame the drain posts to the log channel's sender (replication/sender.ts). */
+export interface ShippedFrame {
+  seq: number;
+  bytes: Uint8Array;
+  /** Per thread, outputs shipped up to and including this frame. */
+  outputs: number[];
+}
 
 export interface DrainInit {
   arena: SharedArrayBuffer;

@@ -4,12 +4,10 @@
 // primary's snapshot at a quiescent point, the joining backup's first input). Also a primary's
 // claim of its epoch at start.
 
-import { MessageChannel } from 'node:worker_threads';
 import type { Arena } from '../engine/arena.js';
-import { C_ACKED_FRAMES, C_ALONE, C_LAG_WAITS, C_LIVE, C_SHIPPED_FRAMES, T_OUTPUTS } from '../engine/arena_layout.js';
+import { C_ACKED_FRAMES, C_LAG_WAITS, C_SHIPPED_FRAMES, T_OUTPUTS } from '../engine/arena_layout.js';
 import { notLive, usage } from '../engine/errors.js';
 import type { HeaderData } from '../engine/log/codec.js';
-import { frame } from '../engine/log/frame.js';
 import { Mode, type Thread } from '../engine/thread.js';
 import type { Output } from '../engine/thread_api.js';
 import type { Replication } from '../replication/config.js';
@@ -119,32 +117,17 @@ export class LiveNode {
   }
 
   /**
-   * Cutover on a backup that won the next epoch: a new log (for a future backup) starts where
-   * each thread goes live, the log channel listens for a joining backup, and the main thread goes
-   * live as soon as its own stream is replayed (pump).
+   * Cutover on a backup that won the next epoch (its steps: replication/cutover.ts): a new log
+   * (for a future backup) starts where each thread goes live, the log channel listens for a
+   * joining backup, and the main thread goes live as soon as its own stream is replayed (pump).
    */
   private takeOver(epoch: number): void {
-    const live = this.run;
     const host = this.host;
     if (host.hasDrain()) return;
-    Atomics.store(host.arena.a, C_LIVE, epoch);
-    const logPath = `${live.repl.log ?? host.logPath ?? 'lockstep-backup.log'}.epoch${epoch}`;
-    loadedParts().LogWriter.create(logPath, live.header);
-    const ship = new MessageChannel();
-    host.adoptDrain(startDrain({
-      arena: host.arena.buffer, limits: host.arena.limits, logPath,
-      ship: { port: ship.port1, lagBytesMax: live.repl.lagBytesMax, cutVersions: live.cutVersions },
-      continueFrom: { versions: live.floors },
-    }, [ship.port1]));
+    const run = { ...this.run, arena: host.arena.buffer, limits: host.arena.limits, logPath: host.logPath ?? null };
+    const { logPath, drain } = loadedParts().takeOver(run, epoch, startDrain);
+    host.adoptDrain(drain);
     host.logPath = logPath;
-    if (live.repl.listen) {
-      live.replica.startSender({ arena: host.arena.buffer, header: frame(loadedParts().encodeHeader(live.header)), frames: ship.port2, alone: true })
-        .then((port) => console.error(`lockstep: ${live.repl.node} is the primary (epoch ${epoch}); log channel on ${live.repl.listen!.host}:${port} for a joining backup`), () => {});
-    } else {
-      ship.port2.on('message', () => {}); // no one can join: frames are only written to the log
-      ship.port2.unref();
-      Atomics.store(host.arena.a, C_ALONE, 1);
-    }
     for (const w of this.liveWaiters.splice(0)) w();
     host.pump();
   }

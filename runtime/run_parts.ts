@@ -9,6 +9,7 @@ export { LogWriter } from '../recorder/log_writer.js';
 export { readReplayLog } from '../replayer/log_reader.js';
 export { resolveReplication } from '../replication/config.js';
 export { Replica } from '../replication/replica.js';
+export { takeOver } from '../replication/cutover.js';
 export { arbiterFor } from '../replication/arbiter_client.js';
 export { applySnapshot, takeSnapshot } from '../replication/snapshot.js';
 export { LiveNode, claimEpoch } from './live.js';
