@@ -49,9 +49,11 @@ session.finish() seals the log. Options after <program> are the program's own.
 
 Example:
   lockstep record -o bank.lsl --seed 7 -- dist/examples/bank/main.js`)
-    .action(async (program: string, args: string[], options: RecordOptions) => {
-      // `--chaos main.js` gives the program to --chaos as its optional seed: take it back.
-      if (typeof options.chaos === 'string' && !isSeed(options.chaos)) {
+    .action(async (program: string, args: string[], options: RecordOptions, command: Command) => {
+      // `--chaos main.js` gives the program to --chaos as its optional seed: take it back. A value
+      // written with `=` (`--chaos=abc`) was meant as the seed, so chaosSetting reports it instead.
+      const rawArgs = (command.parent as { rawArgs?: string[] } | null)?.rawArgs ?? process.argv;
+      if (typeof options.chaos === 'string' && !isSeed(options.chaos) && !rawArgs.includes(`--chaos=${options.chaos}`)) {
         args = [program, ...args];
         program = options.chaos;
         options.chaos = true;

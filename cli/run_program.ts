@@ -20,7 +20,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { tsxMissing } from '../engine/errors.js';
-import { usageError } from './errors.js';
+import { usageError, type CliCode } from './errors.js';
 import type { StatusLine } from './progress.js';
 
 /** What the engine writes to $LOCKSTEP_RESULT_FILE (engine/session.ts). */
@@ -218,7 +218,7 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
     const result = readJson<RunResultFile>(resultFile);
     const hook = readJson<HookReport>(failureFile);
     const failure = timedOut
-      ? { code: 'ERR_TIMEOUT', message: `the program did not finish within ${run.timeoutMs} ms (a hang?) and was killed`, source: 'exit' as const }
+      ? { code: 'ERR_TIMEOUT' satisfies CliCode, message: `the program did not finish within ${run.timeoutMs} ms (a hang?) and was killed`, source: 'exit' as const }
       : failureOf(exitCode, signal, result, hook, tail.toString('utf8'));
     return { exitCode, signal, result, failure, timedOut, ...(run.quiet ? { stdoutTail: outTail.toString('utf8') } : {}) };
   } finally {
