@@ -28,6 +28,9 @@ import type { HeaderData } from './log/codec.js';
 import { checkHeader, type RecordedOptions } from './log/header_check.js';
 import { frame } from './log/frame.js';
 import { digestArena } from './digest.js';
+import { digestBlocks, encodeBlocks } from './checkpoint.js';
+import { CHECKPOINT_WAIT_MS, CheckpointTaker, checkpointMsOf } from '../recorder/checkpoint.js';
+import { CheckpointJudge, attachArrival, digestReport, type CheckpointSummary } from '../replayer/checkpoint.js';
 import type { Channel } from './sync/channel.js';
 import { RING_HEADER_SLOTS, RingWriter } from '../recorder/ring.js';
 import type { DrainInit, DrainReport } from '../recorder/drain.js';
@@ -81,6 +84,13 @@ export interface StartOptions {
    * 'handle' leaves it to the program, which reads it from spawn(…).exited.
    */
   threadFailures?: 'fail' | 'handle';
+  /**
+   * Record: take a checkpoint (a consistent cut of registered memory's block digests, see
+   * recorder/checkpoint.ts) every this many ms, so a replay that ends with ERR_DIGEST_MISMATCH
+   * names the events after which memory diverged; 0 turns them off. Else $LOCKSTEP_CHECKPOINT_MS
+   * (default 250).
+   */
+  checkpointMs?: number;
 }
 
 export interface SpawnOptions {
@@ -113,6 +123,8 @@ export interface RunResult {
   events: number;
   log?: string;
   logBytes?: number;
+  /** Checkpoints: recorded and given up (record), or compared and matched (replay). */
+  checkpoints?: { recorded: number; givenUp: number } | CheckpointSummary;
 }
 
 /** The exit status of a replicated node that stops itself (fail-stop); the CLI maps it from the result file. */
@@ -164,6 +176,8 @@ export class Session extends LockstepThread {
     private readonly live: LiveRun | null,
     private readonly chaos: ChaosOptions | null = null,
     private readonly watchDeadlock = false,
+    /** Checkpoints: the main thread's timer that takes them (record), or its judge (replay). */
+    private readonly checkpointing: { taker: CheckpointTaker | null; judge: CheckpointJudge | null } = { taker: null, judge: null },
   ) {
     super(arena, thread, seed, true);
     this.drain = drain;
@@ -177,6 +191,7 @@ export class Session extends LockstepThread {
     this.outputs.unref();
     this.outputs.onmessage = (m) => this.emit((m as { data: Output }).data);
     if (thread.mode === Mode.Replay) thread.onAdvance = () => this.pump();
+    checkpointing.taker?.start();
     thread.onFail = (e) => this.fail(e);
     thread.progressSlot = arena.threadSlot(thread.id) + T_PROGRESS;
     const progressFile = process.env.LOCKSTEP_PROGRESS_FILE;
@@ -507,30 +522,36 @@ export class Session extends LockstepThread {
       if (this.failure) throw this.failure;
       if (this.thread.current() === Mode.Replay) {
         if (this.log?.trailer.cutOff && this.thread.peek() === null) await this.replayedFailure();
-        this.thread.peekExpect(Kind.End, 0, 'finish()');
+        this.thread.peekExpect(Kind.Checkpoint, 1, 'finish()'); // the end blocks, then the end event
       }
       await Promise.race([Promise.all(this.exits), this.failedPromise]);
       if (this.failure) throw this.failure;
       await this.outputsDelivered();
+      this.checkpointing.taker?.stop();
       const digestBytes = digestArena(this.arena, this.outputDigests());
       const digest = Buffer.from(digestBytes).toString('hex');
       const threads = this.arena.threadCount;
       const mode = modeNames[this.thread.mode]!;
       if (this.thread.mode === Mode.Record) {
+        this.thread.recPayload(Kind.Checkpoint, 1, encodeBlocks(digestBlocks(this.arena)));
         this.thread.recPayload(Kind.End, 0, digestBytes);
         const report = await this.stopDrain(FINISH_SEALED);
         if (this.live) await Promise.race([this.live.replica.end(report.frames), this.failedPromise]);
-        return { mode, digest, threads, events: report.events, log: this.logPath, logBytes: statSync(this.logPath!).size };
+        const taker = this.checkpointing.taker;
+        const checkpoints = taker ? { recorded: taker.taken, givenUp: taker.givenUp } : undefined;
+        return { mode, digest, threads, events: report.events, log: this.logPath, logBytes: statSync(this.logPath!).size, checkpoints };
       }
       if (this.thread.mode === Mode.Replay) {
+        const endBlocks = this.thread.expectPayload(Kind.Checkpoint, 1);
         const recorded = Buffer.from(this.thread.expectPayload(Kind.End, 0)).toString('hex');
         if (!this.thread.stream!.exhausted) this.thread.diverge('more main-thread events', 'finish()');
-        if (recorded !== digest) throw digestMismatch(recorded, digest);
+        const judge = this.checkpointing.judge;
+        if (recorded !== digest) throw digestMismatch(recorded, digest, judge ? digestReport(judge, endBlocks) : null);
         // A following backup that finished first says so, or its primary takes the close for a loss.
         if (this.live) await this.live.replica.finished(digest);
         if (process.env.LOCKSTEP_PROGRESS_FILE) writeFileSync(process.env.LOCKSTEP_PROGRESS_FILE, JSON.stringify(this.progress()));
         const events = this.log?.trailer.eventCount ?? this.progress().events;
-        return { mode, digest, recordedDigest: recorded, threads, events, log: this.logPath, logBytes: this.log?.bytes };
+        return { mode, digest, recordedDigest: recorded, threads, events, log: this.logPath, logBytes: this.log?.bytes, checkpoints: judge?.summary() };
       }
       return { mode, digest, threads, events: 0 };
     } catch (e) {
@@ -539,6 +560,7 @@ export class Session extends LockstepThread {
       throw e;
     } finally {
       this.thread.ended = true;
+      this.checkpointing.taker?.stop();
       releaseProcess(this);
       this.restore();
       this.outputs.close();
@@ -619,6 +641,10 @@ export class Session extends LockstepThread {
         if (!next) {
           // A backup's main thread whose stream is over at cutover goes live here.
           if (this.live && this.thread.streamOver) this.thread.goLive();
+          break;
+        }
+        if (next.kind === Kind.Checkpoint && next.object === 0 && this.checkpointing.judge) {
+          if (this.checkpointing.judge.soon(() => this.pump())) continue;
           break;
         }
         if (this.pools.some((p) => p.deliverNext(next))) continue;
@@ -750,6 +776,7 @@ export class Session extends LockstepThread {
       until: this.until?.thread === id ? this.until.index : -1,
       chaos: this.thread.mode === Mode.Record ? this.chaos : null,
       deadlock: this.watchDeadlock && this.thread.mode !== Mode.Replay,
+      checkpoints: this.checkpointing.taker !== null || this.checkpointing.judge !== null,
     };
   }
 
@@ -969,10 +996,16 @@ async function startSession(options: StartOptions): Promise<Session> {
   const watchDeadlock = !repl && (mode === Mode.Record || mode === Mode.Off) &&
     (deadlockEnv !== undefined ? deadlockEnv !== '0' : options.deadlock ?? mode === Mode.Record);
   if (watchDeadlock) thread.deadlock = new DeadlockWatch(thread, arena);
+  const checkpointMs = mode === Mode.Record && !repl ? checkpointMsOf(options.checkpointMs, harness('LOCKSTEP_CHECKPOINT_MS')) : 0;
+  const checkpointing = {
+    taker: checkpointMs > 0 ? new CheckpointTaker(arena, thread, checkpointMs, CHECKPOINT_WAIT_MS, live.perfNow) : null,
+    judge: mode === Mode.Replay || backup ? new CheckpointJudge(arena, thread) : null,
+  };
+  if (checkpointing.judge) attachArrival(thread, arena, checkpointing.judge);
   thread.program = identity;
   const restore = (mode !== Mode.Off || backup) && patch ? patchGlobals(thread) : () => {};
   const liveRun: LiveRun | null = repl ? { repl, replica: replica!, header: header!, floors, cutVersions, snapshot } : null;
-  const session = new Session(arena, thread, seed, logPath, drain, log, restore, patch, until, runId, liveRun, chaos, watchDeadlock);
+  const session = new Session(arena, thread, seed, logPath, drain, log, restore, patch, until, runId, liveRun, chaos, watchDeadlock, checkpointing);
   session.threadFailures = threadFailures;
   session.allowProgramChange = allowChange;
   return session;

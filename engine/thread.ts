@@ -12,6 +12,20 @@ import type { StreamReader } from '../replayer/stream.js';
 import type { ChaosDriver } from '../recorder/chaos.js';
 import { ERROR_DEADLOCK, deadlockFromLog, type DeadlockWatch } from './deadlock.js';
 
+/** A thread's side of a checkpoint cut (recorder/checkpoint.ts while recording, replayer/checkpoint.ts in replay). */
+export interface CheckpointHooks {
+  /** Record: about to block in a lockstep wait; it changes no memory until unpark(). */
+  park(): void;
+  /** Record: leaving a park (it stops there if a cut claimed it meanwhile). */
+  unpark(): void;
+  /** Between two pool tasks: record parks; replay meets a checkpoint-mark that is next. */
+  idle(): void;
+  /** The thread's run is over. */
+  gone(): void;
+  /** Replay: the next event is `head`, not what the operation wants; true if it was a checkpoint, taken part in and consumed. */
+  meet(head: number, arg: number): boolean;
+}
+
 export const enum Mode {
   Off = 0,
   Record = 1,
@@ -71,8 +85,10 @@ export class Thread {
 
   /** Deadlock detection on lock waits (record by default, off when asked; null in replay). */
   deadlock: DeadlockWatch | null = null;
-  /** Chaos recording: perturbs the interleaving at every sync point (null: off, and in replay). */
-  chaos: ChaosDriver | null = null;
+  /** At every sync point while recording: chaos (recorder/chaos.ts) and checkpoint stops (null: neither, and in replay). */
+  chaos: Pick<ChaosDriver, 'point'> | null = null;
+  /** Checkpoint cuts (null: off). */
+  checkpoints: CheckpointHooks | null = null;
 
   /** Live backup: how to go live at cutover (null otherwise). */
   liveSetup: LiveSetup | null = null;
@@ -128,11 +144,17 @@ export class Thread {
     const p = s.pos;
     const h = s.events[p]!;
     const arg = s.events[p + 1]!;
-    if (h !== head(kind, object)) this.mismatch(h, arg, attempted(kind, object));
+    if (h !== head(kind, object)) return this.unexpected(h, arg, kind, object);
     s.pos = p + 2;
     this.index++;
     if ((this.index & 255) === 0 || s.pos === s.events.length) this.reportProgress();
     return arg;
+  }
+
+  /** take() found another event than `kind` on `object`: a checkpoint on the way (take part, then take again), or a mismatch. */
+  private unexpected(h: number, arg: number, kind: Kind, object: number): number {
+    if (this.checkpoints !== null && this.checkpoints.meet(h, arg)) return this.take(kind, object);
+    this.mismatch(h, arg, attempted(kind, object));
   }
 
   private reportProgress(): void {
@@ -225,12 +247,16 @@ export class Thread {
     if (h === head(ok, object)) return { ok: true, arg: this.expect(ok, object) };
     if (h === head(fail, object)) return { ok: false, arg: this.expect(fail, object) };
     if (h === -1) this.endOfLog(attempted(ok, object));
+    if (this.checkpoints !== null && this.checkpoints.meet(h, s.events[s.pos + 1]!)) return this.expectEither(ok, fail, object);
     return this.diverge(this.describeNext(), attempted(ok, object));
   }
 
   /** Checks that the next event is `kind` on `object` without taking it. */
   peekExpect(kind: Kind, object: number, actual: string): void {
     const s = this.stream!;
+    if (this.hasNext(true) && s.events[s.pos] !== head(kind, object) && this.checkpoints !== null && this.checkpoints.meet(s.events[s.pos]!, s.events[s.pos + 1]!)) {
+      return this.peekExpect(kind, object, actual);
+    }
     if (!this.hasNext(true) || s.events[s.pos] !== head(kind, object)) this.diverge(this.describeNext(), actual);
   }
 

@@ -18,6 +18,7 @@ let typeScriptFailure: unknown = null;
 if (isTypeScriptEntry(init.entry)) await loadTypeScript(init.entry).catch((e: unknown) => { typeScriptFailure = e; });
 const context = attachThread(init.lockstep);
 const thread = context.thread;
+thread.checkpoints?.idle(); // not given a task yet (replay: a checkpoint-mark may come first)
 let module: Promise<Record<string, unknown>> | null = null;
 
 async function load(name: string): Promise<(payload: unknown, t: typeof context) => unknown> {
@@ -32,6 +33,7 @@ export default async function handle(task: { id: number; name: string; payload: 
   try {
     // A joining backup's worker ran the setup without a log; from the snapshot on it replays.
     if (thread.mode === Mode.Off && thread.liveSetup?.joined && Atomics.load(thread.a, C_JOINED) === 1) thread.mode = Mode.Replay;
+    thread.checkpoints?.unpark(); // idle until now (checkpoint cuts count it as parked)
     if ('close' in task) {
       recordExit(thread, 0);
       return {};
@@ -49,6 +51,8 @@ export default async function handle(task: { id: number; name: string; payload: 
       if (e instanceof LockstepError) throw e;
       recordFailure(thread, e);
       return { ok: false, error: e };
+    } finally {
+      thread.checkpoints?.idle(); // between tasks: parked for checkpoint cuts (replay: meets a mark that is next)
     }
   } catch (e) {
     return { lockstep: serializeError(e instanceof LockstepError ? e : new LockstepError('ERR_THREAD_FAILED', String(e))) };
