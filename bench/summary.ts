@@ -40,54 +40,60 @@ function si(x: number): string {
 
 export function targets(r: Results): Target[] {
   const out: Target[] = [];
+  const under = (x: number, max: number, unit?: string): string => {
+    const by = unit ? `${Math.abs(max - x).toFixed(1)} ${unit}` : `${(Math.abs(x / max - 1) * 100).toFixed(0)}%`;
+    return `${by} ${x <= max ? 'under' : 'over'}`;
+  };
+  const ratio = (name: string, where: string, x: number, max: number, net?: number | null): void => {
+    out.push({ target: name, where, measured: `${times(x)}${net == null ? '' : ` (net ${times(net)})`}`, met: x <= max, margin: under(x, max) });
+  };
+  const threadsWord = (t: number): string => `${t} thread${t > 1 ? 's' : ''}`;
   const macro = r.macro;
   if (macro) {
+    // Issue 11's targets, judged on wall time (start-up included: what a user waits for); the
+    // net figure (start-up and shut-down subtracted) is shown beside.
     const cells = macro.cells;
     const get = (e: string, t: number, m: string): MacroCell | undefined => cells.find((c) => c.example === e && c.threads === t && c.mode === m);
     const threadCounts = macro.settings.threadCounts as number[];
     for (const ex of macro.examples) {
-      for (const t of threadCounts) {
-        const rec = get(ex.name, t, 'record')!;
-        const o = rec.netOverheadPct!;
-        out.push({ target: 'record overhead ≤ 3% (macro)', where: `${ex.name}, ${t} thread${t > 1 ? 's' : ''} (net)`, measured: pct(o),
-          met: o <= 3, margin: o <= 3 ? `${(3 - o).toFixed(1)} points under` : `${(o - 3).toFixed(1)} points over` });
+      for (const t of threadCounts.filter((n) => n <= 2)) {
+        const rec = get(ex.name, t, 'record');
+        if (!rec || rec.overheadPct === null) continue;
+        const max = ex.name === 'bank' ? 1.3 : 1.05;
+        ratio(`record ≤ ${max}× off${ex.name === 'bank' ? ' (the event storm)' : ''}`, `${ex.name}, ${threadsWord(t)}`, 1 + rec.overheadPct / 100,
+          max, rec.netOverheadPct === null ? null : 1 + rec.netOverheadPct / 100);
       }
     }
     for (const ex of macro.examples) {
       for (const t of threadCounts) {
-        const rep = get(ex.name, t, 'replay')!;
-        const x = 1 / rep.netReplayOverRecord!;
-        out.push({ target: 'replay throughput ≥ 0.95× record (macro)', where: `${ex.name}, ${t} thread${t > 1 ? 's' : ''} (net)`, measured: times(x),
-          met: x >= 0.95, margin: x >= 0.95 ? 'met' : `${((0.95 / x - 1) * 100).toFixed(0)}% short` });
+        const rep = get(ex.name, t, 'replay');
+        if (!rep || rep.replayOverRecord === null) continue;
+        ratio('replay ≤ 1.0× record', `${ex.name}, ${threadsWord(t)}`, rep.replayOverRecord, 1.0, rep.netReplayOverRecord);
+        const rec = get(ex.name, t, 'record');
+        if (rec?.maxRssMiB && rep.maxRssMiB) ratio('replay peak memory ≤ 1.2× record', `${ex.name}, ${threadsWord(t)}`, rep.maxRssMiB / rec.maxRssMiB, 1.2);
       }
     }
     for (const off of cells.filter((c) => c.mode === 'off' && c.offOverPlain != null)) {
-      const x = off.netOffOverPlain!;
-      const where = `${off.example}, ${off.threads} thread${off.threads > 1 ? 's' : ''}`;
-      out.push({ target: 'mode off ≤ 1.05× plain worker_threads + Atomics', where: `${where} (net)`, measured: times(x),
-        met: x <= 1.05, margin: x <= 1.05 ? 'met' : `${((x / 1.05 - 1) * 100).toFixed(0)}% over` });
+      const where = `${off.example}, ${threadsWord(off.threads)}`;
+      ratio('mode off ≤ 1.05× plain worker_threads + Atomics', where, off.offOverPlain!, 1.05, off.netOffOverPlain);
       const s = off.startupOverPlainMs!;
       out.push({ target: 'start-up in mode off ≤ 100 ms over plain', where: `${where} (smallest size)`, measured: `${s.toFixed(0)} ms`,
         met: s <= 100, margin: s <= 100 ? `${(100 - s).toFixed(0)} ms under` : `${(s - 100).toFixed(0)} ms over` });
-    }
-    for (const ex of macro.examples) {
-      for (const m of ['record', 'replay']) {
-        const c = get(ex.name, 2, m);
-        if (!c) continue;
-        const x = c.netSpeedup;
-        out.push({ target: `2 threads ≥ 1.7× single-threaded (${m})`, where: `${ex.name}${ex.parallel ? '' : ' (pipeline: not data-parallel)'} (net)`,
-          measured: times(x), met: x >= 1.7, margin: x >= 1.7 ? 'met' : `${((1.7 / x - 1) * 100).toFixed(0)}% short` });
-      }
     }
   }
   const micro = r.micro;
   if (micro) {
     const pp = micro.ratios.find((x) => x.part === 'contended' && x.op === 'mutex ping-pong');
     if (pp) {
-      out.push({ target: 'record ≤ 1.3× off (contended ping-pong)', where: 'micro, mutex ping-pong, 2 workers', measured: times(pp.recordOverOff),
-        met: pp.recordOverOff <= 1.3, margin: pp.recordOverOff <= 1.3 ? 'met' : `${((pp.recordOverOff / 1.3 - 1) * 100).toFixed(0)}% over` });
-      out.push({ target: 'replay ≤ 2× record (contended ping-pong)', where: 'micro, mutex ping-pong, 2 workers', measured: times(pp.replayOverRecord),
-        met: pp.replayOverRecord <= 2, margin: pp.replayOverRecord <= 2 ? 'met' : `${((pp.replayOverRecord / 2 - 1) * 100).toFixed(0)}% over` });
+      ratio('record ≤ 1.5× off (contended ping-pong)', 'micro, mutex ping-pong, 2 workers', pp.recordOverOff, 1.5);
+      ratio('replay ≤ 1.5× record (contended ping-pong)', 'micro, mutex ping-pong, 2 workers', pp.replayOverRecord, 1.5);
+    }
+    const row = (v: string): MicroRow | undefined => micro.rows.find((x) => x.part === 'uncontended' && x.op === 'mutex lock+unlock' && x.variant === v && x.method === 'fixed count');
+    const off = row('off'), rec = row('record');
+    if (off && rec) {
+      const d = rec.summary.nsPerOp - off.summary.nsPerOp;
+      out.push({ target: 'uncontended lock: record ≤ 15 ns over off', where: 'micro, mutex lock+unlock, main thread',
+        measured: `+${d.toFixed(1)} ns (${ns(rec.summary.nsPerOp)} vs ${ns(off.summary.nsPerOp)})`, met: d <= 15, margin: under(d, 15, 'ns') });
     }
   }
   const sc = r.scaling;

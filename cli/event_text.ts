@@ -46,7 +46,7 @@ export function payloadText(kind: number, object: number, bytes: Uint8Array): st
 }
 
 /**
- * An output event's payload is the structured clone of [channel, value] (engine/api.ts output()).
+ * An output event's payload is the structured clone of [channel, value] (engine/thread_api.ts output()).
  * Returns null for bytes that are not that shape.
  */
 export function outputOf(bytes: Uint8Array): { channel: string; value: string } | null {

@@ -1,4 +1,4 @@
-// The shared arena's allocator and name directory (layout in symbols.ts). Only the main thread
+// The shared arena's allocator and name directory (layout in arena_layout.ts). Only the main thread
 // allocates and registers, on its own deterministic path, so object ids and offsets are the same
 // in record and replay; workers look names up.
 
@@ -9,7 +9,7 @@ import {
   ARENA_MAGIC, C_MAGIC, C_NAMES, C_OBJECTS, C_THREADS, C_TOP, DIR_BASE, DIR_SLOTS, D_COUNT, D_FIRST_ID,
   D_KIND, D_NAME, D_NAME_LEN, D_OFFSET, D_PARAM, D_TYPE, EntryKind, NAME_BYTES_MAX, THREAD_SLOTS, T_RING, T_RING_WORDS, T_STATE,
   align, entryKindNames, heapBase, threadTableBase, waitersBase, C_WAITERS, CKPT_PARKED, T_CKPT,
-} from './symbols.js';
+} from './arena_layout.js';
 
 export const elementTypes = [
   Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,

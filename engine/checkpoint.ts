@@ -20,7 +20,7 @@
 
 import type { Arena } from './arena.js';
 import { elementTypes } from './arena.js';
-import { EntryKind } from './symbols.js';
+import { EntryKind } from './arena_layout.js';
 
 /** Most blocks one region is cut into (the block size grows with the region instead). */
 export const BLOCKS_PER_REGION_MAX = 256;

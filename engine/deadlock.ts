@@ -1,5 +1,5 @@
 // Deadlock detection while recording (and in mode off when asked): a thread whose lock fast path
-// failed publishes, in its thread-table record (symbols.ts T_WAIT_*), the object it waits for and
+// failed publishes, in its thread-table record (arena_layout.ts T_WAIT_*), the object it waits for and
 // the objects it holds, and waits in slices; once it has waited CHECK_AFTER_SLICES slices it
 // reads every thread's record and looks for a cycle through itself in the wait-for graph
 // (wait_for.ts). A cycle seen twice in a row with the same records is a deadlock: the cycle's
@@ -15,7 +15,7 @@
 import { aborted, deadlockCycle, type DeadlockLink } from './errors.js';
 import { Kind } from './event.js';
 import { lockWord, tryLockWord, unlockWord as unlock } from './futex_lock.js';
-import { C_ABORT, C_DEADLOCK, HOLDS_PUBLISHED_MAX, T_HOLDS, T_HOLDS_COUNT, T_WAIT_FOR, T_WAIT_HOW, T_WAIT_SEQ } from './symbols.js';
+import { C_ABORT, C_DEADLOCK, HOLDS_PUBLISHED_MAX, T_HOLDS, T_HOLDS_COUNT, T_WAIT_FOR, T_WAIT_HOW, T_WAIT_SEQ } from './arena_layout.js';
 import { Mode, type Thread } from './thread.js';
 import { cycleThrough, type Blocked } from './wait_for.js';
 
@@ -89,7 +89,7 @@ export class DeadlockWatch {
     this.acquired(object);
   }
 
-  /** guarded.ts's blockUntil, watched: `attempt` under the guard until it succeeds, parking on the seq word between. */
+  /** guarded_object.ts's blockUntil, watched: `attempt` under the guard until it succeeds, parking on the seq word between. */
   blockUntil(a: Int32Array, guard: number, seqSlot: number, attempt: () => boolean, onSuccess: () => void, object: number, how: WaitHow): void {
     let slices = 0;
     let blocked = false;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Arena } from './arena.js';
 import { elementTypes } from './arena.js';
-import { EntryKind } from './symbols.js';
+import { EntryKind } from './arena_layout.js';
 import { AtomicArray } from './sync/atomic.js';
 
 export function digestArena(arena: Arena, extra: Uint8Array[] = []): Uint8Array {

@@ -12,7 +12,7 @@
 
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { ValueKind } from './event.js';
-import { live, liveCrypto } from './api.js';
+import { live, liveCrypto } from './thread_api.js';
 import type { Thread } from './thread.js';
 
 /** Depth of lockstep's own work on this thread (loader registration): the patches step aside. */
@@ -29,7 +29,7 @@ export function unpatched<T>(fn: () => T): T {
 }
 
 export function patchGlobals(t: Thread): () => void {
-  // node:crypto is loaded here, not at import: a thread in mode off never patches (api.ts liveCrypto).
+  // node:crypto is loaded here, not at import: a thread in mode off never patches (thread_api.ts liveCrypto).
   liveCrypto(); // takes node:crypto's originals before randomUUID is replaced below
   const nodeCrypto = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   const OriginalDate = Date;

@@ -4,7 +4,7 @@
 
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import type { Output } from './api.js';
+import type { Output } from './thread_api.js';
 
 export function line(o: Output): string {
   return JSON.stringify({ id: o.id, channel: o.channel, value: o.value }) + '\n';

@@ -1,15 +1,13 @@
 // The per-thread runtime every sync object calls into: the thread's mode, its event ring (record)
 // or its recorded stream (replay), its event index, and the replay rule "wait for your version".
 
-import { C_ABORT, C_OUTPUT_BELL, C_WAITERS, waiterSlot } from './symbols.js';
+import { C_ABORT, C_OUTPUT_BELL, C_WAITERS, waiterSlot } from './arena_layout.js';
 import { assert } from './assert.js';
 import { writeSync } from 'node:fs';
 import { Kind, ValueKind, describe, head, isOrdered, kindNames, kindOf, objectOf } from './event.js';
 import { aborted, divergence, finished, replayStall, untilReached } from './errors.js';
 import type { SeededRandom } from './prng.js';
-import type { RingWriter } from '../recorder/ring.js';
-import type { StreamReader } from '../replayer/stream.js';
-import type { ChaosDriver } from '../recorder/chaos.js';
+import type { ChaosPoint, EventRing, EventStream } from './thread_ports.js';
 import { ERROR_DEADLOCK, deadlockFromLog, type DeadlockWatch } from './deadlock.js';
 
 /** A thread's side of a checkpoint cut (recorder/checkpoint.ts while recording, replayer/checkpoint.ts in replay). */
@@ -45,7 +43,7 @@ export interface LiveSetup {
   /** Per object, the version after the last operation the received log holds (thread.awaitFloor). */
   floors: Int32Array;
   /** The thread's event ring in the arena (the backup allocated one for every thread up front). */
-  ring: () => RingWriter;
+  ring: () => EventRing;
   /** Thread-table slot where the thread announces the event index it went live at (T_LIVE_FROM). */
   fromSlot: number;
   /** Its output count (T_OUTPUTS), and where it announces that count at going live (T_LIVE_OUTPUTS). */
@@ -86,7 +84,7 @@ export class Thread {
   /** Deadlock detection on lock waits (record by default, off when asked; null in replay). */
   deadlock: DeadlockWatch | null = null;
   /** At every sync point while recording: chaos (recorder/chaos.ts) and checkpoint stops (null: neither, and in replay). */
-  chaos: Pick<ChaosDriver, 'point'> | null = null;
+  chaos: ChaosPoint | null = null;
   /** Checkpoint cuts (null: off). */
   checkpoints: CheckpointHooks | null = null;
 
@@ -95,7 +93,7 @@ export class Thread {
   /** After going live at cutover: per object, the version a live thread must wait for (see awaitFloor). */
   floors: Int32Array | null = null;
   private fedOnce = false;
-  /** First slot of the arena's waiter table (symbols.ts). */
+  /** First slot of the arena's waiter table (arena_layout.ts). */
   private readonly waiters: number;
 
   constructor(
@@ -103,8 +101,8 @@ export class Thread {
     /** Changes once, from replay to record, when a backup's thread goes live at cutover. */
     public mode: Mode,
     readonly a: Int32Array,
-    public ring: RingWriter | null,
-    readonly stream: StreamReader | null,
+    public ring: EventRing | null,
+    readonly stream: EventStream | null,
     readonly stallMsMax: number,
   ) {
     this.waiters = Atomics.load(a, C_WAITERS);

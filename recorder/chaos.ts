@@ -11,10 +11,11 @@
 // path pays one null check for it otherwise.
 
 import { ChaosCore, Step, type ChaosOptions } from '../engine/chaos.js';
-import { C_CHAOS_LOSER, C_CHAOS_TICKS } from '../engine/symbols.js';
+import { C_CHAOS_LOSER, C_CHAOS_TICKS } from '../engine/arena_layout.js';
 import { performance } from 'node:perf_hooks';
+import type { ChaosPoint } from '../engine/thread_ports.js';
 
-export class ChaosDriver {
+export class ChaosDriver implements ChaosPoint {
   private readonly core: ChaosCore;
   private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
   private readonly me: number;

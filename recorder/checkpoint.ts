@@ -29,7 +29,7 @@ import { aborted, usage } from '../engine/errors.js';
 import { digestBlocks, encodeCut, type CutPlace } from '../engine/checkpoint.js';
 import {
   C_ABORT, C_CKPT, C_CKPT_ARRIVED, C_CKPT_DONE, CKPT_GONE, CKPT_PARKED, CKPT_RUNNING, T_CKPT, T_CKPT_INDEX,
-} from '../engine/symbols.js';
+} from '../engine/arena_layout.js';
 import type { Arena } from '../engine/arena.js';
 import type { CheckpointHooks, Thread } from '../engine/thread.js';
 
@@ -227,9 +227,11 @@ export function attachStop(t: Thread, arena: Arena): void {
   t.chaos = syncPoint(t.chaos, stop);
 }
 
-/** The checkpoint period a run asked for: start({ checkpointMs }), else $LOCKSTEP_CHECKPOINT_MS, else the default; 0 is off. */
-export function checkpointMsOf(given: number | undefined, env: string | undefined): number {
-  const ms = given ?? (env !== undefined && env !== '' ? Number(env) : CHECKPOINT_MS_DEFAULT);
-  if (!Number.isInteger(ms) || ms < 0 || ms > 2 ** 31 - 1) throw usage(`checkpointMs must be an integer number of milliseconds from 0 (off) to 2^31-1, got ${String(given ?? env)}`);
+/** The checkpoint period a run asked for ($LOCKSTEP_CHECKPOINT_MS's text or start({ checkpointMs })), else the default; 0 is off. */
+export function checkpointMsOf(given: number | string | undefined): number {
+  const ms = given === undefined ? CHECKPOINT_MS_DEFAULT : typeof given === 'string' && /^\d+$/.test(given) ? Number(given) : given;
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 2 ** 31 - 1) {
+    throw usage(`checkpointMs must be an integer number of milliseconds from 0 (off) to 2^31-1, got ${String(given)}`);
+  }
   return ms;
 }

@@ -13,7 +13,7 @@ import type { Limits } from '../engine/limits.js';
 import {
   C_ABORT, C_ACKED_FRAMES, C_ALONE, C_CUT, C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_SHIPPED_FRAMES, CUT_REQUESTED,
   FINISH_CUT_OFF, FINISH_SEALED, T_LIVE_FROM, T_LIVE_OUTPUTS, T_RING, T_RING_WORDS, entryKindNames,
-} from '../engine/symbols.js';
+} from '../engine/arena_layout.js';
 import { frame } from '../engine/log/frame.js';
 import type { ShippedFrame } from './sender.js';
 import { serializeError } from '../engine/errors.js';

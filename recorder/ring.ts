@@ -16,8 +16,9 @@
 // every event the drain must ship at once (an output: the gate waits for it). Both checks cost the
 // push one comparison: `limit` is the nearer of "the ring is full" and "time to ring".
 
-import { C_ABORT, C_DOORBELL } from '../engine/symbols.js';
+import { C_ABORT, C_DOORBELL } from '../engine/arena_layout.js';
 import { aborted, drainStall, limitExceeded } from '../engine/errors.js';
+import type { EventRing } from '../engine/thread_ports.js';
 
 export const RING_HEAD = 0;
 export const RING_WAITING = 1;
@@ -41,7 +42,7 @@ export function ringDoorbell(a: Int32Array): void {
   Atomics.notify(a, C_DOORBELL);
 }
 
-export class RingWriter {
+export class RingWriter implements EventRing {
   private tail: number;
   private headSeen: number;
   /** Position at which a push must take the slow path: the ring is full there, or the doorbell is due. */

@@ -11,7 +11,7 @@
 
 import type { Server, Socket } from 'node:net';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { C_ACKED_FRAMES, C_ALONE } from '../engine/symbols.js';
+import { C_ACKED_FRAMES, C_ALONE } from '../engine/arena_layout.js';
 import { serializeError, notLive } from '../engine/errors.js';
 import type { Replication } from '../replication/config.js';
 import { Heartbeat } from '../replication/heartbeat.js';

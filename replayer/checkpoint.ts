@@ -16,8 +16,9 @@
 import { Kind, kindOf, objectOf } from '../engine/event.js';
 import { aborted } from '../engine/errors.js';
 import { compareBlocks, decodeBlocks, decodeCut, describeDifferences, digestBlocks, entryNames, type CutPlace, type EntryDigest, type RegionDifference } from '../engine/checkpoint.js';
-import { C_ABORT, C_CKPT_DONE, C_CKPT_ARRIVED, CKPT_GONE, CKPT_PARKED, CKPT_RUNNING, T_CKPT, T_CKPT_INDEX } from '../engine/symbols.js';
+import { C_ABORT, C_CKPT_DONE, C_CKPT_ARRIVED, CKPT_GONE, CKPT_PARKED, CKPT_RUNNING, T_CKPT, T_CKPT_INDEX } from '../engine/arena_layout.js';
 import type { Arena } from '../engine/arena.js';
+import type { StreamReader } from './stream.js';
 import type { CheckpointHooks, Thread } from '../engine/thread.js';
 
 /** A stopped thread re-checks for an abort this often. */
@@ -193,7 +194,7 @@ export class CheckpointJudge {
 
   /** The main thread's next event, if it is a periodic checkpoint, decoded (without taking it). */
   private peekCut(): { number: number; places: CutPlace[]; set: EntryDigest[] } | null {
-    const s = this.main.stream!;
+    const s = this.main.stream as StreamReader; // the replayer's own stream (engine/ knows it as an EventStream)
     if (s.pos >= s.events.length) return null;
     const h = s.events[s.pos]!;
     if (kindOf(h) !== Kind.Checkpoint || objectOf(h) !== 0) return null;

@@ -24,7 +24,7 @@ import { decodeFrame, type FrameData } from '../engine/log/codec.js';
 import { scanFrame } from '../engine/log/frame.js';
 import { preamble } from '../engine/log/format.js';
 import type { Limits } from '../engine/limits.js';
-import { C_ABORT, C_LIVE, T_CONSUMED, T_FED, T_STATE, threadTableBase, THREAD_SLOTS } from '../engine/symbols.js';
+import { C_ABORT, C_LIVE, T_CONSUMED, T_FED, T_STATE, threadTableBase, THREAD_SLOTS } from '../engine/arena_layout.js';
 import { channelCorrupt, notLive, peerLost, peerRefused, serializeError } from '../engine/errors.js';
 import type { Replication } from '../replication/config.js';
 import { Heartbeat } from '../replication/heartbeat.js';

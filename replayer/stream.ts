@@ -9,7 +9,8 @@
 // goes live (thread.ts).
 
 import { BroadcastChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { C_ABORT, T_CONSUMED, T_FED } from '../engine/symbols.js';
+import { C_ABORT, T_CONSUMED, T_FED } from '../engine/arena_layout.js';
+import type { EventStream } from '../engine/thread_ports.js';
 
 export interface StreamInit {
   buffer: SharedArrayBuffer;
@@ -37,7 +38,7 @@ export function streamChannelName(run: string, thread: number): string {
   return `lockstep-stream:${run}:${thread}`;
 }
 
-export class StreamReader {
+export class StreamReader implements EventStream {
   events: Int32Array;
   data: Uint8Array;
   /** Next event word. */

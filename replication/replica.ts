@@ -9,7 +9,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { live, type Output } from '../engine/api.js';
+import { live, type Output } from '../engine/thread_api.js';
 import { LockstepError, notServing, revive } from '../engine/errors.js';
 import type { Replication } from './config.js';
 import type { SenderCommand, SenderInit } from '../recorder/sender.js';

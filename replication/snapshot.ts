@@ -11,7 +11,7 @@ import { assert } from '../engine/assert.js';
 import {
   C_CUT, C_DOORBELL, C_JOINED, C_NAMES, C_OBJECTS, C_THREADS, C_TOP, CUT_REQUESTED, DIR_BASE,
   T_OUTPUT_DIGEST, T_OUTPUTS, heapBase, threadTableBase,
-} from '../engine/symbols.js';
+} from '../engine/arena_layout.js';
 
 export interface Snapshot {
   /** The arena's Int32 slots from the directory to the top of the heap. */

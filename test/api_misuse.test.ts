@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { start, LockstepError, type Session } from '../engine/index.js';
+import { start, LockstepError, type Session } from '../runtime/index.js';
 import { tempLog } from './harness.js';
 
 const PROGRAM = fileURLToPath(import.meta.url);

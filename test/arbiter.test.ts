@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Arbiter, requestEpoch, readEpoch } from '../replication/arbiter.js';
 import { testAndSet } from '../replication/arbiter_state.js';
-import type { LockstepError } from '../engine/index.js';
+import type { LockstepError } from '../runtime/index.js';
 
 const secret = 'test-secret';
 

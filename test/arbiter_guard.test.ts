@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Arbiter, readEpoch, requestEpoch, requestMac } from '../replication/arbiter.js';
 import { nonce } from '../replication/wire.js';
-import type { LockstepError } from '../engine/index.js';
+import type { LockstepError } from '../runtime/index.js';
 import { Proxy } from './proxy.js';
 
 const secret = 'test-secret';

@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { readLog } from '../engine/index.js';
+import { readLog } from '../runtime/index.js';
 import { Kind, kindOf } from '../engine/event.js';
 import { tempLog } from './harness.js';
 

@@ -5,7 +5,7 @@
 
 import { strict as assert } from 'node:assert';
 import { fileURLToPath } from 'node:url';
-import { start, type LockstepError, type StartOptions } from '../engine/index.js';
+import { start, type LockstepError, type StartOptions } from '../runtime/index.js';
 import { cycleThrough } from '../engine/wait_for.js';
 import { tempLog } from './harness.js';
 

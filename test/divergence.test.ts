@@ -2,7 +2,7 @@
 // first differs, naming what the log expected and what the program did.
 
 import { strict as assert } from 'node:assert';
-import { LockstepError } from '../engine/index.js';
+import { LockstepError } from '../runtime/index.js';
 import { runWorkload, tempLog } from './harness.js';
 
 async function rejects(p: Promise<unknown>): Promise<LockstepError> {

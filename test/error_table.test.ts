@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LockstepError, type ErrorCode } from '../engine/index.js';
+import { LockstepError, type ErrorCode } from '../runtime/index.js';
 import { ClientError, type ClientErrorCode } from '../client/index.js';
 import { ROOT } from './fixtures/cli/helpers.js';
 

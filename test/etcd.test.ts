@@ -10,6 +10,7 @@ import { Client } from '../client/index.js';
 import type { ReplicationStatus } from '../replication/replica.js';
 import { parseEtcdUrl } from '../replication/etcd_arbiter.js';
 import type { LockstepError } from '../engine/errors.js';
+import { describePair, exitOf, running, statusOf, transfers, until } from './node_probe.js';
 import { Cluster, type NodeProc } from './cluster.js';
 import { EtcdCluster, etcdInstalled } from './etcd_cluster.js';
 import { prng } from './prng.js';
@@ -21,63 +22,12 @@ const HOST_A = '127.0.0.2';
 const HOST_B = '127.0.0.3';
 const baseSeed = process.env.LOCKSTEP_ETCD_SEED ? Number(process.env.LOCKSTEP_ETCD_SEED) : Date.now() % 1_000_000;
 
-function running(n: NodeProc): boolean {
-  return n.child.exitCode === null && n.child.signalCode === null;
-}
-
-async function statusOf(n: NodeProc): Promise<ReplicationStatus | null> {
-  if (!running(n)) return null;
-  try {
-    const r = await fetch(`${n.url}/status`, { signal: AbortSignal.timeout(1000) });
-    return r.ok ? ((await r.json()) as ReplicationStatus) : null;
-  } catch {
-    return null;
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  const end = Date.now() + WAIT_MS;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-}
-
-async function exitOf(n: NodeProc): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${n.name} did not exit within ${WAIT_MS} ms; stderr:\n${n.stderr()}`)), WAIT_MS);
-  });
-  try {
-    return await Promise.race([n.exited, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function transfers(client: Client, count: number, next: () => number): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const from = Math.floor(next() * 16);
-    const r = await client.request<{ ok: boolean }>('/transfer', { from, to: (from + 1) % 16, amount: 1 + Math.floor(next() * 5) });
-    assert.equal(r.status, 200);
-    assert.equal(r.body.ok, true, `transfer ${i}: ${JSON.stringify(r.body)}`);
-  }
-}
-
-function describePair(a: NodeProc, b: NodeProc, sa: ReplicationStatus | null, sb: ReplicationStatus | null): string {
-  const one = (n: NodeProc, s: ReplicationStatus | null): string =>
-    `${n.name} ${running(n) ? 'running' : `exited ${n.child.exitCode}`}, /status ${s ? JSON.stringify({ role: s.role, epoch: s.epoch, alone: s.alone }) : 'none'}`;
-  return `${one(a, sa)}; ${one(b, sb)}\n${a.name} stderr:\n${a.stderr()}\n${b.name} stderr:\n${b.stderr()}`;
-}
-
 /** Polls both nodes until one is live alone in `epoch` and the other has exited; two live at once fails at once. */
 async function exactlyOneLive(a: NodeProc, b: NodeProc, epoch: number): Promise<{ live: NodeProc; stopped: NodeProc }> {
   let last = '';
-  return until(`one node live alone in epoch ${epoch}, the other stopped`, async () => {
+  return until(`one node live alone in epoch ${epoch}, the other stopped`, WAIT_MS, async () => {
     const [sa, sb] = await Promise.all([statusOf(a), statusOf(b)]);
-    last = describePair(a, b, sa, sb);
+    last = describePair(a, sa, b, sb);
     const live = (s: ReplicationStatus | null): boolean => s?.role === 'primary' && (s.alone || s.epoch === epoch);
     if (live(sa) && live(sb) && (sa!.alone && sb!.alone || sa!.epoch === sb!.epoch)) throw new Error(`split brain: two nodes live at once: ${last}`);
     if (!running(a) && !running(b)) throw new Error(`both nodes stopped: ${last}`);
@@ -131,7 +81,7 @@ describe('etcd as the arbiter', function () {
     await cluster.waitFor(a, /is the primary \(epoch 1\)/, WAIT_MS);
     if (o.proxy) proxy = await Proxy.start({ host: HOST_A, port: a.channel });
     const b = await cluster.node('B', 'backup', { host: HOST_B, repl: { ...repl, ...(proxy ? { connect: proxy.address } : { connect: { host: HOST_A, port: a.channel } }) } });
-    await until('B to attach to A', async () => {
+    await until('B to attach to A', WAIT_MS, async () => {
       if (!running(b)) throw new Error(`B exited before attaching; stderr:\n${b.stderr()}`);
       if (!running(a)) throw new Error(`A exited; stderr:\n${a.stderr()}`);
       return (await statusOf(a))?.backup === 'B';
@@ -151,17 +101,17 @@ describe('etcd as the arbiter', function () {
     console.log(`      etcd failover: seed ${baseSeed}`);
     const { a, b } = await pair(etcd.url(p));
     assert.deepEqual((await etcd.record(p)).epoch, { epoch: 1, owner: 'A' });
-    await until('A to hold the live key', async () => (await etcd!.record(p)).live === 'A');
+    await until('A to hold the live key', WAIT_MS, async () => (await etcd!.record(p)).live === 'A');
     await transfers(client!, 3, next);
     a.child.kill('SIGKILL');
-    const s = await until('B to go live in epoch 2', async () => {
+    const s = await until('B to go live in epoch 2', WAIT_MS, async () => {
       const st = await statusOf(b);
       if (!running(b)) throw new Error(`B stopped; stderr:\n${b.stderr()}`);
       return st?.role === 'primary' && st.epoch === 2 && st;
     });
     assert.equal(s.alone, true);
     assert.deepEqual((await etcd.record(p)).epoch, { epoch: 2, owner: 'B' });
-    await until('B to hold the live key', async () => (await etcd!.record(p)).live === 'B');
+    await until('B to hold the live key', WAIT_MS, async () => (await etcd!.record(p)).live === 'B');
     await transfers(client!, 2, next);
   });
 
@@ -176,7 +126,7 @@ describe('etcd as the arbiter', function () {
     console.log(`      killed etcd leader ${leader.name} (${leader.host})`);
     await transfers(client!, 2, next);
     a.child.kill('SIGKILL');
-    await until('B to go live in epoch 2', async () => {
+    await until('B to go live in epoch 2', WAIT_MS, async () => {
       if (!running(b)) throw new Error(`B stopped; stderr:\n${b.stderr()}`);
       const st = await statusOf(b);
       return st?.role === 'primary' && st.epoch === 2;
@@ -201,7 +151,7 @@ describe('etcd as the arbiter', function () {
       });
     }, POLL_MS);
     try {
-      await exitOf(b);
+      await exitOf(b, WAIT_MS);
     } finally {
       clearInterval(watch);
     }
@@ -229,7 +179,7 @@ describe('etcd as the arbiter', function () {
     cluster = await Cluster.start('etcd-test-secret');
     const a = await cluster.node('A', 'primary', { host: HOST_A, repl: { arbiter: etcd.url(p), waitBackupMs: 100 } });
     await cluster.waitFor(a, /runs alone \(epoch 1\)/, WAIT_MS);
-    await until('A to hold the live key', async () => (await etcd!.record(p)).live === 'A');
+    await until('A to hold the live key', WAIT_MS, async () => (await etcd!.record(p)).live === 'A');
 
     // Garbage where the epoch record should be: a node refuses to guess an epoch.
     const q = prefix();
@@ -240,11 +190,11 @@ describe('etcd as the arbiter', function () {
       raw.close();
     }
     const g = await cluster.node('G', 'primary', { host: '127.0.0.4', repl: { arbiter: etcd.url(q) } });
-    await exitOf(g);
+    await exitOf(g, WAIT_MS);
     assert.match(g.stderr(), /ERR_ARBITER_STATE|does not hold an epoch record/, g.stderr());
 
     await etcd.kill(etcd.members[0]!);
-    const exit = await exitOf(a);
+    const exit = await exitOf(a, WAIT_MS);
     assert.notEqual(exit.code, 0);
     assert.match(a.stderr(), /lost its etcd lease for epoch 1/, a.stderr());
   });

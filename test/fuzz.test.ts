@@ -3,7 +3,7 @@
 // rerun one with FUZZ_SEED=<seed>, and run more programs with FUZZ_RUNS=<n>.
 
 import { strict as assert } from 'node:assert';
-import { start } from '../engine/index.js';
+import { start } from '../runtime/index.js';
 import { PROGRAM, tempLog } from './harness.js';
 import { prng } from './prng.js';
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { start, type RunResult, type StartOptions } from '../engine/index.js';
+import { start, type RunResult, type StartOptions } from '../runtime/index.js';
 
 export const PROGRAM = fileURLToPath(import.meta.url);
 

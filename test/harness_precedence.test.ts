@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { start, LockstepError } from '../engine/index.js';
+import { start, LockstepError } from '../runtime/index.js';
 import { readLog } from '../replayer/log_reader.js';
 import { ROOT, lines, lockstep, tempDir } from './fixtures/cli/helpers.js';
 import { execFileSync } from 'node:child_process';

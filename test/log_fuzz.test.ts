@@ -8,7 +8,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { LockstepError, start } from '../engine/index.js';
+import { LockstepError, start } from '../runtime/index.js';
 import { PROGRAM, runWorkload, tempLog, type Workload } from './harness.js';
 import { frameSpans, mutant } from './log_mutants.js';
 import type { FuzzJob, FuzzMessage } from './fixtures/logfuzz_worker.js';

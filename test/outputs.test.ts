@@ -2,7 +2,7 @@
 
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { fileSink, start, type LockstepError } from '../engine/index.js';
+import { fileSink, start, type LockstepError } from '../runtime/index.js';
 import { PROGRAM, tempLog } from './harness.js';
 
 const tasks = new URL('./fixtures/tasks.js', import.meta.url);

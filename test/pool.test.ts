@@ -2,7 +2,7 @@
 // recorded and replayed; a changed worker count is a typed error.
 
 import { strict as assert } from 'node:assert';
-import { start, LockstepError, type Session } from '../engine/index.js';
+import { start, LockstepError, type Session } from '../runtime/index.js';
 import { PROGRAM, tempLog } from './harness.js';
 
 const tasks = new URL('./fixtures/tasks.js', import.meta.url);

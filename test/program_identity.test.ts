@@ -9,7 +9,7 @@ import { describe as describeEvent } from '../engine/event.js';
 import { readLog } from '../replayer/log_reader.js';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { start, LockstepError, type StartOptions } from '../engine/index.js';
+import { start, LockstepError, type StartOptions } from '../runtime/index.js';
 import { tempLog } from './harness.js';
 import { packageTempDir } from './fixtures/cli/helpers.js';
 

@@ -8,25 +8,12 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Client } from '../client/index.js';
 import { readEpoch } from '../replication/arbiter.js';
 import { Msg, encode } from '../replication/wire.js';
+import { running, until } from './node_probe.js';
 import { Cluster, type NodeProc } from './cluster.js';
 import { Proxy } from './proxy.js';
 
 /** Bound on any one wait for an event that must come (reached only when the code is wrong). */
 const WAIT_MS = 20_000;
-
-function running(n: NodeProc): boolean {
-  return n.child.exitCode === null && n.child.signalCode === null;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  const end = Date.now() + WAIT_MS;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** GET /status: the HTTP status and body, or status 0 when the node did not answer. */
 async function getStatus(n: NodeProc): Promise<{ status: number; body: Record<string, unknown> | string }> {
@@ -44,7 +31,7 @@ async function startPair(cluster: Cluster, o: { a?: Parameters<Cluster['node']>[
   const proxy = typeof o.proxy === 'function' ? await o.proxy(a) : null;
   const b = await cluster.node('B', 'backup', proxy ? { ...o.b, repl: { ...o.b?.repl, connect: proxy.address } } : { connect: a, ...o.b });
   await cluster.waitFor(a, /bankservice: listening on/);
-  await until('A to report backup B attached', async () => {
+  await until('A to report backup B attached', WAIT_MS, async () => {
     if (!running(b)) throw new Error(`B exited (${b.child.exitCode}) before attaching; stderr:\n${b.stderr()}`);
     const s = await getStatus(a);
     return s.status === 200 && (s.body as { backup?: string }).backup === 'B';
@@ -67,7 +54,7 @@ class Stranger {
 
   /** The first frame's payload type (the challenge), once it has arrived; null if closed first. */
   async firstType(): Promise<number | null> {
-    await until('the challenge', async () => this.received.length >= 9 || this.socket.destroyed);
+    await until('the challenge', WAIT_MS, async () => this.received.length >= 9 || this.socket.destroyed);
     return this.received.length >= 9 ? this.received[8]! : null;
   }
 

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { Client } from '../client/index.js';
 import { Arbiter, readEpoch } from '../replication/arbiter.js';
 import type { ReplicationStatus } from '../replication/replica.js';
+import { describePair, exitOf, running, statusOf, transfers, until } from './node_probe.js';
 import { Cluster, type NodeProc } from './cluster.js';
 import { prng } from './prng.js';
 import { Proxy } from './proxy.js';
 
-const POLL_MS = 25;
 /** How long one /status poll may take before the node counts as not answering. */
 const STATUS_TIMEOUT_MS = 400;
 /** Bound on any one wait for a node to start, decide or exit. */
@@ -22,21 +22,6 @@ const WAIT_MS = 60_000; // a bound on waiting for an event (a loaded box is slow
 const baseSeed = process.env.LOCKSTEP_FAULT_SEED ? Number(process.env.LOCKSTEP_FAULT_SEED) : Date.now() % 1_000_000;
 
 type Status = ReplicationStatus;
-
-function running(n: NodeProc): boolean {
-  return n.child.exitCode === null && n.child.signalCode === null;
-}
-
-/** GET /status, or null when the node does not answer (not listening, gone, or too slow). */
-async function statusOf(n: NodeProc): Promise<Status | null> {
-  if (!running(n)) return null;
-  try {
-    const r = await fetch(`${n.url}/status`, { signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) });
-    return r.ok ? ((await r.json()) as Status) : null;
-  } catch {
-    return null;
-  }
-}
 
 /** A node's own view of its state, confirmed or not (cluster.ts observe), or null when it does not answer. */
 async function viewOf(n: NodeProc): Promise<Status | null> {
@@ -50,31 +35,8 @@ async function viewOf(n: NodeProc): Promise<Status | null> {
   }
 }
 
-async function until<T>(what: string, ms: number, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(POLL_MS);
-  }
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/** The node's exit, bounded. */
-async function exitOf(n: NodeProc, ms = WAIT_MS): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${n.name} did not exit within ${ms} ms; stderr:\n${n.stderr()}`)), ms);
-  });
-  try {
-    return await Promise.race([n.exited, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Starts primary A and its backup B (B dials a proxy in front of A's channel when `proxy` is set) and waits until A reports B attached. */
@@ -86,7 +48,7 @@ async function startPair(cluster: Cluster, o: { proxy?: boolean; a?: Parameters<
   await cluster.waitFor(a, /bankservice: listening on/);
   await until('A to report backup B attached', WAIT_MS, async () => {
     if (!running(b)) throw new Error(`B exited (${b.child.exitCode}) before attaching; stderr:\n${b.stderr()}`);
-    const s = await statusOf(a);
+    const s = await statusOf(a, STATUS_TIMEOUT_MS);
     return s?.backup === 'B' && s;
   });
   return { a, b, proxy };
@@ -104,26 +66,10 @@ async function post(n: NodeProc, path: string, requestId: string, body: unknown)
   }
 }
 
-/** A few transfers through the client; each answered once, from a live node. */
-async function transfers(client: Client, count: number, next: () => number): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const from = Math.floor(next() * 16);
-    const r = await client.request<{ ok: boolean }>('/transfer', { from, to: (from + 1) % 16, amount: 1 + Math.floor(next() * 5) });
-    assert.equal(r.status, 200);
-    assert.equal(r.body.ok, true, `transfer ${i}: ${JSON.stringify(r.body)}`);
-  }
-}
-
 /** Both nodes free to release outputs: both primary and running alone (no backup's ack gates them), or both primary of one epoch. */
 function twoLive(sa: Status | null, sb: Status | null): boolean {
   if (sa?.role !== 'primary' || sb?.role !== 'primary') return false;
   return (sa.alone && sb.alone) || sa.epoch === sb.epoch;
-}
-
-function describePair(a: NodeProc, sa: Status | null, b: NodeProc, sb: Status | null): string {
-  const one = (n: NodeProc, s: Status | null): string =>
-    `${n.name} ${running(n) ? 'running' : `exited ${n.child.exitCode}`}, /status ${s ? JSON.stringify({ role: s.role, epoch: s.epoch, alone: s.alone, backup: s.backup }) : 'none'}`;
-  return `${one(a, sa)}; ${one(b, sb)}\n${a.name} stderr:\n${a.stderr()}\n${b.name} stderr:\n${b.stderr()}`;
 }
 
 /**
@@ -137,7 +83,7 @@ async function exactlyOneLive(cluster: Cluster, a: NodeProc, b: NodeProc): Promi
   let overlaps = 0;
   let last = '';
   const decided = await until('one node to stop and the other to be live alone in epoch 2', WAIT_MS, async () => {
-    const [sa, sb] = await Promise.all([statusOf(a), statusOf(b)]);
+    const [sa, sb] = await Promise.all([statusOf(a, STATUS_TIMEOUT_MS), statusOf(b, STATUS_TIMEOUT_MS)]);
     last = describePair(a, sa, b, sb);
     if (twoLive(sa, sb)) throw new Error(`split brain: two nodes live at once: ${last}`);
     if (sa?.role === 'primary' && sb?.role === 'primary') overlaps++;
@@ -150,7 +96,7 @@ async function exactlyOneLive(cluster: Cluster, a: NodeProc, b: NodeProc): Promi
     throw new Error(e.message.startsWith('timed out') ? `${e.message}: ${last}` : e.message);
   });
   const { live, stopped, status } = decided;
-  const exit = await exitOf(stopped);
+  const exit = await exitOf(stopped, WAIT_MS);
   assert.notEqual(exit.code, 0, `${stopped.name} exited 0; stderr:\n${stopped.stderr()}`);
   assert.match(stopped.stderr(), /ERR_NOT_LIVE/, `${stopped.name} stopped without ERR_NOT_LIVE; stderr:\n${stopped.stderr()}`);
   const record = await readEpoch(cluster.arbiterAccess);
@@ -217,15 +163,15 @@ describe('replication faults', function () {
       return settled;
     });
     a.child.kill('SIGKILL');
-    await exitOf(a);
+    await exitOf(a, WAIT_MS);
     if (how === 'pause') b.child.kill('SIGCONT');
     await cluster.waitFor(b, /bankservice: listening on/);
     const answers = await Promise.allSettled(held);
     const summary = answers.map((r, i) => `${i}: ${r.status === 'fulfilled' ? JSON.stringify(r.value.body) : (r.reason as Error).message.slice(0, 120)}`).join('\n');
     assert(answers.every((r) => r.status === 'fulfilled' && r.value.body.ok),
-      `the 8 transfers held by A's gate, resent to B:\n${summary}\nB ${running(b) ? 'running' : `exited ${b.child.exitCode}`}, /status ${JSON.stringify(await statusOf(b))}, stderr:\n${b.stderr()}`);
+      `the 8 transfers held by A's gate, resent to B:\n${summary}\nB ${running(b) ? 'running' : `exited ${b.child.exitCode}`}, /status ${JSON.stringify(await statusOf(b, STATUS_TIMEOUT_MS))}, stderr:\n${b.stderr()}`);
     await transfers(c, 2, next);
-    const s = await statusOf(b);
+    const s = await statusOf(b, STATUS_TIMEOUT_MS);
     assert.deepEqual(s && { role: s.role, epoch: s.epoch, alone: s.alone }, { role: 'primary', epoch: 2, alone: true });
   }
 
@@ -299,13 +245,13 @@ describe('replication faults', function () {
     await cluster.waitFor(a, /lost its backup B: /);
     await cluster.waitFor(a, /runs alone \(epoch 2\)/);
     await transfers(client, 3, next);
-    const s = await statusOf(a);
+    const s = await statusOf(a, STATUS_TIMEOUT_MS);
     assert(s, 'A answers /status');
     assert.equal(s.role, 'primary');
     assert.equal(s.alone, true);
     assert.equal(s.epoch, 2);
     assert.equal(s.backup, null);
-    assert.equal((await exitOf(b)).signal, 'SIGKILL');
+    assert.equal((await exitOf(b, WAIT_MS)).signal, 'SIGKILL');
   });
 
   it('arbiter unreachable when the primary dies: the backup does not go live', async function () {
@@ -315,7 +261,7 @@ describe('replication faults', function () {
     await cluster.arbiter.close();
     a.child.kill('SIGKILL');
     await cluster.waitFor(b, /lost the primary A: /);
-    const exit = await exitOf(b);
+    const exit = await exitOf(b, WAIT_MS);
     assert.notEqual(exit.code, 0, `B exited 0; stderr:\n${b.stderr()}`);
     assert.match(b.stderr(), /ERR_ARBITER_UNREACHABLE/);
     assert.doesNotMatch(b.stderr(), /bankservice: listening/, 'B never opened its client port');
@@ -358,14 +304,14 @@ describe('replication faults', function () {
     const a = await cluster.node('A', 'primary', { repl: { waitBackupMs: 500 } });
     await cluster.waitFor(a, /is the primary \(epoch 1\)/);
     const b = await cluster.node('B', 'backup', { connect: a, secret: 'wrong' });
-    const exit = await exitOf(b);
+    const exit = await exitOf(b, WAIT_MS);
     assert.notEqual(exit.code, 0, `B exited 0; stderr:\n${b.stderr()}`);
     assert.match(b.stderr(), /ERR_PEER_REFUSED/);
     assert.match(a.stderr(), /refused a peer from 127\.0\.0\.1:\d+: it does not hold the cluster secret \(attempt logged\)/);
     await cluster.waitFor(a, /runs alone \(epoch 1\): no backup connected within 500 ms/);
     client = new Client({ nodes: [a.url], deadlineMs: WAIT_MS });
     await transfers(client, 2, prng(baseSeed));
-    const s = await statusOf(a);
+    const s = await statusOf(a, STATUS_TIMEOUT_MS);
     assert.deepEqual(s && { role: s.role, epoch: s.epoch, alone: s.alone, backup: s.backup }, { role: 'primary', epoch: 1, alone: true, backup: null });
   });
 

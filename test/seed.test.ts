@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { start, LockstepError, type Output, type StartOptions } from '../engine/index.js';
+import { start, LockstepError, type Output, type StartOptions } from '../runtime/index.js';
 import { draws } from './fixtures/random_sources.js';
 import { tempLog } from './harness.js';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { start, LockstepError, type StartOptions, type ThreadExit } from '../engine/index.js';
+import { start, LockstepError, type StartOptions, type ThreadExit } from '../runtime/index.js';
 import { tempLog } from './harness.js';
 import { ROOT, lines, lockstep, tempDir } from './fixtures/cli/helpers.js';
 

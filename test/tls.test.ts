@@ -15,7 +15,8 @@ import type { LockstepError } from '../engine/errors.js';
 import { makeCerts } from '../cli/certs.js';
 import { Arbiter, requestEpoch } from '../replication/arbiter.js';
 import { dial, listen, tlsRefusal, transportOf, type Refusal, type TlsFiles, type Transport } from '../replication/transport.js';
-import { Cluster, type NodeProc } from './cluster.js';
+import { running, statusOf, until } from './node_probe.js';
+import { Cluster } from './cluster.js';
 
 const CLI = new URL('../cli/main.js', import.meta.url).pathname;
 /** Bound on any one wait (a failure guard, not a timing assertion). */
@@ -23,16 +24,6 @@ const WAIT_MS = 20_000;
 
 function files(dir: string, node: string): TlsFiles {
   return { cert: join(dir, `${node}.pem`), key: join(dir, `${node}.key`), ca: join(dir, 'ca.pem') };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false): Promise<T> {
-  const end = Date.now() + WAIT_MS;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** An echo server on `t`; refusals are collected. */
@@ -137,7 +128,7 @@ describe('TLS on the log channel and the arbiter', function () {
     // The intruder's certificate does not chain to the cluster's CA: the listener refuses it.
     const bad = await roundTrip(intruder, srv.port, 'let me in');
     assert.equal(bad.echoed, '');
-    await until('the refusal to be reported', () => srv.refusals.length > 0);
+    await until('the refusal to be reported', WAIT_MS, () => srv.refusals.length > 0);
     assert.match(srv.refusals[0]!.why, /certificate|unknown ca|verify/i);
     assert.match(srv.refusals[0]!.peer, /^127\.0\.0\.1:\d+$/);
     // The listener serves members after refusing one that is not.
@@ -159,7 +150,7 @@ describe('TLS on the log channel and the arbiter', function () {
     const wrong = await roundTrip(transportOf({ secret: 'guess' }), srv.port, 'let me in');
     assert.equal(wrong.echoed, '');
     assert.match(tlsRefusal(wrong.error!) ?? '', /does not hold the same cluster secret/);
-    await until('the refusal', () => srv.refusals.some((x) => x.secret && x.identity === 'tester'));
+    await until('the refusal', WAIT_MS, () => srv.refusals.some((x) => x.secret && x.identity === 'tester'));
     const plain = await roundTrip(transportOf({ secret: 'cluster secret', insecure: true }), srv.port, 'plaintext');
     assert.equal(plain.echoed, '', 'a plaintext peer gets nothing back');
   });
@@ -180,7 +171,7 @@ describe('TLS on the log channel and the arbiter', function () {
     assert.equal((await requestEpoch(member, 1, 'a')).won, true);
     await assert.rejects(requestEpoch({ ...arbiter.address, secret: 'x', tls: files(other, 'intruder') }, 2, 'intruder'),
       (e: LockstepError) => e.code === 'ERR_ARBITER_UNREACHABLE' && /authentication failed/.test(e.message));
-    await until('the arbiter to log the refusal', () => lines.some((l) => /^refused 127\.0\.0\.1:\d+: /.test(l)));
+    await until('the arbiter to log the refusal', WAIT_MS, () => lines.some((l) => /^refused 127\.0\.0\.1:\d+: /.test(l)));
     assert.deepEqual(arbiter.current, { epoch: 1, owner: 'a' });
   });
 
@@ -196,9 +187,9 @@ describe('TLS on the log channel and the arbiter', function () {
     closers.push(() => tap.close());
     const b = await cluster.node('B', 'backup', { repl: { ...node('b'), connect: { host: '127.0.0.1', port: tap.port } } });
     await cluster.waitFor(a, /bankservice: listening on/);
-    await until('B to attach', async () => {
+    await until('B to attach', WAIT_MS, async () => {
       if (!running(b)) throw new Error(`B exited before attaching; stderr:\n${b.stderr()}`);
-      return (await statusOf(a))?.backup === 'B';
+      return (await statusOf<{ backup: string | null }>(a))?.backup === 'B';
     }).catch((e: Error) => {
       throw new Error(`${e.message}; A stderr:\n${a.stderr()}\nB stderr:\n${b.stderr()}`);
     });
@@ -235,15 +226,3 @@ describe('TLS on the log channel and the arbiter', function () {
   });
 });
 
-function running(n: NodeProc): boolean {
-  return n.child.exitCode === null && n.child.signalCode === null;
-}
-
-async function statusOf(n: NodeProc): Promise<{ backup: string | null } | null> {
-  try {
-    const r = await fetch(`${n.url}/status`, { signal: AbortSignal.timeout(1000) });
-    return r.ok ? ((await r.json()) as { backup: string | null }) : null;
-  } catch {
-    return null;
-  }
-}

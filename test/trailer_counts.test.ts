@@ -3,7 +3,7 @@
 
 import { strict as assert } from 'node:assert';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { LockstepError, readLog } from '../engine/index.js';
+import { LockstepError, readLog } from '../runtime/index.js';
 import { PREAMBLE_BYTES } from '../engine/log/format.js';
 import { frame, scanFrame } from '../engine/log/frame.js';
 import { decodeFrame, encodeFrame, type TrailerData } from '../engine/log/codec.js';

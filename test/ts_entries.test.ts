@@ -7,7 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { readLog, start } from '../engine/index.js';
+import { readLog, start } from '../runtime/index.js';
 import { Kind, ValueKind, kindOf, objectOf } from '../engine/event.js';
 import { PROGRAM, tempLog } from './harness.js';
 import { prng } from './prng.js';

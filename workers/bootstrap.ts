@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { LockstepError, serializeError } from '../engine/errors.js';
 import type { Thread } from '../engine/thread.js';
 import { isTypeScriptEntry, loadTypeScript } from './entry.js';
-import { attachThread, recordExit, recordFailure, type WorkerInit } from './context.js';
+import { attachThread, recordExit, recordFailure, type WorkerInit } from './worker_runtime.js';
 
 export interface SpawnInit extends WorkerInit {
   entry: string;

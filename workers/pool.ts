@@ -15,7 +15,7 @@ import type { Piscina } from 'piscina';
 import { LockstepError, revive, usage } from '../engine/errors.js';
 import { Kind } from '../engine/event.js';
 import { Mode, type Thread } from '../engine/thread.js';
-import type { WorkerInit } from './context.js';
+import type { WorkerInit } from './worker_runtime.js';
 
 export interface PoolOptions {
   /** Logical worker threads (default 4). Fixed for the run: replay needs the recorded count. */

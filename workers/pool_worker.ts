@@ -1,5 +1,5 @@
 // The piscina handler of a lockstep pool worker. Loaded once per worker, it builds the worker's
-// lockstep runtime (context.ts); then every task logs task-start(task) before it runs, so replay
+// lockstep runtime (worker_runtime.ts); then every task logs task-start(task) before it runs, so replay
 // checks that each worker runs the tasks it ran when recording, in the same order. A task's own
 // error is a recorded outcome; a lockstep error (divergence…) is returned for the session to fail.
 
@@ -7,9 +7,9 @@ import { workerData } from 'node:worker_threads';
 import { LockstepError, serializeError } from '../engine/errors.js';
 import { Kind } from '../engine/event.js';
 import { Mode } from '../engine/thread.js';
-import { C_JOINED } from '../engine/symbols.js';
+import { C_JOINED } from '../engine/arena_layout.js';
 import { isTypeScriptEntry, loadTypeScript } from './entry.js';
-import { attachThread, recordExit, recordFailure, type WorkerInit } from './context.js';
+import { attachThread, recordExit, recordFailure, type WorkerInit } from './worker_runtime.js';
 
 const init = workerData as { lockstep: WorkerInit; entry: string };
 // tsx's loader is set up before the thread's globals are patched: it reads the clock and makes

@@ -2,7 +2,7 @@
 // lockstep API, which bootstrap.ts set up before the user's module was imported.
 
 import type { Arena } from '../engine/arena.js';
-import { LockstepThread, type Output } from '../engine/api.js';
+import { LockstepThread, type Output } from '../engine/thread_api.js';
 import { usage } from '../engine/errors.js';
 import type { Thread } from '../engine/thread.js';
 
@@ -22,5 +22,5 @@ export function attach(): WorkerThread {
   return context as WorkerThread;
 }
 
-export type { LockstepThread } from '../engine/api.js';
+export type { LockstepThread } from '../engine/thread_api.js';
 export { LockstepError, DivergenceError } from '../engine/errors.js';

@@ -1,12 +1,12 @@
 // Barrier for a fixed number of parties. Arrival is ordered, so the thread that completes a
 // generation (the "serial" thread, which wait() returns true to) is the same in replay.
 //
-// Footprint: Barrier.SLOTS = 6.  0 guard, 1 version, 2 seq (guarded.ts), 3 arrived,
+// Footprint: Barrier.SLOTS = 6.  0 guard, 1 version, 2 seq (guarded_object.ts), 3 arrived,
 // 4 generation, 5 parties.
 
 import { Kind } from '../event.js';
 import type { Thread } from '../thread.js';
-import { GUARDED_SLOTS, ordered } from './guarded.js';
+import { GUARDED_SLOTS, ordered } from './guarded_object.js';
 
 const ARRIVED = GUARDED_SLOTS;
 const GENERATION = GUARDED_SLOTS + 1;

@@ -2,7 +2,7 @@
 // node:v8). Send, receive, poll and close are all ordered on one version sequence, so replay
 // reproduces which value each receiver got, and which poll saw it closed. A value larger than the slot size is refused.
 //
-// Footprint: Channel.slots(capacity, bytesMax).  0 guard, 1 version, 2 seq (guarded.ts),
+// Footprint: Channel.slots(capacity, bytesMax).  0 guard, 1 version, 2 seq (guarded_object.ts),
 // 3 head, 4 tail, 5 count, 6 closed, 7 capacity, 8 slot words; then `capacity` slots of
 // (1 length word + slot words).
 
@@ -10,7 +10,7 @@ import { serialize, deserialize } from 'node:v8';
 import { Kind } from '../event.js';
 import { limitExceeded, usage } from '../errors.js';
 import type { Thread } from '../thread.js';
-import { GUARDED_SLOTS, G_VERSION, ordered, orderedOutcome } from './guarded.js';
+import { GUARDED_SLOTS, G_VERSION, ordered, orderedOutcome } from './guarded_object.js';
 
 const HEAD = GUARDED_SLOTS;
 const TAIL = GUARDED_SLOTS + 1;

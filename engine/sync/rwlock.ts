@@ -2,7 +2,7 @@
 // admits readers and writers in the recorded order (readers still overlap when the log says they
 // did). Unlocks are not ordered. Writers may starve under a steady stream of readers.
 //
-// Footprint: RwLock.SLOTS = 5.  0 guard, 1 version, 2 seq (guarded.ts), 3 readers, 4 writer (0/1).
+// Footprint: RwLock.SLOTS = 5.  0 guard, 1 version, 2 seq (guarded_object.ts), 3 readers, 4 writer (0/1).
 //
 // What this thread holds is kept in plain fields (the object is per thread, as for Mutex): a
 // release of a hold it does not have is ERR_NOT_HELD, and asking for the write lock while holding
@@ -12,7 +12,7 @@ import { deadlock, notHeld } from '../errors.js';
 import { Kind } from '../event.js';
 import type { Thread } from '../thread.js';
 import { WaitHow } from '../deadlock.js';
-import { GUARDED_SLOTS, ordered, orderedTry, update } from './guarded.js';
+import { GUARDED_SLOTS, ordered, orderedTry, update } from './guarded_object.js';
 
 const READERS = GUARDED_SLOTS;
 const WRITER = GUARDED_SLOTS + 1;

@@ -2,13 +2,13 @@
 // release is not: given the acquire order, every thread's releases happen at the same points of
 // its own program, so replay reproduces them without help.
 //
-// Footprint: Semaphore.SLOTS = 4.  0 guard, 1 version, 2 seq (guarded.ts), 3 permits.
+// Footprint: Semaphore.SLOTS = 4.  0 guard, 1 version, 2 seq (guarded_object.ts), 3 permits.
 
 import { usage } from '../errors.js';
 import { Kind, ValueKind } from '../event.js';
 import type { Thread } from '../thread.js';
 import { WaitHow } from '../deadlock.js';
-import { GUARDED_SLOTS, ordered, orderedTry, update } from './guarded.js';
+import { GUARDED_SLOTS, ordered, orderedTry, update } from './guarded_object.js';
 
 const PERMITS = GUARDED_SLOTS;
 

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { Arena, elementTypes, type ElementType, type Entry } from './arena.js';
 import { finished, usage } from './errors.js';
 import { Kind, ValueKind } from './event.js';
-import { EntryKind, T_OUTPUTS, T_OUTPUT_DIGEST } from './symbols.js';
+import { EntryKind, T_OUTPUTS, T_OUTPUT_DIGEST } from './arena_layout.js';
 import { Mode, modeNames, type ModeName, type Thread } from './thread.js';
 import { AtomicArray } from './sync/atomic.js';
 import { Barrier } from './sync/barrier.js';

@@ -1,9 +1,9 @@
 // What a session needs only to record, replay or replicate: the log codec (flatbuffers), the log
-// writer and reader, and the replication layer. session.ts imports this module dynamically when
-// the run is not in mode off, so a program in mode off does not load them (issue 11, target 3:
-// they were half the engine's import time on the main thread).
+// writer and reader, and the replication layer. runtime/lazy_parts.ts imports this module
+// dynamically when the run is not in mode off, so a program in mode off does not load them
+// (issue 11, target 3: they were half the engine's import time on the main thread).
 
-export { decodeHeader, encodeHeader } from './log/codec.js';
+export { decodeHeader, encodeHeader } from '../engine/log/codec.js';
 export { LogWriter } from '../recorder/log_writer.js';
 export { readReplayLog } from '../replayer/log_reader.js';
 export { resolveReplication } from '../replication/config.js';

@@ -1,97 +1,47 @@
-// The main thread's side of a run: start() makes the arena, opens the log (record) or reads it
-// (replay), starts the drain, spawns logical threads, feeds inputs, and finish() seals the run
-// with its digest. The same program runs unchanged in modes off, record and replay.
+// The main thread's side of a run, as the program sees it: spawn() and pool() start logical
+// threads, input() feeds external inputs in the recorded order, onOutput() delivers outputs, and
+// finish() seals the run with its digest. start() (runtime/start.ts) assembles it. The same
+// program runs unchanged in modes off, record and replay.
 
-import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { serialize, deserialize } from 'node:v8';
-import { BroadcastChannel, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { Arena } from './arena.js';
-import { LockstepThread, live, type Output } from './api.js';
-import { LockstepError, digestMismatch, logCorrupt, divergence, finished, limitExceeded, logUnwritable, notLive, replayStall, revive, serializeError, threadFailed, usage, wouldOverwrite, wrongProgram } from './errors.js';
-import { Kind, ValueKind, kindOf } from './event.js';
-import { FORMAT_VERSION, MAGIC } from './log/format.js';
-import { resolveLimits, type Limits } from './limits.js';
-import { patchGlobals } from './patch.js';
-import { SeededRandom } from './prng.js';
-import { parseChaos, type ChaosOptions } from './chaos.js';
-import { DeadlockWatch } from './deadlock.js';
-import { ChaosDriver } from '../recorder/chaos.js';
+import { BroadcastChannel, MessageChannel, Worker } from 'node:worker_threads';
+import type { Arena } from '../engine/arena.js';
+import { LockstepThread, live, type Output } from '../engine/thread_api.js';
+import { LockstepError, digestMismatch, divergence, finished, limitExceeded, replayStall, revive, serializeError, threadFailed, usage, wrongProgram } from '../engine/errors.js';
+import { Kind, ValueKind, kindOf } from '../engine/event.js';
+import type { ChaosOptions } from '../engine/chaos.js';
 import {
-  C_ABORT, C_ACKED_FRAMES, C_ALONE, C_DOORBELL, C_DRAIN_DONE, C_OUTPUT_BELL, C_FINISH, C_LAG_WAITS, C_LIVE, C_SHIPPED_FRAMES, FINISH_CUT_OFF, FINISH_SEALED,
+  C_ABORT, C_ACKED_FRAMES, C_ALONE, C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_LIVE, C_SHIPPED_FRAMES, FINISH_CUT_OFF, FINISH_SEALED,
   T_OUTPUTS, T_OUTPUT_DIGEST, T_PROGRESS, T_RING, T_RING_WORDS,
-} from './symbols.js';
-import { Mode, Thread, modeNames, type ModeName } from './thread.js';
-import type { HeaderData } from './log/codec.js';
-import { checkHeader, type RecordedOptions } from './log/header_check.js';
-import { frame } from './log/frame.js';
-import { digestArena } from './digest.js';
-import { digestBlocks, encodeBlocks } from './checkpoint.js';
-import { CHECKPOINT_WAIT_MS, CheckpointTaker, checkpointMsOf } from '../recorder/checkpoint.js';
-import { CheckpointJudge, attachArrival, digestReport, type CheckpointSummary } from '../replayer/checkpoint.js';
-import type { Channel } from './sync/channel.js';
-import { RING_HEADER_SLOTS, RingWriter } from '../recorder/ring.js';
-import type { DrainInit, DrainReport } from '../recorder/drain.js';
+} from '../engine/arena_layout.js';
+import { Mode, modeNames, type ModeName, type Thread } from '../engine/thread.js';
+import { frame } from '../engine/log/frame.js';
+import { digestArena } from '../engine/digest.js';
+import { digestBlocks, encodeBlocks } from '../engine/checkpoint.js';
+import type { CheckpointTaker } from '../recorder/checkpoint.js';
+import { digestReport, type CheckpointJudge, type CheckpointSummary } from '../replayer/checkpoint.js';
+import type { Channel } from '../engine/sync/channel.js';
+import { RING_HEADER_SLOTS } from '../recorder/ring.js';
+import type { DrainReport } from '../recorder/drain.js';
 import type { ReplayLog } from '../replayer/log_reader.js';
-import { StreamReader, type StreamInit } from '../replayer/stream.js';
-import type { Replication, ReplicationOptions } from '../replication/config.js';
-import type { Replica, ReplicationStatus } from '../replication/replica.js';
+import type { StreamInit } from '../replayer/stream.js';
+import type { ReplicationStatus } from '../replication/replica.js';
 import type { Snapshot } from '../replication/snapshot.js';
-import type * as RunParts from './run_parts.js';
 import type { SpawnInit } from '../workers/bootstrap.js';
-import { resolveEntry } from '../workers/entry.js';
-import { liveSetup, liveStream, outputChannelName, type WorkerInit } from '../workers/context.js';
+import { liveStream, outputChannelName, type WorkerInit } from '../workers/worker_runtime.js';
 import { Pool, type PoolOptions } from '../workers/pool.js';
+import { CUT_OFF_WAIT_MS, startDrain, type Drain } from './drain_life.js';
+import { identify, toHref } from './identity.js';
+import { loadedParts } from './lazy_parts.js';
+import { FAIL_STOP_EXIT_CODE, type LiveRun } from './live.js';
+import { releaseProcess } from './one_run.js';
+import { envValue } from './options.js';
+import { failureOf, writeResultFile } from './result_file.js';
+import { ringWordsFor, streamInit } from './thread_io.js';
 
-export interface StartOptions {
-  /** 'off' (default), 'record' or 'replay'; else $LOCKSTEP_MODE. */
-  mode?: ModeName;
-  /** The log file to write or read; else $LOCKSTEP_LOG. */
-  log?: string;
-  /** The run's seed (record); replay takes it from the log. Default: random. */
-  seed?: number | bigint;
-  /** The program's entry file, for the log's program identity. Default: process.argv[1]. */
-  program?: string;
-  /** The program's arguments, kept in the log. Default: process.argv.slice(2). */
-  args?: string[];
-  /** Patch Math.random, Date, performance.now and crypto in recorded threads (default true). */
-  patchGlobals?: boolean;
-  /** Replay even if the running program's entry file differs from the recorded one. */
-  allowProgramChange?: boolean;
-  limits?: Partial<Limits>;
-  /** Replay: stop the run (ERR_UNTIL_REACHED) when `thread` reaches event `index`; else $LOCKSTEP_UNTIL ("thread:index"). */
-  until?: { thread: number; index: number };
-  /** Live replication: run as a primary or a backup (replication/config.ts); else $LOCKSTEP_REPLICATION. */
-  replication?: ReplicationOptions;
-  /**
-   * Record: perturb the interleaving at every sync point to make rare schedules common (chaos
-   * recording, engine/chaos.ts). true uses the run's seed; a number or bigint is the chaos seed;
-   * { seed, strength } also sets the strength in (0, 1] (default 0.5). Else $LOCKSTEP_CHAOS
-   * ("on", "<seed>", "<seed>:<strength>"). The log replays as any other, without chaos.
-   */
-  chaos?: boolean | number | bigint | { seed?: number | bigint | string; strength?: number };
-  /**
-   * Deadlock detection (engine/deadlock.ts): a cycle of threads waiting for each other's mutexes,
-   * read-write locks or semaphores is ERR_DEADLOCK instead of a hang. On by default while
-   * recording, off by default in mode off; else $LOCKSTEP_DEADLOCK (1 or 0). Replay never needs it.
-   */
-  deadlock?: boolean;
-  /**
-   * What a spawned thread that fails (its module does not load, it throws, it exits non-zero)
-   * does to the run: 'fail' (default) stops the run, finish() rejects with ERR_THREAD_FAILED;
-   * 'handle' leaves it to the program, which reads it from spawn(…).exited.
-   */
-  threadFailures?: 'fail' | 'handle';
-  /**
-   * Record: take a checkpoint (a consistent cut of registered memory's block digests, see
-   * recorder/checkpoint.ts) every this many ms, so a replay that ends with ERR_DIGEST_MISMATCH
-   * names the events after which memory diverged; 0 turns them off. Else $LOCKSTEP_CHECKPOINT_MS
-   * (default 250).
-   */
-  checkpointMs?: number;
-}
+export type { StartOptions } from './options.js';
 
 export interface SpawnOptions {
   /** How many threads to start from this entry (default 1). */
@@ -127,12 +77,6 @@ export interface RunResult {
   checkpoints?: { recorded: number; givenUp: number } | CheckpointSummary;
 }
 
-/** The exit status of a replicated node that stops itself (fail-stop); the CLI maps it from the result file. */
-const FAIL_STOP_EXIT_CODE = 4;
-
-/** How long a process exiting without finish() waits for the drain to cut the log off. */
-const CUT_OFF_WAIT_MS = 5000;
-
 /** A main-thread consumer waiting, in replay, for the recorded event it must take next. */
 interface Turn {
   kind: Kind;
@@ -157,7 +101,7 @@ export class Session extends LockstepThread {
   private pumping = false;
   private stallTimer: NodeJS.Timeout | null = null;
   private progressTimer: NodeJS.Timeout | null = null;
-  private drain: { worker: Worker; report: Promise<DrainReport> } | null;
+  private drain: Drain | null;
   /** A joining backup: the state-transfer snapshot, applied at the first quiescent point. */
   private joinSnapshot: Snapshot | null;
 
@@ -166,7 +110,7 @@ export class Session extends LockstepThread {
     thread: Thread,
     seed: bigint,
     public logPath: string | undefined,
-    drain: { worker: Worker; report: Promise<DrainReport> } | null,
+    drain: Drain | null,
     private readonly log: ReplayLog | null,
     private readonly restore: () => void,
     private readonly patch: boolean,
@@ -194,7 +138,7 @@ export class Session extends LockstepThread {
     checkpointing.taker?.start();
     thread.onFail = (e) => this.fail(e);
     thread.progressSlot = arena.threadSlot(thread.id) + T_PROGRESS;
-    const progressFile = process.env.LOCKSTEP_PROGRESS_FILE;
+    const progressFile = envValue('LOCKSTEP_PROGRESS_FILE');
     if (thread.mode === Mode.Replay && progressFile) {
       // For the CLI's progress bar: the main thread's event loop reports while it is free.
       this.progressTimer = setInterval(() => writeFileSync(progressFile, JSON.stringify(this.progress())), 200);
@@ -356,7 +300,7 @@ export class Session extends LockstepThread {
     if (this.drain) return;
     Atomics.store(this.arena.a, C_LIVE, epoch);
     const logPath = `${live.repl.log ?? this.logPath ?? 'lockstep-backup.log'}.epoch${epoch}`;
-    parts!.LogWriter.create(logPath, live.header);
+    loadedParts().LogWriter.create(logPath, live.header);
     const ship = new MessageChannel();
     this.drain = startDrain({
       arena: this.arena.buffer, limits: this.arena.limits, logPath,
@@ -367,7 +311,7 @@ export class Session extends LockstepThread {
     process.on('exit', this.cutOffAtExit);
     this.logPath = logPath;
     if (live.repl.listen) {
-      live.replica.startSender({ arena: this.arena.buffer, header: frame(parts!.encodeHeader(live.header)), frames: ship.port2, alone: true })
+      live.replica.startSender({ arena: this.arena.buffer, header: frame(loadedParts().encodeHeader(live.header)), frames: ship.port2, alone: true })
         .then((port) => console.error(`lockstep: ${live.repl.node} is the primary (epoch ${epoch}); log channel on ${live.repl.listen!.host}:${port} for a joining backup`), () => {});
     } else {
       ship.port2.on('message', () => {}); // no one can join: frames are only written to the log
@@ -472,7 +416,7 @@ export class Session extends LockstepThread {
     }
     this.joinWanted = false;
     const live = this.live!;
-    const snapshot = parts!.takeSnapshot(this.arena, live.cutVersions, this.thread.index, this.pools.map((p) => p.nextTaskId));
+    const snapshot = loadedParts().takeSnapshot(this.arena, live.cutVersions, this.thread.index, this.pools.map((p) => p.nextTaskId));
     live.replica.send({ type: 'snapshot', snapshot, cut: snapshot.cut });
   }
 
@@ -493,7 +437,7 @@ export class Session extends LockstepThread {
       throw usage('a joining backup reached its first input with tasks or threads running: state transfer needs the main thread ' +
         'to read inputs from one loop with no task in flight at that point');
     }
-    parts!.applySnapshot(this.arena, snapshot);
+    loadedParts().applySnapshot(this.arena, snapshot);
     this.pools.forEach((p, i) => p.resumeAt(snapshot.tasks[i] ?? 0));
     for (let t = 0; t < this.arena.threadCount; t++) this.delivered.set(t, Atomics.load(this.arena.a, this.arena.threadSlot(t) + T_OUTPUTS));
     this.thread.mode = Mode.Replay;
@@ -549,7 +493,7 @@ export class Session extends LockstepThread {
         if (recorded !== digest) throw digestMismatch(recorded, digest, judge ? digestReport(judge, endBlocks) : null);
         // A following backup that finished first says so, or its primary takes the close for a loss.
         if (this.live) await this.live.replica.finished(digest);
-        if (process.env.LOCKSTEP_PROGRESS_FILE) writeFileSync(process.env.LOCKSTEP_PROGRESS_FILE, JSON.stringify(this.progress()));
+        if (envValue('LOCKSTEP_PROGRESS_FILE')) writeFileSync(envValue('LOCKSTEP_PROGRESS_FILE')!, JSON.stringify(this.progress()));
         const events = this.log?.trailer.eventCount ?? this.progress().events;
         return { mode, digest, recordedDigest: recorded, threads, events, log: this.logPath, logBytes: this.log?.bytes, checkpoints: judge?.summary() };
       }
@@ -819,322 +763,7 @@ export class Session extends LockstepThread {
   }
 }
 
-/**
- * Where a CLI or harness wants the run's outcome as JSON ($LOCKSTEP_RESULT_FILE): written by
- * finish(), or by start() when it refuses to start.
- */
-let resultWritten = false;
-
-function writeResultFile(result: Record<string, unknown>): void {
-  const path = process.env.LOCKSTEP_RESULT_FILE;
-  if (path && !resultWritten) writeFileSync(path, JSON.stringify(result) + '\n');
-  resultWritten = true;
-}
-
-/** A run that dies without reaching finish() (an uncaught divergence, say) still reports why. */
-function reportUncaught(): void {
-  if (!process.env.LOCKSTEP_RESULT_FILE) return;
-  process.on('uncaughtExceptionMonitor', (e) => writeResultFile(failureOf(e)));
-}
-
-function failureOf(e: unknown): Record<string, unknown> {
-  if (e instanceof LockstepError) return { ok: false, code: e.code, message: e.message, details: e.details };
-  return { ok: false, code: 'ERR_PROGRAM', message: e instanceof Error ? e.message : String(e) };
-}
-
-/**
- * The one run this process holds. The patched globals, the result file and the exit handler are
- * per process, so a second run while one is going would record into the first one's threads.
- */
-let running: Session | 'starting' | null = null;
-
-function releaseProcess(session: Session): void {
-  if (running === session) running = null;
-}
-
-/** The modules only record, replay and replication need, once a run needed them. */
-let parts: typeof RunParts | null = null;
-
-/** Starts a run on the main thread (logical thread 0). */
-export async function start(options: StartOptions = {}): Promise<Session> {
-  if (running !== null) {
-    throw usage('a lockstep session is already running in this process: call finish() on it (or let it fail) before start() again');
-  }
-  running = 'starting';
-  try {
-    const session = await startSession(options);
-    running = session;
-    return session;
-  } catch (e) {
-    running = null;
-    writeResultFile(failureOf(e));
-    throw e;
-  }
-}
-
-async function startSession(options: StartOptions): Promise<Session> {
-  reportUncaught();
-  // Mode off without replication never loads the log codec, the log's reader and writer or the
-  // replication layer (run_parts.ts); every path below that uses `parts` runs in another mode.
-  const wanted = harness('LOCKSTEP_MODE') ?? options.mode ?? 'off';
-  if (wanted !== 'off' || options.replication || process.env.LOCKSTEP_REPLICATION) parts ??= await import('./run_parts.js');
-  const repl = parts ? parts.resolveReplication(options.replication, process.env.LOCKSTEP_REPLICATION) : null;
-  // A harness (the CLI, a test runner, $LOCKSTEP_*) outranks the program's own start options: a
-  // program that names its own log must still be replayable, and a replay must never record.
-  const modeName = (repl ? (repl.role === 'primary' ? 'record' : 'replay') : harness('LOCKSTEP_MODE') ?? options.mode ?? 'off') as ModeName;
-  let mode = modeNames.indexOf(modeName) as Mode;
-  if (mode < 0) throw usage(`unknown mode "${modeName}": use off, record or replay`);
-  let logPath = harness('LOCKSTEP_LOG') ?? options.log;
-  if (repl?.role === 'primary' && !logPath) logPath = `lockstep-${repl.node}.log`;
-  if (mode !== Mode.Off && !logPath && !repl) throw usage(`mode ${modeName} needs a log file: pass { log } or set LOCKSTEP_LOG`);
-  const program = resolve(options.program ?? process.env.LOCKSTEP_PROGRAM ?? process.argv[1] ?? 'eval');
-  let patch = options.patchGlobals ?? process.env.LOCKSTEP_PATCH !== '0';
-  const allowChange = options.allowProgramChange || process.env.LOCKSTEP_ALLOW_PROGRAM_CHANGE === '1';
-  const threadFailures = options.threadFailures ?? 'fail';
-  if (threadFailures !== 'fail' && threadFailures !== 'handle') throw usage(`threadFailures must be 'fail' or 'handle', got ${String(threadFailures)}`);
-  const runId = Buffer.from(live.randomBytes(8)).toString('hex');
-  const replica = repl ? new parts!.Replica(repl, 0) : null;
-
-  let log: ReplayLog | null = null;
-  let limits: Limits;
-  let seed: bigint;
-  /** An explicit seed makes recorded random values repeat (one seeded generator per thread). */
-  let seeded = false;
-  /** Replay: whether the entry file is the recorded one (module files are checked as they start). */
-  let identity: 'same' | 'changed' | undefined;
-  let header: HeaderData | null = null;
-  let snapshot: Snapshot | null = null;
-  if (repl?.role === 'backup') {
-    // The run's identity, seed and limits come from the primary's log header.
-    const got = await replica!.startReceiver(runId);
-    try {
-      header = parts!.decodeHeader(got.header);
-    } catch (e) {
-      replica!.stop();
-      throw logCorrupt(`the primary's log`, 0, `undecodable header: ${(e as Error).message}`);
-    }
-    snapshot = got.snapshot as Snapshot | null;
-    let recorded: ReturnType<typeof recordedOptions>;
-    try {
-      recorded = recordedOptions(header, `the primary's log`, program, allowChange);
-    } catch (e) {
-      replica!.stop();
-      throw e;
-    }
-    limits = resolveLimits({ ...recorded.limits, stallMsMax: options.limits?.stallMsMax ?? recorded.limits.stallMsMax });
-    identity = recorded.program;
-    seed = header.seed;
-    patch = recorded.patchGlobals;
-    // A joining backup runs the program's setup without a log (same layout) until its first input.
-    if (snapshot) mode = Mode.Off;
-  } else if (mode === Mode.Replay) {
-    log = parts!.readReplayLog(logPath!);
-    const recorded = recordedOptions(log.header, logPath!, program, allowChange);
-    identity = recorded.program;
-    limits = resolveLimits({ ...recorded.limits, stallMsMax: options.limits?.stallMsMax ?? recorded.limits.stallMsMax });
-    seed = log.header.seed;
-  } else {
-    limits = resolveLimits(options.limits);
-    const given = harness('LOCKSTEP_SEED') ?? options.seed;
-    seeded = given !== undefined;
-    seed = given === undefined ? BigInt(Math.floor(Math.random() * 2 ** 52)) : parseSeed(given);
-  }
-  let chaos: ChaosOptions | null = null;
-  if (mode === Mode.Record && !repl) {
-    try {
-      chaos = parseChaos(harness('LOCKSTEP_CHAOS') ?? options.chaos, seed, parseSeed);
-    } catch (e) {
-      throw e instanceof RangeError ? usage(e.message) : e;
-    }
-  }
-
-  const arena = Arena.create(limits);
-  const main = arena.addThread(ringWordsFor(mode, limits, repl !== null), RING_HEADER_SLOTS);
-  const floors = new SharedArrayBuffer((limits.objectsMax + 1) * 4);
-  const cutVersions = new SharedArrayBuffer((limits.objectsMax + 1) * 4);
-  let drain: { worker: Worker; report: Promise<DrainReport> } | null = null;
-  if (mode === Mode.Record) {
-    header = {
-      formatVersion: FORMAT_VERSION,
-      programPath: program,
-      programHash: identify(program).hash,
-      args: options.args ?? process.argv.slice(2),
-      threadsMax: limits.threadsMax,
-      seed,
-      nodeVersion: process.version,
-      options: JSON.stringify({ limits, patchGlobals: patch, ...(chaos ? { chaos: { seed: chaos.seed.toString(), strength: chaos.strength } } : {}) } satisfies RecordedOptions),
-    };
-    if (repl) replica!.epoch = await claimEpoch(repl);
-    refuseOverwrite(logPath!);
-    try {
-      parts!.LogWriter.create(logPath!, header);
-    } catch (e) {
-      throw logUnwritable(logPath!, e as NodeJS.ErrnoException);
-    }
-    if (repl) {
-      const ship = new MessageChannel();
-      drain = startDrain({ arena: arena.buffer, limits, logPath: logPath!, ship: { port: ship.port1, lagBytesMax: repl.lagBytesMax, cutVersions } }, [ship.port1]);
-      const port = await replica!.startSender({ arena: arena.buffer, header: frame(parts!.encodeHeader(header)), frames: ship.port2, alone: false });
-      console.error(`lockstep: ${repl.node} is the primary (epoch ${replica!.epoch}); log channel on ${repl.listen!.host}:${port}`);
-    } else {
-      drain = startDrain({ arena: arena.buffer, limits, logPath: logPath! });
-    }
-  }
-  const ring = main.ring && mode === Mode.Record ? new RingWriter(arena.a, main.ring.base, main.ring.words, main.id, limits.stallMsMax) : null;
-  const backup = repl?.role === 'backup';
-  const stream = backup ? new StreamReader(liveStream(runId, arena, main.id)) : log ? new StreamReader(streamInit(log, main.id)) : null;
-  const thread = new Thread(main.id, mode, arena.a, ring, stream, limits.stallMsMax);
-  if (backup) {
-    thread.liveSetup = liveSetup(arena, main.id, floors, snapshot !== null);
-    replica!.attach({ arena: arena.buffer, limits, floors, versions: snapshot?.versions });
-  }
-  const until = mode === Mode.Replay && !repl ? parseUntil(options.until, process.env.LOCKSTEP_UNTIL) : null;
-  if (until?.thread === 0) thread.untilIndex = until.index;
-  if (seeded) thread.seeded = new SeededRandom(seed, main.id);
-  if (chaos) thread.chaos = new ChaosDriver(arena.a, chaos, main.id);
-  const deadlockEnv = harness('LOCKSTEP_DEADLOCK');
-  const watchDeadlock = !repl && (mode === Mode.Record || mode === Mode.Off) &&
-    (deadlockEnv !== undefined ? deadlockEnv !== '0' : options.deadlock ?? mode === Mode.Record);
-  if (watchDeadlock) thread.deadlock = new DeadlockWatch(thread, arena);
-  const checkpointMs = mode === Mode.Record && !repl ? checkpointMsOf(options.checkpointMs, harness('LOCKSTEP_CHECKPOINT_MS')) : 0;
-  const checkpointing = {
-    taker: checkpointMs > 0 ? new CheckpointTaker(arena, thread, checkpointMs, CHECKPOINT_WAIT_MS, live.perfNow) : null,
-    judge: mode === Mode.Replay || backup ? new CheckpointJudge(arena, thread) : null,
-  };
-  if (checkpointing.judge) attachArrival(thread, arena, checkpointing.judge);
-  thread.program = identity;
-  const restore = (mode !== Mode.Off || backup) && patch ? patchGlobals(thread) : () => {};
-  const liveRun: LiveRun | null = repl ? { repl, replica: replica!, header: header!, floors, cutVersions, snapshot } : null;
-  const session = new Session(arena, thread, seed, logPath, drain, log, restore, patch, until, runId, liveRun, chaos, watchDeadlock, checkpointing);
-  session.threadFailures = threadFailures;
-  session.allowProgramChange = allowChange;
-  return session;
-}
-
-/** A $LOCKSTEP_* variable a harness set (an empty value counts as unset). */
-function harness(name: string): string | undefined {
-  const value = process.env[name];
-  return value === undefined || value === '' ? undefined : value;
-}
-
-/** A seed is an integer from 0 to 2^64-1 (a number, a bigint, or its decimal text); nothing is wrapped. */
-function parseSeed(given: number | bigint | string): bigint {
-  let seed: bigint | null = null;
-  if (typeof given === 'bigint') seed = given;
-  else if (typeof given === 'number' && Number.isSafeInteger(given)) seed = BigInt(given);
-  else if (typeof given === 'string' && /^\d{1,20}$/.test(given.trim())) seed = BigInt(given.trim());
-  if (seed === null || seed < 0n || seed >= 1n << 64n) {
-    throw usage(`the seed must be an integer from 0 to 2^64-1 (a safe integer, a bigint or decimal text), got ${String(given)}`);
-  }
-  return seed;
-}
-
-/**
- * Recording truncates its log file: that is only safe for a file that is missing, empty, or an
- * earlier lockstep log. Anything else (a source file, a document) is someone's data.
- */
-function refuseOverwrite(path: string): void {
-  let fd: number;
-  try {
-    if (statSync(path).isDirectory()) throw wouldOverwrite(path, 'it is a directory');
-    fd = openSync(path, 'r');
-  } catch (e) {
-    if (e instanceof LockstepError) throw e;
-    return; // missing (or unreadable: opening it for writing reports that)
-  }
-  try {
-    const head = new Uint8Array(MAGIC.length);
-    const n = readSync(fd, head, 0, head.length, 0);
-    if (n > 0 && !(n === MAGIC.length && head.every((b, i) => b === MAGIC[i]))) throw wouldOverwrite(path, 'it exists and is not a lockstep log');
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Atomics.waitAsync (Node ≥ 16); the ES2022 typings lack it. */
 const waitAsync = (Atomics as unknown as {
   waitAsync(a: Int32Array, index: number, value: number, timeoutMs: number): { async: boolean; value: Promise<string> | string };
 }).waitAsync;
-
-/** A replicated run's parts the session keeps. */
-interface LiveRun {
-  repl: Replication;
-  replica: Replica;
-  header: HeaderData;
-  /** Per object, the cutover floor (backup) — and the first version of a new primary's log. */
-  floors: SharedArrayBuffer;
-  /** Per object, the next version at a state-transfer cut (written by the drain). */
-  cutVersions: SharedArrayBuffer;
-  snapshot: Snapshot | null;
-}
-
-/** The recorded run's options, once the running program is known to be the recorded one. */
-function recordedOptions(header: HeaderData, where: string, program: string, allowChange: boolean): RecordedOptions & { program: 'same' | 'changed' } {
-  const recorded = checkHeader(header, where);
-  const running = identify(program);
-  if (!allowChange && running.hash !== header.programHash) {
-    throw wrongProgram(where, `${header.programPath} (sha256 ${header.programHash.slice(0, 12)})`, `${program} (sha256 ${running.hash.slice(0, 12)})`);
-  }
-  return { ...recorded, program: running.hash === header.programHash ? 'same' : 'changed' };
-}
-
-/** A primary goes live only if it wins the next epoch from the arbiter. */
-async function claimEpoch(repl: Replication): Promise<number> {
-  const arbiter = parts!.arbiterFor(repl);
-  let d;
-  try {
-    d = await arbiter.claim((await arbiter.read()).epoch + 1);
-  } finally {
-    arbiter.close();
-  }
-  if (!d.won) throw notLive(repl.node, d.epoch, d.owner, 'started as primary');
-  return d.epoch;
-}
-
-/** Rings exist while recording, and on a replicated node always (a backup records once it takes over). */
-function ringWordsFor(mode: Mode, limits: Limits, replicated: boolean): number {
-  return mode === Mode.Record || replicated ? limits.ringBytes / 4 : 0;
-}
-
-function streamInit(log: ReplayLog, thread: number): StreamInit {
-  return log.streams.get(thread) ?? StreamReader.build(new Int32Array(0), new Uint8Array(0), log.trailer.cutOff);
-}
-
-function parseUntil(given: { thread: number; index: number } | undefined, env: string | undefined): { thread: number; index: number } | null {
-  if (given) return given;
-  if (!env) return null;
-  const m = /^(\d+):(\d+)$/.exec(env);
-  if (!m) throw usage(`LOCKSTEP_UNTIL must look like <thread>:<event>, e.g. 2:150; got "${env}"`);
-  return { thread: Number(m[1]), index: Number(m[2]) };
-}
-
-function startDrain(init: DrainInit, transferList: MessagePort[] = []): { worker: Worker; report: Promise<DrainReport> } {
-  // Before any event: an output recorded on a primary must wake the drain at once (the gate waits).
-  if (init.ship) Atomics.store(new Int32Array(init.arena), C_OUTPUT_BELL, 1);
-  const worker = new Worker(new URL('../recorder/drain.js', import.meta.url), { workerData: { drain: init }, transferList });
-  worker.unref();
-  const report = new Promise<DrainReport>((resolveReport, reject) => {
-    worker.on('message', (m: { type: string; report?: DrainReport; error?: unknown }) => {
-      if (m.type === 'done') resolveReport(m.report!);
-      else reject(revive(m.error));
-    });
-    worker.on('error', reject);
-    worker.on('exit', (code) => reject(new LockstepError('ERR_DRAIN_STALL', `the log drain exited early (code ${code})`)));
-  });
-  report.catch(() => {});
-  return { worker, report };
-}
-
-function toHref(entry: string | URL): string {
-  return resolveEntry(entry instanceof URL ? entry.href : entry.startsWith('file:') ? entry : new URL(resolve(entry), 'file:').href);
-}
-
-function identify(program: string): { hash: string } {
-  let content: Uint8Array;
-  try {
-    content = readFileSync(program.startsWith('file:') ? fileURLToPath(program) : program);
-  } catch {
-    content = new TextEncoder().encode(program);
-  }
-  return { hash: createHash('sha256').update(content).digest('hex') };
-}
