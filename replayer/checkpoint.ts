@@ -78,21 +78,25 @@ export class CheckpointArrival implements CheckpointHooks {
 
   park(): void {}
 
-  /** A thread starting, or a pool worker starting a task: a mark next is its place in a cut (as idle()). */
+  /** A thread starting, or a pool worker starting a task: a mark next is its place in a cut; meet it now. */
   unpark(): void {
-    this.idle();
+    const s = this.t.stream!;
+    while (s.pos < s.events.length && kindOf(s.events[s.pos]!) === Kind.CheckpointMark) this.meet(s.events[s.pos]!, s.events[s.pos + 1]!);
+  }
+
+  /**
+   * A pool worker between tasks: a mark next is its place in a cut. It meets it once the task's
+   * result has left (after this task of its event loop): the main thread may need that result
+   * before it reaches the cut, and a worker stopped inside its task would never send it.
+   */
+  idle(): void {
+    setImmediate(() => this.unpark());
   }
 
   /** The thread has exited: a cut that found it gone while recording waits for this. */
   gone(): void {
     Atomics.store(this.t.a, this.slot + T_CKPT, CKPT_GONE);
     Atomics.notify(this.t.a, C_CKPT_ARRIVED);
-  }
-
-  /** An idle moment (a pool worker between tasks): a mark next is this thread's place in a cut; meet it now. */
-  idle(): void {
-    const s = this.t.stream!;
-    while (s.pos < s.events.length && kindOf(s.events[s.pos]!) === Kind.CheckpointMark) this.meet(s.events[s.pos]!, s.events[s.pos + 1]!);
   }
 
   private arrive(n: number, index: number): void {
