@@ -162,8 +162,8 @@ function carriesObject(k: number): boolean {
 
 /**
  * The first place where two threads' sequences differ, and how (its index in each); null if they
- * are identical. Checkpoint events are skipped: where a cut fell depends on timing, not on the
- * program's path (recorder/checkpoint.ts).
+ * are identical. A cut's checkpoint and mark events are skipped: where a cut fell depends on
+ * timing, not on the program's path (recorder/checkpoint.ts).
  */
 function compareLanes(a: Lane, b: Lane): { a: number; b: number; kind: DifferenceKind } | null {
   const ea = a.events;
@@ -183,11 +183,12 @@ function compareLanes(a: Lane, b: Lane): { a: number; b: number; kind: Differenc
   return pa >= a.count && pb >= b.count ? null : { a: pa, b: pb, kind: 'end' };
 }
 
-/** The first event at or after `p` that is not a checkpoint event. */
+/** The first event at or after `p` that is not a cut's checkpoint or mark (the end-of-run blocks are memory, compared). */
 function skipCheckpoints(lane: Lane, p: number): number {
   while (p < lane.count) {
-    const k = kindOf(lane.events[2 * p]!);
-    if (k !== Kind.Checkpoint && k !== Kind.CheckpointMark) break;
+    const h = lane.events[2 * p]!;
+    const k = kindOf(h);
+    if (k !== Kind.CheckpointMark && !(k === Kind.Checkpoint && objectOf(h) === 0)) break;
     p++;
   }
   return p;

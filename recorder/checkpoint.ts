@@ -34,7 +34,7 @@ import type { Arena } from '../engine/arena.js';
 import type { CheckpointHooks, Thread } from '../engine/thread.js';
 
 /** Checkpoints every this many ms by default ($LOCKSTEP_CHECKPOINT_MS, start({ checkpointMs }); 0: off). */
-export const CHECKPOINT_MS_DEFAULT = 250;
+export const CHECKPOINT_MS_DEFAULT = 1000;
 /** How long the main thread waits for every thread to stop before it gives a checkpoint up. */
 export const CHECKPOINT_WAIT_MS = 20;
 /** The period grows at most this many times after checkpoints given up in a row. */

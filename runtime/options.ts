@@ -52,7 +52,7 @@ export interface StartOptions {
    * Record: take a checkpoint (a consistent cut of registered memory's block digests, see
    * recorder/checkpoint.ts) every this many ms, so a replay that ends with ERR_DIGEST_MISMATCH
    * names the events after which memory diverged; 0 turns them off. Else $LOCKSTEP_CHECKPOINT_MS
-   * (default 250).
+   * (default 1000).
    */
   checkpointMs?: number;
 }
