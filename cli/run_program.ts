@@ -49,6 +49,8 @@ export interface ProgramRun {
   seed?: string;
   /** Record: chaos ("on", "<seed>", "<seed>:<strength>"), as $LOCKSTEP_CHAOS. */
   chaos?: string;
+  /** Record: ms between checkpoints, as $LOCKSTEP_CHECKPOINT_MS (unset: the inherited variable, else the default). */
+  checkpointMs?: string;
   /** Record: false turns off patching of Math.random, Date, performance.now and crypto. */
   patch?: boolean;
   /** Replay: stop (ERR_UNTIL_REACHED) when this thread reaches this event. */
@@ -140,6 +142,7 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
     if (run.seed !== undefined) env.LOCKSTEP_SEED = run.seed;
     if (run.patch === false) env.LOCKSTEP_PATCH = '0';
     if (run.chaos !== undefined && run.mode === 'record') env.LOCKSTEP_CHAOS = run.chaos;
+    if (run.checkpointMs !== undefined && run.mode === 'record') env.LOCKSTEP_CHECKPOINT_MS = run.checkpointMs;
     if (run.until) env.LOCKSTEP_UNTIL = `${run.until.thread}:${run.until.index}`;
     if (run.allowProgramChange) env.LOCKSTEP_ALLOW_PROGRAM_CHANGE = '1';
     if (run.status?.enabled && run.mode === 'replay') {

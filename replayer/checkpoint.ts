@@ -80,31 +80,65 @@ export class CheckpointArrival implements CheckpointHooks {
 
   /** A thread starting, or a pool worker starting a task: a mark next is its place in a cut; meet it now. */
   unpark(): void {
+    this.settle();
     const s = this.t.stream!;
     while (s.pos < s.events.length && kindOf(s.events[s.pos]!) === Kind.CheckpointMark) this.meet(s.events[s.pos]!, s.events[s.pos + 1]!);
   }
 
   /**
-   * A pool worker between tasks: a mark next is its place in a cut. It meets it once the task's
-   * result has left (after this task of its event loop): the main thread may need that result
-   * before it reaches the cut, and a worker stopped inside its task would never send it.
+   * A pool worker between tasks: a mark next is its place in a cut. It arrives there now but
+   * waits for the cut only when it starts its next task (unpark) or exits (gone): idle, it
+   * changes no memory, and it must not block here, where its task's result has not left yet (the
+   * main thread may need it before it reaches the cut; piscina's worker then sleeps in its own
+   * Atomics.wait, so nothing scheduled for later would run).
    */
   idle(): void {
-    setImmediate(() => this.unpark());
+    const s = this.t.stream!;
+    while (s.pos < s.events.length && kindOf(s.events[s.pos]!) === Kind.CheckpointMark) {
+      const n = s.events[s.pos + 1]!;
+      const index = this.t.index;
+      s.pos += 2;
+      this.t.index++;
+      if (s.live) continue;
+      this.announce(n, index);
+      this.owed = n;
+    }
+  }
+
+  /** The cut this thread arrived at without waiting (idle), or 0. */
+  private owed = 0;
+
+  /** Waits for the cut an idle arrival owes. */
+  private settle(): void {
+    if (this.owed === 0) return;
+    const n = this.owed;
+    this.owed = 0;
+    this.await(n);
   }
 
   /** The thread has exited: a cut that found it gone while recording waits for this. */
   gone(): void {
+    this.settle();
     Atomics.store(this.t.a, this.slot + T_CKPT, CKPT_GONE);
     Atomics.notify(this.t.a, C_CKPT_ARRIVED);
   }
 
   private arrive(n: number, index: number): void {
+    this.announce(n, index);
+    this.await(n);
+  }
+
+  private announce(n: number, index: number): void {
     const a = this.t.a;
     a[this.slot + T_CKPT_INDEX] = index;
     Atomics.store(a, this.slot + T_CKPT, n);
     Atomics.add(a, C_CKPT_ARRIVED, 1);
     Atomics.notify(a, C_CKPT_ARRIVED);
+  }
+
+  /** Stays stopped until the main thread has compared cut `n` (or skipped it), bounded by stallMsMax. */
+  private await(n: number): void {
+    const a = this.t.a;
     let waitedMs = 0;
     for (;;) {
       const done = Atomics.load(a, C_CKPT_DONE);

@@ -44,8 +44,11 @@ describe('checkpoints: a digest mismatch that says where', function () {
     const dir = tempDir();
     const log = join(dir, 'race.lsl');
     const raceRound = 1000 + (seed % (ROUNDS - 2000));
-    const env = { ROUNDS: String(ROUNDS), RACE_ROUND: String(raceRound), LOCKSTEP_CHECKPOINT_MS: '5' };
-    const rec = await lockstep(['record', '-o', log, '--', FIXTURE], { ...env, RACE_VALUE: '1' });
+    const env = { ROUNDS: String(ROUNDS), RACE_ROUND: String(raceRound) };
+    const bad = await lockstep(['record', '--checkpoint-ms', 'often', '-o', log, '--', FIXTURE], env);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /--checkpoint-ms must be a whole number/);
+    const rec = await lockstep(['record', '--checkpoint-ms', '5', '-o', log, '--', FIXTURE], { ...env, RACE_VALUE: '1' });
     assert.equal(rec.code, 0, rec.stderr);
     const recorded = JSON.parse(rec.stdout.split('\n').find((l) => l.startsWith('{"digest"'))!) as { checkpoints: { recorded: number } };
     assert.ok(recorded.checkpoints.recorded >= 2, `only ${recorded.checkpoints.recorded} checkpoints recorded`);
