@@ -33,6 +33,8 @@ export interface RunResultFile {
   threads?: number;
   log?: string;
   logBytes?: number;
+  /** Checkpoints: recorded and given up (record), or compared and matched (replay; replayer/checkpoint.ts). */
+  checkpoints?: { recorded?: number; givenUp?: number; compared?: number; matched?: number; firstMismatch?: unknown };
   code?: string;
   message?: string;
   details?: Record<string, unknown>;
