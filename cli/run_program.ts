@@ -23,7 +23,7 @@ import { tsxMissing } from '../engine/errors.js';
 import { usageError, type CliCode } from './errors.js';
 import type { StatusLine } from './progress.js';
 
-/** What the engine writes to $LOCKSTEP_RESULT_FILE (runtime/result_file.ts). */
+/** What the engine writes to $LOCKSTEP_RESULT_FILE (runtime/process_run.ts). */
 export interface RunResultFile {
   ok: boolean;
   mode?: string;

@@ -36,7 +36,7 @@ export const C_DRAIN_DONE = 9;
 /** First slot of the waiter table (waiterSlot), written once at start. */
 export const C_WAITERS = 8;
 
-// Live replication (replication/, recorder/sender.ts, replayer/receiver.ts).
+// Live replication (replication/, including replication/sender.ts and replication/receiver.ts).
 /** Backup: 0 while the primary streams; the new epoch once this node has won cutover. */
 export const C_LIVE = 10;
 /** Primary: frames the backup has acknowledged (written by the sender, read by the drain). */
@@ -132,19 +132,30 @@ export function threadTableBase(namesMax: number): number {
 }
 
 /**
- * The waiter table: replaying threads parked on a version word right now, counted per hash of the
- * word's slot, each count on a cache line of its own. A publisher reads only its object's count
- * and skips Atomics.notify (~50 ns) at 0. One global count, as before, put every park and every
- * publish of every object on one cache line.
+ * The waiter table: replaying threads parked on a version word right now, by hash of the word's
+ * slot, one cache line per hash. One global count, as before, put every park and every publish of
+ * every object on one cache line. A line (thread.ts parks and wakes by it):
+ *   +0  WAITER_EXACT  threads parked with a claimed pair below
+ *   +1  WAITER_ANY    waiters that want every publish on the line's words (no pair was free, or
+ *                     the main thread's asynchronous wait)
+ *   +2… WAITER_PAIRS pairs (version word's slot, the version it waits for); slot 0: free
+ * A publisher that stored version v in word w looks at the line only after a read-modify-write
+ * (memory_order.ts) and notifies if WAITER_ANY is not 0 or a pair holds (w, v): a thread parked
+ * for a later version is not woken at every step before its own (it was, in the lock ping-pong's
+ * replay, at every acquisition of the other thread's streak), and Atomics.notify (~50 ns and a
+ * futex wake) is skipped when nobody waits for v.
  */
 export const WAITER_LINES = 256;
 export const WAITER_STRIDE = 16;
+export const WAITER_EXACT = 0;
+export const WAITER_ANY = 1;
+export const WAITER_PAIRS = 2;
 
 export function waitersBase(namesMax: number, threadsMax: number): number {
   return align(threadTableBase(namesMax) + threadsMax * THREAD_SLOTS, 16);
 }
 
-/** The waiter count of the version word at `versionSlot` (shared by the words that hash alike). */
+/** The waiter line of the version word at `versionSlot` (shared by the words that hash alike). */
 export function waiterSlot(base: number, versionSlot: number): number {
   return base + (versionSlot & (WAITER_LINES - 1)) * WAITER_STRIDE;
 }

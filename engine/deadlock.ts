@@ -14,7 +14,7 @@
 
 import { aborted, deadlockCycle, type DeadlockLink } from './errors.js';
 import { Kind } from './event.js';
-import { lockWord, tryLockWord, unlockWord as unlock } from './futex_lock.js';
+import { lockWord, spinLockWord, tryLockWord, unlockWord as unlock } from './futex_lock.js';
 import { C_ABORT, C_DEADLOCK, HOLDS_PUBLISHED_MAX, T_HOLDS, T_HOLDS_COUNT, T_WAIT_FOR, T_WAIT_HOW, T_WAIT_SEQ } from './arena_layout.js';
 import { Mode, type Thread } from './thread.js';
 import { cycleThrough, type Blocked } from './wait_for.js';
@@ -72,7 +72,9 @@ export class DeadlockWatch {
 
   /** Takes a futex_lock word (the mutex's), watching for a deadlock if it must wait. */
   lock(a: Int32Array, i: number, object: number): void {
-    if (!tryLockWord(a, i)) {
+    // The same short spin as an unwatched lock (futex_lock.ts) before the watched wait: without
+    // it every contended acquisition while recording parked at once (a futex wait and wake).
+    if (!tryLockWord(a, i) && !spinLockWord(a, i)) {
       this.begin(object, WaitHow.Mutex);
       try {
         // Drepper's mutex3 slow path, with the wait cut into slices so the thread can look around.

@@ -12,14 +12,24 @@ export function lockWord(a: Int32Array, i: number): void {
 }
 
 function lockWordSlow(a: Int32Array, i: number): void {
-  for (let spin = 0; spin < SPIN_MAX; spin++) {
-    if (Atomics.load(a, i) === 0 && Atomics.compareExchange(a, i, 0, 1) === 0) return;
-  }
+  if (spinLockWord(a, i)) return;
   let c = Atomics.exchange(a, i, 2);
   while (c !== 0) {
     Atomics.wait(a, i, 2);
     c = Atomics.exchange(a, i, 2);
   }
+}
+
+/**
+ * The spin before parking: tries to take the word while it is held for a short while, as a
+ * holder on another core releases it. True if taken. Callers that park their own way (deadlock
+ * detection's watched wait) spin here first too.
+ */
+export function spinLockWord(a: Int32Array, i: number): boolean {
+  for (let spin = 0; spin < SPIN_MAX; spin++) {
+    if (Atomics.load(a, i) === 0 && Atomics.compareExchange(a, i, 0, 1) === 0) return true;
+  }
+  return false;
 }
 
 export function tryLockWord(a: Int32Array, i: number): boolean {

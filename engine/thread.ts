@@ -1,7 +1,8 @@
 // The per-thread runtime every sync object calls into: the thread's mode, its event ring (record)
-// or its recorded stream (replay), its event index, and the replay rule "wait for your version".
+// or its recorded stream (replay), its event index, and the driver of the replay turn rule
+// (turn.ts decides whether a step may go; this file reads the words, spins, parks and reports).
 
-import { C_ABORT, C_OUTPUT_BELL, C_WAITERS, waiterSlot } from './arena_layout.js';
+import { C_ABORT, C_OUTPUT_BELL, C_WAITERS, WAITER_ANY, WAITER_EXACT, WAITER_PAIRS, WAITER_STRIDE, waiterSlot } from './arena_layout.js';
 import { assert } from './assert.js';
 import { writeSync } from 'node:fs';
 import { Kind, ValueKind, describe, head, isOrdered, kindNames, kindOf, objectOf } from './event.js';
@@ -9,6 +10,8 @@ import { aborted, divergence, finished, replayStall, untilReached } from './erro
 import type { SeededRandom } from './prng.js';
 import type { ChaosPoint, EventRing, EventStream } from './thread_ports.js';
 import { ERROR_DEADLOCK, deadlockFromLog, type DeadlockWatch } from './deadlock.js';
+import { NO_EVENT, Next, Turn, floorTurn, nextEvent, versionTurn } from './turn.js';
+import { TSO } from './memory_order.js';
 
 /** A thread's side of a checkpoint cut (recorder/checkpoint.ts while recording, replayer/checkpoint.ts in replay). */
 export interface CheckpointHooks {
@@ -56,8 +59,6 @@ export interface LiveSetup {
 export class Thread {
   /** Events this thread has recorded or replayed: the next event's index. */
   index = 0;
-  private readonly f64 = new Float64Array(1);
-  private readonly f64Bytes = new Uint8Array(this.f64.buffer);
 
   /** Replay stops (fail-stop, with a `debugger` statement first) when this thread reaches this event. */
   untilIndex = -1;
@@ -138,11 +139,14 @@ export class Thread {
   private take(kind: Kind, object: number): number {
     const s = this.stream!;
     if (this.index === this.untilIndex) this.stopHere();
-    if (!this.hasNext(true)) this.endOfLog(attempted(kind, object));
+    const next = this.hasNext(true) ? s.events[s.pos]! : NO_EVENT;
+    const verdict = nextEvent(next, head(kind, object));
+    if (verdict !== Next.Take) {
+      if (verdict === Next.End) this.endOfLog(attempted(kind, object));
+      return this.unexpected(next, s.events[s.pos + 1]!, kind, object);
+    }
     const p = s.pos;
-    const h = s.events[p]!;
     const arg = s.events[p + 1]!;
-    if (h !== head(kind, object)) return this.unexpected(h, arg, kind, object);
     s.pos = p + 2;
     this.index++;
     if ((this.index & 255) === 0 || s.pos === s.events.length) this.reportProgress();
@@ -219,9 +223,8 @@ export class Thread {
    */
   awaitFloor(object: number, slot: number): void {
     const floor = this.floors![object]!;
-    if (((Atomics.load(this.a, slot) - floor) | 0) >= 0) return;
-    this.park(slot, (current) => ((current - floor) | 0) >= 0,
-      (current) => `object ${object} to reach the cutover floor ${floor >>> 0} (it is at ${current >>> 0})`);
+    if (floorTurn(floor, Atomics.load(this.a, slot), 0, this.stallMsMax, false) === Turn.Go) return;
+    this.park(slot, floor, object, true);
   }
 
   /** The next recorded event without taking it, or null at the end of the stream (live: of what arrived). */
@@ -241,10 +244,10 @@ export class Thread {
   /** Takes the next event, which must be one of two kinds on `object`; returns which one matched. */
   expectEither(ok: Kind, fail: Kind, object: number): { ok: boolean; arg: number } {
     const s = this.stream!;
-    const h = this.hasNext(true) ? s.events[s.pos]! : -1;
-    if (h === head(ok, object)) return { ok: true, arg: this.expect(ok, object) };
-    if (h === head(fail, object)) return { ok: false, arg: this.expect(fail, object) };
-    if (h === -1) this.endOfLog(attempted(ok, object));
+    const h = this.hasNext(true) ? s.events[s.pos]! : NO_EVENT;
+    if (nextEvent(h, head(ok, object)) === Next.Take) return { ok: true, arg: this.expect(ok, object) };
+    if (nextEvent(h, head(fail, object)) === Next.Take) return { ok: false, arg: this.expect(fail, object) };
+    if (h === NO_EVENT) this.endOfLog(attempted(ok, object));
     if (this.checkpoints !== null && this.checkpoints.meet(h, s.events[s.pos + 1]!)) return this.expectEither(ok, fail, object);
     return this.diverge(this.describeNext(), attempted(ok, object));
   }
@@ -265,58 +268,103 @@ export class Thread {
     return payload;
   }
 
-  /** Replay: waits until the version word at `slot` reaches `version` (spin briefly, then park). */
+  /**
+   * Replay: waits for the turn of the step recorded at `version` on `object`, whose version word
+   * is `slot` (turn.ts decides; spin briefly, then park).
+   */
   awaitVersion(slot: number, version: number, object: number): void {
     const a = this.a;
+    // A plain read first (one instruction; an Atomics call is a builtin call): it only decides
+    // whether to go, and the step's exclusive section, entered next with an atomic
+    // read-modify-write, orders what the step reads after it (step.ts). The spin reads atomically,
+    // so that the compiler cannot hoist the read out of the loop.
+    if (a[slot] === version) return;
     for (let spin = 0; spin < SPIN_MAX; spin++) {
-      if (Atomics.load(a, slot) === version) return;
+      const turn = versionTurn(version, Atomics.load(a, slot), 0, this.stallMsMax, false);
+      if (turn === Turn.Go) return;
+      if (turn === Turn.Passed) break; // park() reports it
     }
-    this.park(slot, (current) => current === version,
-      (current) => `object ${object} to reach version ${version >>> 0} (it is at ${current >>> 0})`);
+    this.park(slot, version, object, false);
   }
 
-  /** Parks on a version word until `reached` (in slices, so an abort or a stall is noticed). */
-  private park(slot: number, reached: (current: number) => boolean, what: (current: number) => string): void {
+  /**
+   * Parks on a version word until the turn rule says go: for `target` as a step's version, or as
+   * a cutover floor (`floor`). Waits in slices, so an abort or a stall is noticed.
+   */
+  private park(slot: number, target: number, object: number, floor: boolean): void {
     const a = this.a;
-    const waiters = waiterSlot(this.waiters, slot);
+    const line = waiterSlot(this.waiters, slot);
+    // A pair (slot, target) in the line, so that only the publisher of `target` wakes this thread;
+    // with none free, the line's any-count, which every publisher on the line wakes.
+    const pair = claimPair(a, line, slot);
+    if (pair >= 0) a[pair + 1] = target; // published by the count's read-modify-write below
+    const count = pair >= 0 ? line + WAITER_EXACT : line + WAITER_ANY;
     let waitedMs = 0;
-    for (;;) {
-      // Announce the wait before checking the version once more: a publisher that stores the
-      // version and then sees no waiter is then sure this load sees its store (both are SC).
-      Atomics.add(a, waiters, 1);
-      const current = Atomics.load(a, slot);
-      const done = reached(current);
-      const woke = done ? 'ok' : Atomics.wait(a, slot, current, WAIT_SLICE_MS);
-      Atomics.sub(a, waiters, 1);
-      if (done) return;
-      if (woke === 'timed-out') {
-        waitedMs += WAIT_SLICE_MS;
-        if (TRACE && waitedMs % 1000 === 0) this.traceWait(slot, waitedMs);
-        if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.id);
-        if (waitedMs >= this.stallMsMax) throw this.failing(replayStall(this.id, what(current), waitedMs));
+    let stopping = false;
+    try {
+      for (;;) {
+        // Announce the wait before reading the version once more: a publisher that stores the
+        // version and then (after a read-modify-write) sees no waiter is then sure this read sees
+        // its store.
+        Atomics.add(a, count, 1);
+        const current = Atomics.load(a, slot);
+        const turn = floor
+          ? floorTurn(target, current, waitedMs, this.stallMsMax, stopping)
+          : versionTurn(target, current, waitedMs, this.stallMsMax, stopping);
+        const woke = turn === Turn.Wait ? Atomics.wait(a, slot, current, WAIT_SLICE_MS) : 'ok';
+        Atomics.sub(a, count, 1);
+        switch (turn) {
+          case Turn.Go:
+            return;
+          case Turn.Wait:
+            if (woke === 'timed-out') {
+              waitedMs += WAIT_SLICE_MS;
+              if (TRACE && waitedMs % 1000 === 0) this.traceWait(slot, waitedMs);
+              stopping = Atomics.load(a, C_ABORT) !== 0;
+            }
+            break;
+          case Turn.Passed:
+            this.diverge(`its turn on object ${object} at version ${target >>> 0}`,
+              `object ${object} already past it, at version ${current >>> 0} (another thread took version ${target >>> 0})`);
+          case Turn.Aborted:
+            throw aborted(this.id);
+          case Turn.Stalled: {
+            const what = floor
+              ? `object ${object} to reach the cutover floor ${target >>> 0} (it is at ${current >>> 0})`
+              : `object ${object} to reach version ${target >>> 0} (it is at ${current >>> 0})`;
+            throw this.failing(replayStall(this.id, what, waitedMs));
+          }
+        }
       }
+    } finally {
+      if (pair >= 0) Atomics.store(a, pair, 0);
     }
   }
-
 
   private traceWait(slot: number, waitedMs: number): void {
     writeSync(2, `lockstep trace: thread ${this.id} (mode ${modeNames[this.mode]}) at event ${this.index} has waited ${waitedMs} ms; version word ${slot} is ${Atomics.load(this.a, slot)}\n`);
   }
 
-  /** Replay: hands the object to whichever thread recorded the next version. */
-  publishVersion(slot: number, version: number): void {
-    Atomics.store(this.a, slot, version);
-    this.wakeVersion(slot);
+  /**
+   * Wakes the threads parked for version `version` of the version word at `slot` (and any that
+   * want every publish on its waiter line): notify costs ~50 ns and a futex wake, the look at the
+   * line a few plain loads. Called after the version's store and a read-modify-write (step.ts).
+   */
+  wakeVersion(slot: number, version: number): void {
+    const a = this.a;
+    const line = waiterSlot(this.waiters, slot);
+    // Plain reads on x86: the section's release just before is a full fence (memory_order.ts).
+    const exact = TSO ? a[line + WAITER_EXACT]! : Atomics.load(a, line + WAITER_EXACT);
+    const any = TSO ? a[line + WAITER_ANY]! : Atomics.load(a, line + WAITER_ANY);
+    if (any !== 0 || (exact !== 0 && waitsFor(a, line, slot, version))) Atomics.notify(a, slot);
   }
 
-  /** Wakes threads parked on a version word, if any is parked on it (or on one that hashes alike): notify costs ~50 ns. */
-  wakeVersion(slot: number): void {
-    if (Atomics.load(this.a, waiterSlot(this.waiters, slot)) !== 0) Atomics.notify(this.a, slot);
-  }
-
-  /** The waiter count a thread waiting for the version word at `slot` announces itself in (session.versionTurn). */
+  /**
+   * The waiter count an asynchronous waiter for the version word at `slot` announces itself in
+   * (the main thread's replay pump): the line's any-count, woken at every publish on the line.
+   */
   waiterSlotOf(slot: number): number {
-    return waiterSlot(this.waiters, slot);
+    return waiterSlot(this.waiters, slot) + WAITER_ANY;
   }
 
   // ---- values: the same call records or replays ----
@@ -326,8 +374,8 @@ export class Thread {
     if (mode === Mode.Off || this.quiet) return live();
     if (mode === Mode.Record) {
       const x = live();
-      this.f64[0] = x;
-      this.recPayload(Kind.Value, kind, this.f64Bytes);
+      this.ring!.pushFloat64(head(Kind.Value, kind), x);
+      this.index++;
       return x;
     }
     const length = this.take(Kind.Value, kind);
@@ -404,4 +452,20 @@ function attempted(kind: Kind, object: number): string {
     return `${kindNames[kind]}(object ${object})`;
   }
   return describe(head(kind, object), 0).replace(/\(code 0\)|\(task 0\)/, '');
+}
+
+/** Claims a free (slot, version) pair of a waiter line for version word `slot`: its first slot, or -1 if none is free. */
+function claimPair(a: Int32Array, line: number, slot: number): number {
+  for (let p = line + WAITER_PAIRS; p < line + WAITER_STRIDE; p += 2) {
+    if (a[p] === 0 && Atomics.compareExchange(a, p, 0, slot) === 0) return p;
+  }
+  return -1;
+}
+
+/** True if a pair of the waiter line holds (slot, version): someone parked for that version of that word. */
+function waitsFor(a: Int32Array, line: number, slot: number, version: number): boolean {
+  for (let p = line + WAITER_PAIRS; p < line + WAITER_STRIDE; p += 2) {
+    if (a[p] === slot && a[p + 1] === version) return true;
+  }
+  return false;
 }

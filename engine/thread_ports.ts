@@ -11,6 +11,8 @@ export interface EventRing {
   wake(): void;
   push(head: number, arg: number): void;
   pushPayload(head: number, payload: Uint8Array): void;
+  /** pushPayload of the 8 bytes of a float64 (a value event), without a byte loop. */
+  pushFloat64(head: number, x: number): void;
 }
 
 /** Replay: the thread's recorded events, read in place (the hot path indexes `events` at `pos`). */

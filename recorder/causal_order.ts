@@ -6,10 +6,21 @@
 // Events are read through `word(p)`, position p being a wrapping int32 counter, so the same code
 // scans a ring in shared memory and a plain array in tests.
 
-import { hasPayload, isOrdered, kindOf, objectOf, payloadWords } from '../engine/event.js';
+import { Kind, hasPayload, isOrdered, kindOf, objectOf, payloadWords } from '../engine/event.js';
+import type { ChunkBuilder } from './chunk_builder.js';
 
 export interface WordSource {
   word(p: number): number;
+}
+
+/** What one take copied. */
+export interface Taken {
+  events: number;
+  /** Output events among them (the output gate counts them per thread). */
+  outputs: number;
+  /** Where the End event's payload (the run's digest) starts in the chunk's bytes (-1: no End), and its length. */
+  endAt: number;
+  endBytes: number;
 }
 
 export class CausalOrder {
@@ -41,27 +52,58 @@ export class CausalOrder {
   }
 
   /**
-   * Returns the end of the longest prefix of [from, to) that may ship now, and marks the versions
-   * in it as shipped. Stops at the first ordered event whose predecessor has not shipped. Also
-   * reports how many events the prefix holds in `counted.events`.
+   * The drain's one step: copies the longest prefix of ring positions [from, to) that may ship
+   * now into `into` (two words per event, payload bytes apart), marks the versions in it as
+   * shipped, and returns where it stopped: at the first ordered event whose predecessor has not
+   * shipped, or at an event not wholly published. One scan per event: the order check and the
+   * copy are the same loop. `taken` says what the prefix held.
    */
-  readyPrefix(src: WordSource, from: number, to: number, counted: { events: number }): number {
+  take(src: WordSource, from: number, to: number, into: ChunkBuilder, taken: Taken): number {
     let p = from;
-    let events = 0;
+    taken.events = 0;
+    taken.outputs = 0;
+    taken.endAt = -1;
+    const available = (to - p) | 0;
+    if (available < 2) return p;
+    // Room for everything the range holds, once: no event needs more words, or payload bytes,
+    // than the ring words it takes (a check per payload event showed in the bank's profile).
+    into.roomForWords(available);
+    into.roomForBytes(available * 4);
+    const words = into.words;
+    const view = into.view;
+    let w = into.wordsUsed;
+    let at = into.bytesUsed;
+    let count = 0;
+    let outputs = 0;
     while (((to - p) | 0) >= 2) {
       const h = src.word(p);
       const kind = kindOf(h);
-      let n = 2;
+      const arg = src.word(p + 1);
       if (hasPayload(kind)) {
-        n += payloadWords(src.word(p + 1));
-        if (((to - p) | 0) < n) break; // payload not fully published yet
-      } else if (isOrdered(kind)) {
-        if (!this.admit(objectOf(h), src.word(p + 1))) break;
+        const n = payloadWords(arg);
+        if (((to - p) | 0) < 2 + n) break; // payload not wholly published yet
+        words[w++] = h;
+        words[w++] = arg;
+        p = (p + 2) | 0;
+        for (let k = 0; k < n; k++) view.setInt32(at + k * 4, src.word(p + k), true);
+        if (kind === Kind.End) {
+          taken.endAt = at;
+          taken.endBytes = arg;
+        } else if (kind === Kind.Output) outputs++;
+        at += arg;
+        p = (p + n) | 0;
+      } else {
+        if (isOrdered(kind) && !this.admit(objectOf(h), arg)) break;
+        words[w++] = h;
+        words[w++] = arg;
+        p = (p + 2) | 0;
       }
-      p = (p + n) | 0;
-      events++;
+      count++;
     }
-    counted.events = events;
+    into.wordsUsed = w;
+    into.bytesUsed = at;
+    taken.events = count;
+    taken.outputs = outputs;
     return p;
   }
 }

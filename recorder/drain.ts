@@ -8,20 +8,26 @@
 import { workerData, parentPort, type MessagePort } from 'node:worker_threads';
 import { Arena } from '../engine/arena.js';
 import { assert } from '../engine/assert.js';
-import { Kind, hasPayload, isOrdered, kindOf, objectOf, payloadWords } from '../engine/event.js';
 import type { Limits } from '../engine/limits.js';
 import {
   C_ABORT, C_ACKED_FRAMES, C_ALONE, C_CUT, C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_SHIPPED_FRAMES, CUT_REQUESTED,
   FINISH_CUT_OFF, FINISH_SEALED, T_LIVE_FROM, T_LIVE_OUTPUTS, T_RING, T_RING_WORDS, entryKindNames,
 } from '../engine/arena_layout.js';
 import { frame } from '../engine/log/frame.js';
-import type { ShippedFrame } from './sender.js';
 import { serializeError } from '../engine/errors.js';
-import { CausalOrder } from './causal_order.js';
+import { CausalOrder, type Taken } from './causal_order.js';
 import { RingReader } from './ring.js';
 import { ChunkBuilder } from './chunk_builder.js';
 import { LogWriter } from './log_writer.js';
 import type { ChunkData, NameData } from '../engine/log/codec.js';
+
+/** A frame the drain posts to the log channel's sender (replication/sender.ts). */
+export interface ShippedFrame {
+  seq: number;
+  bytes: Uint8Array;
+  /** Per thread, outputs shipped up to and including this frame. */
+  outputs: number[];
+}
 
 export interface DrainInit {
   arena: SharedArrayBuffer;
@@ -51,6 +57,8 @@ const CUT_OFF_PASSES_MAX = 64;
 class Drain {
   private readonly arena: Arena;
   private readonly order: CausalOrder;
+  /** What the last take copied (one object, reused: the drain takes per thread per round). */
+  private readonly taken: Taken = { events: 0, outputs: 0, endAt: -1, endBytes: 0 };
   private readonly readers: RingReader[] = [];
   /** Per thread, its ring's tail when the current pass began. */
   private readonly tails: Int32Array;
@@ -152,45 +160,17 @@ class Drain {
   }
 
   /**
-   * Copies the longest prefix of ring positions [r.taken, tail) that may ship now (causal_order.ts)
-   * into the thread's chunk of the frame being built, with payload bytes apart, and returns where
-   * it stopped. One scan per event: the order check and the copy are the same loop, and events of
-   * one thread taken at several points of a pass (a lock handed back and forth) join one chunk.
+   * Copies the longest prefix of ring positions [r.taken, tail) that may ship now (CausalOrder.take)
+   * into the thread's chunk of the frame being built, and returns where it stopped. Events of one
+   * thread taken at several points of a pass (a lock handed back and forth) join one chunk.
    */
   private take(thread: number, r: RingReader, tail: number): number {
-    let p = r.taken;
-    const available = (tail - p) | 0;
-    if (available < 2) return p;
-    const order = this.order;
     const b = this.builders[thread]!;
-    // Room for everything the ring holds, once: no event needs more words, or payload bytes,
-    // than the ring words it takes (a check per payload event showed in the bank's profile).
-    b.roomForWords(available);
-    b.roomForBytes(available * 4);
-    const words = b.words;
-    const view = b.view;
-    let w = b.wordsUsed;
-    let at = b.bytesUsed;
-    let count = 0;
-    while (((tail - p) | 0) >= 2) {
-      const h = r.word(p);
-      const kind = kindOf(h);
-      const arg = r.word(p + 1);
-      if (isOrdered(kind) && !order.admit(objectOf(h), arg)) break;
-      words[w++] = h;
-      words[w++] = arg;
-      p = (p + 2) | 0;
-      count++;
-      if (!hasPayload(kind)) continue;
-      const n = payloadWords(arg);
-      for (let k = 0; k < n; k++) view.setInt32(at + k * 4, r.word(p + k), true);
-      if (kind === Kind.End) this.digest = Buffer.from(b.bytes.subarray(at, at + arg)).toString('hex');
-      at += arg;
-      p = (p + n) | 0;
-      if (kind === Kind.Output) this.outputs[thread]!++;
-    }
-    b.wordsUsed = w;
-    b.bytesUsed = at;
+    const taken = this.taken;
+    const p = this.order.take(r, r.taken, tail, b, taken);
+    const count = taken.events;
+    if (taken.endAt >= 0) this.digest = Buffer.from(b.bytes.subarray(taken.endAt, taken.endAt + taken.endBytes)).toString('hex');
+    this.outputs[thread]! += taken.outputs;
     if (count === 0) return p;
     // A new primary's thread ships from the event it went live at (stored before its first push).
     // Its output count too: the output gate releases by output sequence numbers, which go on.

@@ -8,6 +8,7 @@
 // and one frame, not the file, its chunks and two copies of the streams (it used to peak at
 // 1.8× the recording's memory on the bank example).
 
+import { joinStreams } from '../engine/log/stream_join.js';
 import { closeSync, openSync, readFileSync, readSync, fstatSync } from 'node:fs';
 import { MAGIC, FORMAT_VERSION, PREAMBLE_BYTES } from '../engine/log/format.js';
 import { scanFrame } from '../engine/log/frame.js';
@@ -229,7 +230,7 @@ export function parseLog(bytes: Uint8Array, path: string, frameBytesMax: number 
   }
   if (!header) throw logTruncated(path, offset, 'there is no header frame');
   if (!trailer) throw logTruncated(path, offset, 'there is no final frame with the end marker');
-  const streams = joinStreams(chunks, path);
+  const streams = threadStreams(chunks, path);
   checkCounts(streams, header, trailer, path, offset);
   return { path, bytes: bytes.length, header, chunks, streams, trailer, frames };
 }
@@ -271,35 +272,13 @@ function checkTrailer(t: TrailerData, limits: Limits, path: string, offset: numb
   }
 }
 
-/** Concatenates each thread's chunks into one stream, checking that no event is missing or doubled. */
-function joinStreams(chunks: ChunkData[], path: string): ThreadStream[] {
-  const parts = new Map<number, ChunkData[]>();
-  for (const c of chunks) {
-    const list = parts.get(c.thread) ?? [];
-    list.push(c);
-    parts.set(c.thread, list);
-  }
+/** Each thread's chunks as one stream (stream_join.ts), checking that no event is missing or doubled. */
+function threadStreams(chunks: ChunkData[], path: string): ThreadStream[] {
   const streams: ThreadStream[] = [];
-  for (const [thread, list] of [...parts].sort((x, y) => x[0] - y[0])) {
-    let eventWords = 0;
-    let dataBytes = 0;
-    for (const c of list) {
-      if (c.firstIndex * 2 !== eventWords) {
-        throw logCorrupt(path, 0, `thread ${thread} jumps from event ${eventWords / 2} to event ${c.firstIndex}`);
-      }
-      eventWords += c.events.length;
-      dataBytes += c.data.length;
-    }
-    const events = new Int32Array(eventWords);
-    const data = new Uint8Array(dataBytes);
-    let w = 0;
-    let d = 0;
-    for (const c of list) {
-      events.set(c.events, w);
-      data.set(c.data, d);
-      w += c.events.length;
-      d += c.data.length;
-    }
+  const joined = joinStreams(chunks, (thread, due, got) => {
+    throw logCorrupt(path, 0, `thread ${thread} jumps from event ${due} to event ${got}`);
+  }, 0);
+  for (const { thread, events, data } of joined) {
     let need = 0;
     for (let p = 0; p < events.length; p += 2) if (hasPayload(kindOf(events[p]!))) need += events[p + 1]!;
     if (need !== data.length) throw logCorrupt(path, 0, `thread ${thread}'s payloads need ${need} bytes, the log holds ${data.length}`);

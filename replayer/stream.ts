@@ -3,7 +3,7 @@
 //
 // From a log file the whole stream is one SharedArrayBuffer made by the main thread. On a live
 // backup it arrives in segments (one per thread per received frame) that the receiver posts on the
-// thread's broadcast channel (receiver.ts); the thread takes the next segment when it has replayed
+// thread's broadcast channel (replication/receiver.ts); the thread takes the next segment when it has replayed
 // the current one, and waits on its T_FED word when none has arrived: it cannot run ahead of the
 // primary. Once cutover is decided (C_LIVE) and nothing is left, the stream is over and the thread
 // goes live (thread.ts).
@@ -22,7 +22,7 @@ export interface StreamInit {
   live?: { channel: string; slot: number };
 }
 
-/** One thread's part of one received frame (receiver.ts posts it). */
+/** One thread's part of one received frame (replication/receiver.ts posts it). */
 export interface Segment {
   firstIndex: number;
   events: Int32Array;

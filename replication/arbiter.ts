@@ -1,4 +1,4 @@
-// The arbiter: a small standalone TCP test-and-set service (arbiter_state.ts holds the rule).
+// The arbiter: a small standalone TCP test-and-set service (core/arbiter.ts holds the rule).
 // Its state is persisted with fsync before any reply, so an arbiter restarted after a crash
 // never grants an epoch twice. Protocol: one JSON object per line each way, one request per
 // connection, bound to that connection by a challenge so a recorded request cannot be replayed:
@@ -20,7 +20,7 @@ import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, s
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { LockstepError, usage } from '../engine/errors.js';
-import { testAndSet, type ArbiterRecord, type Decision } from './arbiter_state.js';
+import { askAgain, CLAIM_RETRY_MS, testAndSet, type ArbiterRecord, type Decision } from './core/arbiter.js';
 import { DropLog, Doorman, resolvePreAuth, type PreAuthLimits } from './preauth.js';
 import { dial, listen, tlsRefusal, transportOf, type TlsFiles } from './transport.js';
 import { hexEqual, nonce, NODE_NAME_CHARS_MAX } from './wire.js';
@@ -250,9 +250,6 @@ export interface ArbiterClientOptions {
   insecure?: boolean;
 }
 
-/** Pause between attempts to reach the arbiter. */
-const RETRY_MS = 100;
-
 /**
  * Asks the arbiter for `epoch` on behalf of `node`. An attempt that gets no answer (unreachable,
  * timed out, closed, a reply lost or garbled) is made again until `deadlineMs`: the arbiter grants
@@ -276,12 +273,12 @@ async function retrying(c: ArbiterClientOptions, attempt: () => Promise<Decision
     try {
       return await attempt();
     } catch (e) {
-      const retry = e instanceof LockstepError && e.details.answered === false;
-      if (!retry || Date.now() + RETRY_MS >= deadline) {
+      const answered = !(e instanceof LockstepError && e.details.answered === false);
+      if (!askAgain(answered, Date.now(), deadline)) {
         if (attempts > 1 && e instanceof LockstepError) e.message += ` (${attempts} attempts in ${c.deadlineMs} ms)`;
         throw e;
       }
-      await new Promise((r) => setTimeout(r, RETRY_MS));
+      await new Promise((r) => setTimeout(r, CLAIM_RETRY_MS));
     }
   }
 }

@@ -3,7 +3,7 @@
 // options choose: an etcd://… arbiter address is etcd, host:port is the built-in one.
 
 import { readEpoch, requestEpoch, type ArbiterClientOptions } from './arbiter.js';
-import type { ArbiterRecord, Decision } from './arbiter_state.js';
+import type { ArbiterRecord, Decision } from './core/arbiter.js';
 import { arbiterClient, type Replication } from './config.js';
 import { EtcdArbiter, parseEtcdUrl } from './etcd_arbiter.js';
 

@@ -1,4 +1,4 @@
-// etcd as the arbiter: the epoch test-and-set of arbiter_state.ts as an etcd transaction, for
+// etcd as the arbiter: the epoch test-and-set of core/arbiter.ts as an etcd transaction, for
 // clusters that already run etcd (a replicated coordination service, where the built-in arbiter
 // is one process with one file). Uses the etcd3 npm client (gRPC, etcd's v3 API).
 //
@@ -24,7 +24,7 @@
 // this file for parseEtcdUrl, and most of them talk to the built-in arbiter.
 import type { Etcd3, Lease } from 'etcd3';
 import { LockstepError, leaseLost, usage } from '../engine/errors.js';
-import type { ArbiterRecord, Decision } from './arbiter_state.js';
+import type { ArbiterRecord, Decision } from './core/arbiter.js';
 
 export interface EtcdUrl {
   /** http://host:port, one per member. */

@@ -1,19 +1,17 @@
 // A replicated node's main-thread side: its role (primary, or backup following a primary), its
-// epoch, the channel worker (recorder/sender.ts or replayer/receiver.ts), and the output gate.
-//
-// Output gate. A primary releases an output to the sinks only once the backup has acknowledged
-// the frame holding the output's event (the drain ships in causal order, so that frame's prefix
-// holds its causal past too); running alone, it releases at once. A backup holds every output it
-// replays and forgets those the primary reports released; at cutover it re-emits the rest, with
-// the same ids, and from then on drops only what the old primary had released.
+// epoch, the channel worker (replication/sender.ts or replication/receiver.ts), and the driver of
+// the output gate, whose rule is the pure core core/gate.ts: a primary releases an output only
+// once the backup acknowledged the frame holding its event (at once when alone); a backup holds
+// what it replays until cutover, then re-emits what the old primary may not have released.
 
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { live, type Output } from '../engine/thread_api.js';
 import { LockstepError, notServing, revive } from '../engine/errors.js';
 import type { Replication } from './config.js';
-import type { SenderCommand, SenderInit } from '../recorder/sender.js';
-import type { ReceiverAttach, ReceiverDone } from '../replayer/receiver.js';
+import type { SenderCommand, SenderInit } from './sender.js';
+import type { ReceiverAttach, ReceiverDone } from './receiver.js';
+import { OutputGate, type Released } from './core/gate.js';
 
 export interface ReplicationStatus {
   node: string;
@@ -39,25 +37,15 @@ export interface ReplicationStatus {
 
 const LATENCY_SAMPLES_MAX = 10_000;
 
-interface Held {
-  o: Output;
-  at: number;
-}
-
 export class Replica {
   role: 'primary' | 'backup';
   epoch: number;
   alone = false;
   backupNode: string | null = null;
   cutoverInfo: { epoch: number; why: string; at: number } | null = null;
-  private held: Held[] = [];
+  private readonly gate: OutputGate<Output>;
   /** Primary: frames shipped when the backup connected; null once it has acknowledged them. */
   private catchUpFrames: number | null = null;
-  /** Primary: per thread, outputs the backup holds (released below this). Backup: released by the old primary. */
-  private safe: number[] = [];
-  private readonly released: number[] = [];
-  /** A backup that took over: per thread, the outputs the old primary had released (never re-emitted). */
-  private oldReleased: number[] = [];
   private readonly latencies: number[] = [];
   private latencyNext = 0;
   private worker: Worker | null = null;
@@ -77,6 +65,7 @@ export class Replica {
   constructor(readonly repl: Replication, epoch: number) {
     this.role = repl.role;
     this.epoch = epoch;
+    this.gate = new OutputGate<Output>(repl.role);
   }
 
   // ---- primary ----
@@ -85,7 +74,8 @@ export class Replica {
   startSender(init: Omit<SenderInit, 'repl' | 'epoch'>): Promise<number> {
     this.role = 'primary';
     this.alone = init.alone;
-    const worker = new Worker(new URL('../recorder/sender.js', import.meta.url), {
+    if (init.alone) this.releaseAll(this.gate.goAlone(performance.now()));
+    const worker = new Worker(new URL('./sender.js', import.meta.url), {
       workerData: { sender: { ...init, repl: this.repl, epoch: this.epoch } satisfies SenderInit },
       transferList: [init.frames],
     });
@@ -101,6 +91,7 @@ export class Replica {
           case 'backup':
             this.backupNode = m.node as string;
             this.alone = false;
+            this.gate.followed();
             this.catchUpFrames = m.frames as number;
             console.error(`lockstep: ${this.repl.node}: backup ${this.backupNode} connected (epoch ${this.epoch}${m.join ? ', joining from a snapshot' : ''}); ` +
               `${this.catchUpFrames} frames of log to catch up on`);
@@ -110,7 +101,7 @@ export class Replica {
             this.backupNode = null;
             this.epoch = m.epoch as number;
             console.error(`lockstep: ${this.repl.node} runs alone (epoch ${this.epoch}): ${String(m.why)}`);
-            return this.releaseSafe();
+            return this.releaseAll(this.gate.goAlone(performance.now()));
           case 'join': return this.onJoin();
           case 'fenced': return this.fenced(m.upTo as number);
           case 'ended': return this.endWaiter?.();
@@ -131,7 +122,7 @@ export class Replica {
     if (this.stopped) return;
     this.stopped = true;
     this.stopError = e;
-    this.held = [];
+    this.gate.stop();
     for (const f of this.fences.splice(0)) f.reject(e);
     this.fail(e);
   }
@@ -186,7 +177,7 @@ export class Replica {
 
   /** Resolves when the gate holds no output. */
   drained(): Promise<void> {
-    if (this.held.length === 0) return Promise.resolve();
+    if (this.gate.heldCount === 0) return Promise.resolve();
     return new Promise((r) => this.drainedWaiters.push(r));
   }
 
@@ -198,39 +189,17 @@ export class Replica {
   }
 
   private acked(outputs: number[]): void {
-    this.safe = outputs;
-    this.releaseSafe();
+    this.releaseAll(this.gate.acked(outputs, performance.now()));
   }
 
-  /** The gate: is `o` free to leave? */
-  private free(o: Output): boolean {
-    if (this.role === 'backup') return false;
-    return this.alone || o.seq < (this.safe[o.thread] ?? 0);
-  }
-
-  private releaseSafe(): void {
-    if (this.held.length === 0 || this.stopped) return;
-    const now = performance.now();
-    const keep: Held[] = [];
-    const blocked = new Set<number>();
-    for (const h of this.held) {
-      // Per thread, outputs leave in order: one held back holds back the thread's later ones.
-      if (blocked.has(h.o.thread) || !this.free(h.o)) {
-        blocked.add(h.o.thread);
-        keep.push(h);
-        continue;
-      }
-      this.sample(now - h.at);
-      this.out(h.o);
+  /** Emits what the gate let go; the backup learns the new marks, and drain() waiters wake. */
+  private releaseAll(out: Released<Output>[]): void {
+    for (const r of out) {
+      this.sample(r.waitedMs);
+      this.emit(r.o);
     }
-    this.held = keep;
-    if (this.role === 'primary' && this.backupNode) this.send({ type: 'released', outputs: this.released.slice() });
-    if (keep.length === 0) for (const w of this.drainedWaiters.splice(0)) w();
-  }
-
-  private out(o: Output): void {
-    this.released[o.thread] = Math.max(this.released[o.thread] ?? 0, o.seq + 1);
-    this.emit(o);
+    if (out.length > 0 && this.role === 'primary' && this.backupNode) this.send({ type: 'released', outputs: this.gate.released() });
+    if (this.gate.heldCount === 0) for (const w of this.drainedWaiters.splice(0)) w();
   }
 
   private sample(ms: number): void {
@@ -243,26 +212,14 @@ export class Replica {
   /** An output reached the main thread: it leaves now, waits in the gate, or is dropped. */
   admit(o: Output): void {
     if (this.stopped) return;
-    if (this.role === 'backup') {
-      if (o.seq >= (this.safe[o.thread] ?? 0)) this.held.push({ o, at: performance.now() });
-      return;
-    }
-    // A new primary drops what the old one had released (this.safe held its marks then).
-    if (this.cutoverInfo && o.seq < (this.oldReleased[o.thread] ?? 0)) return;
-    if (this.held.length === 0 && this.free(o)) {
-      this.sample(0);
-      this.out(o);
-      return;
-    }
-    this.held.push({ o, at: performance.now() });
-    this.releaseSafe();
+    this.releaseAll(this.gate.admit(o, performance.now()));
   }
 
   // ---- backup ----
 
   /** Starts the receiver; resolves with the log header's payload (and a joining backup's snapshot). */
   startReceiver(run: string): Promise<{ header: Uint8Array; snapshot: unknown }> {
-    const worker = new Worker(new URL('../replayer/receiver.js', import.meta.url), { workerData: { receiver: { repl: this.repl, run } } });
+    const worker = new Worker(new URL('./receiver.js', import.meta.url), { workerData: { receiver: { repl: this.repl, run } } });
     // Kept referenced: a following backup's main thread may have nothing else keeping it alive.
     this.worker = worker;
     return new Promise((resolve, reject) => {
@@ -280,10 +237,7 @@ export class Replica {
             return;
           case 'snapshot': return ready(m.snapshot);
           case 'more': return this.onMore();
-          case 'released':
-            this.safe = m.outputs as number[];
-            this.held = this.held.filter((h) => h.o.seq >= (this.safe[h.o.thread] ?? 0));
-            return;
+          case 'released': return this.gate.primaryReleased(m.outputs as number[]);
           // The primary finished normally: the backup replays to the end event and finishes too.
           case 'ended': return;
           case 'cutover': return this.cutover(m.epoch as number, String(m.why));
@@ -326,13 +280,11 @@ export class Replica {
     });
   }
 
-  /** Cutover (idempotent): this node is the primary of `epoch`; held outputs the old primary may not have released go out. */
+  /** Cutover's second step (cutover.ts; idempotent): this node is the primary of `epoch`; held outputs the old primary may not have released go out. */
   cutover(epoch: number, why: string): void {
     if (this.cutoverInfo) return;
     this.cutoverInfo = { epoch, why, at: live.dateNow() };
     this.epoch = epoch;
-    this.oldReleased = this.safe;
-    this.safe = [];
     this.role = 'primary';
     this.alone = true;
     // The receiver stays until the session ends: segments for threads that have not attached
@@ -341,9 +293,7 @@ export class Replica {
     this.receiver?.unref();
     this.worker = null;
     this.onCutover(epoch, why);
-    const again = this.held;
-    this.held = [];
-    for (const h of again) this.admit(h.o);
+    this.releaseAll(this.gate.cutover(performance.now()));
   }
 
   status(shipped: number, acked: number, lagWaits: number): ReplicationStatus {
@@ -359,7 +309,7 @@ export class Replica {
       ackedFrames: acked,
       lagFrames: Math.max(0, shipped - acked),
       lagWaits,
-      heldOutputs: this.held.length,
+      heldOutputs: this.gate.heldCount,
       gateMs: { count: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted.length ? sorted[sorted.length - 1]! : 0 },
       cutover: this.cutoverInfo,
     };

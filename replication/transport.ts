@@ -1,6 +1,6 @@
 // How replication traffic crosses the network: the one place that chooses between TLS with
-// certificates, TLS with a pre-shared key, and plaintext. The log channel (recorder/sender.ts,
-// replayer/receiver.ts) and the built-in arbiter (arbiter.ts) only call listen() and dial() here
+// certificates, TLS with a pre-shared key, and plaintext. The log channel (sender.ts,
+// receiver.ts) and the built-in arbiter (arbiter.ts) only call listen() and dial() here
 // and get a stream back; the wire format and the HMAC handshake (wire.ts) run on top unchanged,
 // so every frame, ack and heartbeat is encrypted and integrity-protected, not only the handshake.
 //

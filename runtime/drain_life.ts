@@ -4,11 +4,11 @@
 
 import { Worker, type MessagePort } from 'node:worker_threads';
 import { LockstepError, revive } from '../engine/errors.js';
-import { C_OUTPUT_BELL } from '../engine/arena_layout.js';
+import { C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_OUTPUT_BELL, FINISH_CUT_OFF, FINISH_SEALED } from '../engine/arena_layout.js';
 import type { DrainInit, DrainReport } from '../recorder/drain.js';
 
 /** How long a process exiting without finish() waits for the drain to cut the log off. */
-export const CUT_OFF_WAIT_MS = 5000;
+const CUT_OFF_WAIT_MS = 5000;
 
 export interface Drain {
   worker: Worker;
@@ -30,4 +30,46 @@ export function startDrain(init: DrainInit, transferList: MessagePort[] = []): D
   });
   report.catch(() => {});
   return { worker, report };
+}
+
+/**
+ * A drain the session runs: it fails the run if the drain fails, and a process that exits without
+ * finish() (an uncaught error, process.exit) still leaves a readable log, cut off where the
+ * program failed, so the failing run can be replayed.
+ */
+export class RunningDrain {
+  constructor(private readonly drain: Drain, private readonly a: Int32Array, fail: (e: Error) => void) {
+    drain.report.catch((e) => fail(e));
+    process.on('exit', this.cutOffAtExit);
+  }
+
+  /** Whether the drain was told to seal or cut off the log. */
+  get signalled(): boolean {
+    return Atomics.load(this.a, C_FINISH) !== 0;
+  }
+
+  /** Seals the log (finish(): gives up if the run fails meanwhile) or cuts it off (after a failure). */
+  async stop(how: typeof FINISH_SEALED | typeof FINISH_CUT_OFF, failed: Promise<never>): Promise<DrainReport> {
+    this.signal(how);
+    this.drain.worker.ref();
+    return how === FINISH_SEALED ? await Promise.race([this.drain.report, failed]) : await this.drain.report;
+  }
+
+  terminate(): void {
+    this.drain.worker.terminate().catch(() => {});
+  }
+
+  private signal(how: number): void {
+    const a = this.a;
+    Atomics.store(a, C_FINISH, how);
+    Atomics.add(a, C_DOORBELL, 1);
+    Atomics.notify(a, C_DOORBELL);
+    process.off('exit', this.cutOffAtExit);
+  }
+
+  /** The 'exit' handler is synchronous, so it parks on the drain's done word (bounded). */
+  private readonly cutOffAtExit = (): void => {
+    this.signal(FINISH_CUT_OFF);
+    Atomics.wait(this.a, C_DRAIN_DONE, 0, CUT_OFF_WAIT_MS);
+  };
 }

@@ -6,6 +6,7 @@
 
 import type { ModeName } from '../engine/thread.js';
 import type { Limits } from '../engine/limits.js';
+import { resolve } from 'node:path';
 import { usage } from '../engine/errors.js';
 import type { ReplicationOptions } from '../replication/config.js';
 
@@ -87,7 +88,7 @@ export const environment = {
   LOCKSTEP_UNTIL: { option: 'until', precedence: 'program', readBy: 'runtime/start.ts', meaning: '<thread>:<event>: replay stops there' },
   LOCKSTEP_REPLICATION: { option: 'replication', precedence: 'program', readBy: 'runtime/start.ts', meaning: 'the replication options as JSON' },
   LOCKSTEP_ALLOW_PROGRAM_CHANGE: { option: 'allowProgramChange', precedence: 'either', readBy: 'runtime/start.ts', meaning: '1: replay an edited program' },
-  LOCKSTEP_RESULT_FILE: { option: null, precedence: 'env', readBy: 'runtime/result_file.ts', meaning: 'where the run\'s outcome is written as JSON' },
+  LOCKSTEP_RESULT_FILE: { option: null, precedence: 'env', readBy: 'runtime/process_run.ts', meaning: 'where the run\'s outcome is written as JSON' },
   LOCKSTEP_PROGRESS_FILE: { option: null, precedence: 'env', readBy: 'runtime/session.ts', meaning: 'where a replay reports its progress (the CLI\'s bar)' },
   LOCKSTEP_TRACE: { option: null, precedence: 'env', readBy: 'engine/thread.ts', meaning: '1: a thread waiting a second or more for a version says so' },
   LOCKSTEP_CLI_FAILURE_FILE: { option: null, precedence: 'env', readBy: 'cli/child_hook.ts', meaning: 'the CLI\'s child reports an uncaught failure there' },
@@ -97,15 +98,63 @@ export const environment = {
 
 export type EnvName = keyof typeof environment;
 
+/** The environment the options are read from (process.env; a plain object in tests). */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
 /** A declared variable's value as set (an empty value is a value). */
-export function envValue(name: EnvName): string | undefined {
-  return process.env[name];
+export function envValue(name: EnvName, env: Environment = process.env): string | undefined {
+  return env[name];
 }
 
 /** A declared variable a harness set (an empty value counts as unset). */
-export function harness(name: EnvName): string | undefined {
-  const value = process.env[name];
+export function harness(name: EnvName, env: Environment = process.env): string | undefined {
+  const value = env[name];
   return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * What start() was asked for: each option merged with its variable as the table says which wins,
+ * before anything is checked or the log is read (start.ts checks them where the run needs them,
+ * so the errors come in the same order). Pure: the environment and argv are arguments.
+ */
+export interface Given {
+  /** The mode's name as given (not yet checked); replication decides it on a replicated node. */
+  mode: string;
+  log: string | undefined;
+  /** The entry file that identifies the program (absolute). */
+  program: string;
+  patchGlobals: boolean;
+  allowProgramChange: boolean;
+  /** The seed as given (checked by parseSeed when the run records). */
+  seed: number | bigint | string | undefined;
+  chaos: StartOptions['chaos'] | string | undefined;
+  /** On, off, or the default for the mode (undefined). */
+  deadlock: boolean | undefined;
+  /** Ms between checkpoints as given (LOCKSTEP_CHECKPOINT_MS's text wins; checkpointMsOf checks it). */
+  checkpointMs: number | string | undefined;
+  /** LOCKSTEP_UNTIL's text (parseUntil reads it, after the option, in replay only). */
+  untilText: string | undefined;
+  replication: ReplicationOptions | undefined;
+  /** LOCKSTEP_REPLICATION's JSON text (the option wins). */
+  replicationText: string | undefined;
+}
+
+export function given(options: StartOptions, env: Environment = process.env, argv: readonly string[] = process.argv): Given {
+  const deadlock = harness('LOCKSTEP_DEADLOCK', env);
+  return {
+    mode: harness('LOCKSTEP_MODE', env) ?? options.mode ?? 'off',
+    log: harness('LOCKSTEP_LOG', env) ?? options.log,
+    program: resolve(options.program ?? envValue('LOCKSTEP_PROGRAM', env) ?? argv[1] ?? 'eval'),
+    patchGlobals: options.patchGlobals ?? envValue('LOCKSTEP_PATCH', env) !== '0',
+    allowProgramChange: options.allowProgramChange || envValue('LOCKSTEP_ALLOW_PROGRAM_CHANGE', env) === '1',
+    seed: harness('LOCKSTEP_SEED', env) ?? options.seed,
+    chaos: harness('LOCKSTEP_CHAOS', env) ?? options.chaos,
+    deadlock: deadlock !== undefined ? deadlock !== '0' : options.deadlock,
+    checkpointMs: harness('LOCKSTEP_CHECKPOINT_MS', env) ?? options.checkpointMs,
+    untilText: envValue('LOCKSTEP_UNTIL', env),
+    replication: options.replication,
+    replicationText: envValue('LOCKSTEP_REPLICATION', env),
+  };
 }
 
 /** A seed is an integer from 0 to 2^64-1 (a number, a bigint, or its decimal text); nothing is wrapped. */

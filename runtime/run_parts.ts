@@ -1,5 +1,6 @@
 // What a session needs only to record, replay or replicate: the log codec (flatbuffers), the log
-// writer and reader, and the replication layer. runtime/lazy_parts.ts imports this module
+// writer and reader, the replication layer, and the session's parts that only
+// these modes use: the drain's life, the replay pump and the live run. runtime/process_run.ts imports this module
 // dynamically when the run is not in mode off, so a program in mode off does not load them
 // (issue 11, target 3: they were half the engine's import time on the main thread).
 
@@ -8,5 +9,9 @@ export { LogWriter } from '../recorder/log_writer.js';
 export { readReplayLog } from '../replayer/log_reader.js';
 export { resolveReplication } from '../replication/config.js';
 export { Replica } from '../replication/replica.js';
+export { takeOver } from '../replication/cutover.js';
 export { arbiterFor } from '../replication/arbiter_client.js';
 export { applySnapshot, takeSnapshot } from '../replication/snapshot.js';
+export { LiveNode, claimEpoch } from './live.js';
+export { RunningDrain, startDrain } from './drain_life.js';
+export { ReplayPump } from './replay_pump.js';

@@ -6,40 +6,33 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { serialize, deserialize } from 'node:v8';
-import { BroadcastChannel, MessageChannel, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { Arena } from '../engine/arena.js';
+import type { Limits } from '../engine/limits.js';
 import { LockstepThread, live, type Output } from '../engine/thread_api.js';
 import { LockstepError, digestMismatch, divergence, finished, limitExceeded, replayStall, revive, serializeError, threadFailed, usage, wrongProgram } from '../engine/errors.js';
 import { Kind, ValueKind, kindOf } from '../engine/event.js';
 import type { ChaosOptions } from '../engine/chaos.js';
-import {
-  C_ABORT, C_ACKED_FRAMES, C_ALONE, C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_LIVE, C_SHIPPED_FRAMES, FINISH_CUT_OFF, FINISH_SEALED,
-  T_OUTPUTS, T_OUTPUT_DIGEST, T_PROGRESS, T_RING, T_RING_WORDS,
-} from '../engine/arena_layout.js';
+import { C_ABORT, FINISH_CUT_OFF, FINISH_SEALED, T_OUTPUTS, T_OUTPUT_DIGEST, T_PROGRESS, T_RING, T_RING_WORDS } from '../engine/arena_layout.js';
 import { Mode, modeNames, type ModeName, type Thread } from '../engine/thread.js';
-import { frame } from '../engine/log/frame.js';
 import { digestArena } from '../engine/digest.js';
 import { digestBlocks, encodeBlocks } from '../engine/checkpoint.js';
 import type { CheckpointTaker } from '../recorder/checkpoint.js';
 import { digestReport, type CheckpointJudge, type CheckpointSummary } from '../replayer/checkpoint.js';
 import type { Channel } from '../engine/sync/channel.js';
 import { RING_HEADER_SLOTS } from '../recorder/ring.js';
-import type { DrainReport } from '../recorder/drain.js';
 import type { ReplayLog } from '../replayer/log_reader.js';
-import type { StreamInit } from '../replayer/stream.js';
+import { StreamReader, type StreamInit } from '../replayer/stream.js';
 import type { ReplicationStatus } from '../replication/replica.js';
-import type { Snapshot } from '../replication/snapshot.js';
 import type { SpawnInit } from '../workers/bootstrap.js';
-import { liveStream, outputChannelName, type WorkerInit } from '../workers/worker_runtime.js';
+import { liveStream, type WorkerInit } from '../workers/worker_runtime.js';
 import { Pool, type PoolOptions } from '../workers/pool.js';
-import { CUT_OFF_WAIT_MS, startDrain, type Drain } from './drain_life.js';
+import type { Drain, RunningDrain } from './drain_life.js';
 import { identify, toHref } from './identity.js';
-import { loadedParts } from './lazy_parts.js';
-import { FAIL_STOP_EXIT_CODE, type LiveRun } from './live.js';
-import { releaseProcess } from './one_run.js';
+import type { LiveHost, LiveNode, LiveRun } from './live.js';
 import { envValue } from './options.js';
-import { failureOf, writeResultFile } from './result_file.js';
-import { ringWordsFor, streamInit } from './thread_io.js';
+import { failureOf, loadedParts, releaseProcess, writeResultFile } from './process_run.js';
+import type { ReplayPump } from './replay_pump.js';
 
 export type { StartOptions } from './options.js';
 
@@ -77,14 +70,6 @@ export interface RunResult {
   checkpoints?: { recorded: number; givenUp: number } | CheckpointSummary;
 }
 
-/** A main-thread consumer waiting, in replay, for the recorded event it must take next. */
-interface Turn {
-  kind: Kind;
-  object: number;
-  go: () => void;
-  stop: (e: Error) => void;
-}
-
 export class Session extends LockstepThread {
   private readonly exits: Promise<ThreadExit>[] = [];
   private readonly workers = new Map<number, Worker>();
@@ -95,15 +80,16 @@ export class Session extends LockstepThread {
   private finished = false;
   private readonly sinks: ((o: Output) => void)[] = [];
   private readonly delivered = new Map<number, number>();
-  private readonly outputs: BroadcastChannel;
-  private readonly turns: Turn[] = [];
-  private claimedAt = -1;
-  private pumping = false;
-  private stallTimer: NodeJS.Timeout | null = null;
   private progressTimer: NodeJS.Timeout | null = null;
-  private drain: Drain | null;
-  /** A joining backup: the state-transfer snapshot, applied at the first quiescent point. */
-  private joinSnapshot: Snapshot | null;
+  private drain: RunningDrain | null;
+  /**
+   * Replay: hands the main thread's recorded events to its async consumers in order (also on a
+   * replicated node, whose backup replays and goes live through it). Null otherwise: with neither
+   * there is nothing to pump, and mode off does not load it.
+   */
+  private readonly replayPump: ReplayPump | null;
+  /** A replicated node's live run (null when not replicated). */
+  private readonly liveNode: LiveNode | null;
 
   constructor(
     arena: Arena,
@@ -124,17 +110,17 @@ export class Session extends LockstepThread {
     private readonly checkpointing: { taker: CheckpointTaker | null; judge: CheckpointJudge | null } = { taker: null, judge: null },
   ) {
     super(arena, thread, seed, true);
-    this.drain = drain;
-    this.joinSnapshot = live?.snapshot ?? null;
-    if (live) this.wireReplica(live);
+    this.replayPump = thread.mode === Mode.Replay || live ? new (loadedParts().ReplayPump)(thread, arena, this.pools, live !== null, {
+      failure: () => this.failure,
+      finished: () => this.finished,
+      fail: (e) => this.fail(e),
+    }) : null;
+    this.liveNode = live ? new (loadedParts().LiveNode)(live, this.liveHost()) : null;
     this.failedPromise.catch(() => {});
-    drain?.report.catch((e) => this.fail(e));
-    if (drain) process.on('exit', this.cutOffAtExit);
+    this.drain = drain ? new (loadedParts().RunningDrain)(drain, arena.a, (e) => this.fail(e)) : null;
     this.deliver = (o) => this.emit(o);
-    this.outputs = new BroadcastChannel(outputChannelName(this.runId));
-    this.outputs.unref();
-    this.outputs.onmessage = (m) => this.emit((m as { data: Output }).data);
-    if (thread.mode === Mode.Replay) thread.onAdvance = () => this.pump();
+    if (thread.mode === Mode.Replay) thread.onAdvance = () => this.replayPump!.pump();
+    if (this.replayPump) this.replayPump.checkpoints = checkpointing.judge;
     checkpointing.taker?.start();
     thread.onFail = (e) => this.fail(e);
     thread.progressSlot = arena.threadSlot(thread.id) + T_PROGRESS;
@@ -158,7 +144,7 @@ export class Session extends LockstepThread {
     this.sinks.push(sink);
   }
 
-  /** A pool of `workers` logical threads running task functions from `entry` (piscina underneath). */
+  /** A pool of `workers` logical threads running task functions from `entry` (one worker_threads Worker each). */
   pool(entry: string | URL, options: PoolOptions = {}): Pool {
     this.usable('pool()');
     // Checked before anything is created or recorded: a refused pool leaves the run as it was.
@@ -176,7 +162,8 @@ export class Session extends LockstepThread {
       thread: this.thread,
       addWorker: (index) => this.workerInit(this.addThread(), options.data, index),
       fail: (e) => this.fail(e),
-      pump: () => this.pump(),
+      pump: () => this.replayPump?.pump(),
+      emit: (o) => this.emit(o),
     }));
     this.pools.push(pool);
     return pool;
@@ -209,9 +196,7 @@ export class Session extends LockstepThread {
 
   /** Live replication: this node's role, epoch, lag and output-gate latency (null when not replicated). */
   replication(): ReplicationStatus | null {
-    if (!this.live) return null;
-    const a = this.arena.a;
-    return this.live.replica.status(Atomics.load(a, C_SHIPPED_FRAMES), Atomics.load(a, C_ACKED_FRAMES), Atomics.load(a, C_LAG_WAITS));
+    return this.liveNode?.status() ?? null;
   }
 
   /**
@@ -227,31 +212,9 @@ export class Session extends LockstepThread {
 
   /** Resolves when this node is live: a primary at once, a backup after it has taken over. */
   whenLive(): Promise<void> {
-    if (!this.live || this.live.replica.role === 'primary') return Promise.resolve();
-    return new Promise((r, reject) => {
-      this.liveWaiters.push(r);
-      this.failedPromise.catch(reject);
-    });
+    return this.liveNode?.whenLive() ?? Promise.resolve();
   }
 
-  private readonly liveWaiters: (() => void)[] = [];
-
-  private wireReplica(live: LiveRun): void {
-    const replica = live.replica;
-    replica.emit = (o) => this.sink(o);
-    replica.fail = (e) => {
-      // Fail-stop: a node that lost the arbiter's flag, cannot reach it, or lost its channel must
-      // not serve on; the program's own loop may be waiting for input and would never notice.
-      this.fail(e);
-      process.stderr.write(`lockstep: ${live.repl.node} stops (${(e as { code?: string }).code ?? 'ERR_PROGRAM'}): ${e.message}\n`);
-      process.exit(FAIL_STOP_EXIT_CODE);
-    };
-    replica.onMore = () => this.pump();
-    replica.onJoin = () => (this.joinWanted = true);
-    replica.onCutover = (epoch) => this.takeOver(epoch);
-  }
-
-  private joinWanted = false;
   /** Replay even if a module file lockstep starts differs from the recorded one. */
   allowProgramChange = false;
   /** sha256 of each module file this run started, by href (read once). */
@@ -294,38 +257,6 @@ export class Session extends LockstepThread {
   /** start({ threadFailures }): whether a failed thread fails the run. */
   threadFailures: 'fail' | 'handle' = 'fail';
 
-  /**
-   * Cutover on a backup that won the next epoch: a new log (for a future backup) starts where
-   * each thread goes live, the log channel listens for a joining backup, and the main thread goes
-   * live as soon as its own stream is replayed (pump).
-   */
-  private takeOver(epoch: number): void {
-    const live = this.live!;
-    if (this.drain) return;
-    Atomics.store(this.arena.a, C_LIVE, epoch);
-    const logPath = `${live.repl.log ?? this.logPath ?? 'lockstep-backup.log'}.epoch${epoch}`;
-    loadedParts().LogWriter.create(logPath, live.header);
-    const ship = new MessageChannel();
-    this.drain = startDrain({
-      arena: this.arena.buffer, limits: this.arena.limits, logPath,
-      ship: { port: ship.port1, lagBytesMax: live.repl.lagBytesMax, cutVersions: live.cutVersions },
-      continueFrom: { versions: live.floors },
-    }, [ship.port1]);
-    this.drain.report.catch((e) => this.fail(e));
-    process.on('exit', this.cutOffAtExit);
-    this.logPath = logPath;
-    if (live.repl.listen) {
-      live.replica.startSender({ arena: this.arena.buffer, header: frame(loadedParts().encodeHeader(live.header)), frames: ship.port2, alone: true })
-        .then((port) => console.error(`lockstep: ${live.repl.node} is the primary (epoch ${epoch}); log channel on ${live.repl.listen!.host}:${port} for a joining backup`), () => {});
-    } else {
-      ship.port2.on('message', () => {}); // no one can join: frames are only written to the log
-      ship.port2.unref();
-      Atomics.store(this.arena.a, C_ALONE, 1);
-    }
-    for (const w of this.liveWaiters.splice(0)) w();
-    this.pump();
-  }
-
   /** Starts `count` logical threads running `entry` (a worker module: path or file URL). */
   spawn(entry: string | URL, options: SpawnOptions = {}): Spawned {
     this.usable('spawn()');
@@ -361,13 +292,13 @@ export class Session extends LockstepThread {
     this.usable('input()');
     const t = this.thread;
     let value: T;
-    if (this.joinSnapshot) this.joined();
-    if (t.mode === Mode.Replay) await this.turn(Kind.Input, channel.id);
+    if (this.liveNode?.joining) this.liveNode.joined();
+    if (t.mode === Mode.Replay) await this.replayPump!.turn(Kind.Input, channel.id);
     if (t.mode === Mode.Replay) {
       value = deserialize(t.expectPayload(Kind.Input, channel.id)) as T;
-      await this.versionTurn(channel.versionSlot, Kind.Send, channel.id);
+      await this.replayPump!.versionTurn(channel.versionSlot, Kind.Send, channel.id);
     } else {
-      if (this.joinWanted) await this.transferState();
+      if (this.liveNode?.joinWanted) await this.liveNode.transferState();
       value = await read();
       if (t.mode === Mode.Record) {
         const bytes = serialize(value);
@@ -380,72 +311,9 @@ export class Session extends LockstepThread {
     return value;
   }
 
-  /**
-   * Replay, main thread: waits without blocking the event loop until the object's version is the
-   * one its next recorded operation needs. A main thread that blocked in Atomics.wait instead
-   * would starve its own event loop, which dispatches the pool task whose operation comes first.
-   */
-  private async versionTurn(slot: number, kind: Kind, object: number): Promise<void> {
-    const next = this.thread.peek();
-    if (!next || next.kind !== kind || next.object !== object) return;
-    const a = this.arena.a;
-    const waiters = this.thread.waiterSlotOf(slot);
-    for (;;) {
-      const current = Atomics.load(a, slot);
-      if (current === next.arg || this.failure) return;
-      const w = waitAsync(a, slot, current, 50);
-      Atomics.add(a, waiters, 1);
-      // On Node 20 a pending Atomics.waitAsync does not keep the event loop alive: with every pool
-      // worker idle or blocked in its own replay wait, nothing else may, and the process exited
-      // with an unsettled top-level await (exit 13: the job server's replay at 2–16 workers).
-      const keepAlive = w.async ? setTimeout(() => {}, 1_000) : null;
-      try {
-        if (w.async) await w.value;
-      } finally {
-        if (keepAlive) clearTimeout(keepAlive);
-        Atomics.sub(a, waiters, 1);
-      }
-    }
-  }
-
-  /**
-   * Primary, a backup asked to join: at this quiescent point (the main thread about to read an
-   * input, no pool task in flight, no other thread running) every thread is still, so a copy of
-   * the arena is the state after exactly the events shipped so far. The drain cuts the log there.
-   */
-  private async transferState(): Promise<void> {
-    while (!this.quiescent) {
-      if (this.failure) throw this.failure;
-      await new Promise((r) => setTimeout(r, 1));
-    }
-    this.joinWanted = false;
-    const live = this.live!;
-    const snapshot = loadedParts().takeSnapshot(this.arena, live.cutVersions, this.thread.index, this.pools.map((p) => p.nextTaskId));
-    live.replica.send({ type: 'snapshot', snapshot, cut: snapshot.cut });
-  }
-
   /** No pool task in flight and no spawned thread running: every thread but the main one is still. */
   private get quiescent(): boolean {
     return this.pools.every((p) => p.idle) && this.workers.size === 0;
-  }
-
-  /**
-   * A joining backup at its first quiescent point: its setup ran without a log (mode off, same
-   * layout); the snapshot's state replaces the arena's and every thread now replays the primary's
-   * log from the cut.
-   */
-  private joined(): void {
-    const snapshot = this.joinSnapshot!;
-    this.joinSnapshot = null;
-    if (!this.quiescent) {
-      throw usage('a joining backup reached its first input with tasks or threads running: state transfer needs the main thread ' +
-        'to read inputs from one loop with no task in flight at that point');
-    }
-    loadedParts().applySnapshot(this.arena, snapshot);
-    this.pools.forEach((p, i) => p.resumeAt(snapshot.tasks[i] ?? 0));
-    for (let t = 0; t < this.arena.threadCount; t++) this.delivered.set(t, Atomics.load(this.arena.a, this.arena.threadSlot(t) + T_OUTPUTS));
-    this.thread.mode = Mode.Replay;
-    this.thread.onAdvance = () => this.pump();
   }
 
   /** Waits for every thread, computes the digest, and seals the log (record) or checks it (replay). */
@@ -483,7 +351,7 @@ export class Session extends LockstepThread {
       if (this.thread.mode === Mode.Record) {
         this.thread.recPayload(Kind.Checkpoint, 1, encodeBlocks(digestBlocks(this.arena)));
         this.thread.recPayload(Kind.End, 0, digestBytes);
-        const report = await this.stopDrain(FINISH_SEALED);
+        const report = await this.drain!.stop(FINISH_SEALED, this.failedPromise);
         if (this.live) await Promise.race([this.live.replica.end(report.frames), this.failedPromise]);
         const taker = this.checkpointing.taker;
         const checkpoints = taker ? { recorded: taker.taken, givenUp: taker.givenUp } : undefined;
@@ -504,18 +372,17 @@ export class Session extends LockstepThread {
       return { mode, digest, threads, events: 0 };
     } catch (e) {
       this.fail(e as Error);
-      if (this.drain && Atomics.load(this.arena.a, C_FINISH) === 0) await this.stopDrain(FINISH_CUT_OFF).catch(() => {});
+      if (this.drain && !this.drain.signalled) await this.drain.stop(FINISH_CUT_OFF, this.failedPromise).catch(() => {});
       throw e;
     } finally {
       this.thread.ended = true;
       this.checkpointing.taker?.stop();
       releaseProcess(this);
       this.restore();
-      this.outputs.close();
       this.live?.replica.stop();
-      if (this.stallTimer) clearTimeout(this.stallTimer);
+      this.replayPump?.close();
       if (this.progressTimer) clearInterval(this.progressTimer);
-      if (this.drain) this.drain.worker.terminate().catch(() => {});
+      this.drain?.terminate();
     }
   }
 
@@ -562,82 +429,6 @@ export class Session extends LockstepThread {
     }
   }
 
-  /**
-   * Replay: resolves when the main thread's next recorded event is `kind` on `object`. Async
-   * consumers on the main thread (inputs, task completions) take their events in the recorded
-   * order this way, whatever order the event loop offers them in.
-   */
-  private turn(kind: Kind, object: number): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((go, stop) => {
-      this.turns.push({ kind, object, go, stop });
-      this.pump();
-    });
-  }
-
-  /** Replay: hands the main thread's next event to whichever async consumer owns it. */
-  private pump(): void {
-    if (this.pumping) return;
-    if (this.thread.mode !== Mode.Replay) {
-      if (this.live) this.releaseLive();
-      return;
-    }
-    this.pumping = true;
-    try {
-      for (;;) {
-        const next = this.thread.peek();
-        if (!next) {
-          // A backup's main thread whose stream is over at cutover goes live here.
-          if (this.live && this.thread.streamOver) this.thread.goLive();
-          break;
-        }
-        if (next.kind === Kind.Checkpoint && next.object === 0 && this.checkpointing.judge) {
-          if (this.checkpointing.judge.soon(() => this.pump())) continue;
-          break;
-        }
-        if (this.pools.some((p) => p.deliverNext(next))) continue;
-        if (this.claimedAt === this.thread.index) break;
-        const i = this.turns.findIndex((w) => w.kind === next.kind && w.object === next.object);
-        if (i < 0) break;
-        this.claimedAt = this.thread.index;
-        this.turns.splice(i, 1)[0]!.go();
-        break;
-      }
-    } finally {
-      this.pumping = false;
-    }
-    if ((this.thread.mode as Mode) === Mode.Record) this.releaseLive();
-    else this.watchStall();
-  }
-
-  /** The main thread went live: consumers waiting for their recorded turn go on live. */
-  private releaseLive(): void {
-    for (const turn of this.turns.splice(0)) turn.go();
-    for (const p of this.pools) p.releaseHeld();
-  }
-
-  /** Replay: if async consumers wait and the main thread's log does not move, that is a divergence. */
-  private watchStall(): void {
-    if (this.stallTimer) clearTimeout(this.stallTimer);
-    this.stallTimer = null;
-    const waiting = this.turns.length + this.pools.reduce((n, p) => n + p.pending, 0);
-    if (waiting === 0 || this.finished) return;
-    // A backup waiting for the primary's next event is not stuck: failure detection watches that.
-    if (this.thread.stream?.live && this.thread.peek() === null) return;
-    const at = this.thread.index;
-    this.stallTimer = setTimeout(() => {
-      if (this.thread.index !== at || this.failure) return;
-      this.fail(divergence({
-        thread: 0,
-        index: at,
-        expected: this.thread.describeNext(),
-        actual: `nothing for ${this.arena.limits.stallMsMax} ms while ${waiting} inputs or task results waited`,
-        program: this.thread.program,
-      }));
-    }, this.arena.limits.stallMsMax);
-    this.stallTimer.unref();
-  }
-
   /** Stops the run after a failure: every waiting thread is woken and every worker ended. */
   private fail(e: Error): void {
     if (this.failure) return;
@@ -649,7 +440,7 @@ export class Session extends LockstepThread {
     this.failed(e);
     for (const w of this.workers.values()) w.terminate().catch(() => {});
     for (const p of this.pools) p.destroy(e);
-    for (const turn of this.turns.splice(0)) turn.stop(e);
+    this.replayPump?.stop(e);
     writeResultFile(failureOf(e));
   }
 
@@ -672,30 +463,32 @@ export class Session extends LockstepThread {
     return e;
   }
 
-  private async stopDrain(how: typeof FINISH_SEALED | typeof FINISH_CUT_OFF): Promise<DrainReport> {
-    this.signalDrain(how);
-    this.drain!.worker.ref();
-    return how === FINISH_SEALED ? await Promise.race([this.drain!.report, this.failedPromise]) : await this.drain!.report;
+  /** What the live run may use of this session. */
+  private liveHost(): LiveHost {
+    const session = this; // the logPath accessors below read and set the session's own
+    return {
+      arena: this.arena,
+      thread: this.thread,
+      pools: this.pools,
+      delivered: this.delivered,
+      failed: this.failedPromise,
+      get logPath() {
+        return session.logPath;
+      },
+      set logPath(path) {
+        session.logPath = path;
+      },
+      hasDrain: () => this.drain !== null,
+      adoptDrain: (d) => {
+        this.drain = new (loadedParts().RunningDrain)(d, this.arena.a, (e) => this.fail(e));
+      },
+      quiescent: () => this.quiescent,
+      failure: () => this.failure,
+      fail: (e) => this.fail(e),
+      sink: (o) => this.sink(o),
+      pump: () => this.replayPump!.pump(),
+    };
   }
-
-  private signalDrain(how: number): void {
-    const a = this.arena.a;
-    Atomics.store(a, C_FINISH, how);
-    Atomics.add(a, C_DOORBELL, 1);
-    Atomics.notify(a, C_DOORBELL);
-    process.off('exit', this.cutOffAtExit);
-  }
-
-  /**
-   * Record: a process that exits without finish() (an uncaught error, process.exit) still leaves
-   * a readable log, cut off where the program failed, so the failing run can be replayed. The
-   * 'exit' handler is synchronous, so it parks on the drain's done word (bounded).
-   */
-  private readonly cutOffAtExit = (): void => {
-    const a = this.arena.a;
-    this.signalDrain(FINISH_CUT_OFF);
-    Atomics.wait(a, C_DRAIN_DONE, 0, CUT_OFF_WAIT_MS);
-  };
 
   private addThread(): number {
     const mode = this.thread.current();
@@ -747,7 +540,8 @@ export class Session extends LockstepThread {
         result = { thread: id, ok: false, error };
         if (this.threadFailures === 'fail' && !this.failure) this.fail(threadFailed(id, error));
       };
-      worker.on('message', (m: { type: string; error?: unknown; lockstep?: boolean }) => {
+      worker.on('message', (m: { type: string; error?: unknown; lockstep?: boolean; output?: Output }) => {
+        if (m.type === 'output') this.emit(m.output!);
         if (m.type === 'exit') result = { thread: id, ok: true };
         if (m.type === 'failed') {
           const error = revive(m.error);
@@ -767,7 +561,14 @@ export class Session extends LockstepThread {
   }
 }
 
-/** Atomics.waitAsync (Node ≥ 16); the ES2022 typings lack it. */
-const waitAsync = (Atomics as unknown as {
-  waitAsync(a: Int32Array, index: number, value: number, timeoutMs: number): { async: boolean; value: Promise<string> | string };
-}).waitAsync;
+// What each logical thread gets: its ring in the arena (record, and on every replicated node) or
+// its recorded stream (replay).
+
+/** Rings exist while recording, and on a replicated node always (a backup records once it takes over). */
+export function ringWordsFor(mode: Mode, limits: Limits, replicated: boolean): number {
+  return mode === Mode.Record || replicated ? limits.ringBytes / 4 : 0;
+}
+
+export function streamInit(log: ReplayLog, thread: number): StreamInit {
+  return log.streams.get(thread) ?? StreamReader.build(new Int32Array(0), new Uint8Array(0), log.trailer.cutOff);
+}

@@ -3,7 +3,6 @@
 // Thread from the engine's parts, and hands it all to a Session. Nothing else assembles a run.
 
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Arena } from '../engine/arena.js';
 import { live } from '../engine/thread_api.js';
@@ -26,15 +25,12 @@ import { CHECKPOINT_WAIT_MS, CheckpointTaker, checkpointMsOf } from '../recorder
 import { CheckpointJudge, attachArrival } from '../replayer/checkpoint.js';
 import type { Snapshot } from '../replication/snapshot.js';
 import { liveSetup, liveStream } from '../workers/worker_runtime.js';
-import { startDrain, type Drain } from './drain_life.js';
+import type { Drain } from './drain_life.js';
 import { identify, recordedOptions } from './identity.js';
-import { loadParts, partsIfLoaded } from './lazy_parts.js';
-import { claimEpoch, type LiveRun } from './live.js';
-import { claimProcess, settleProcess } from './one_run.js';
-import { envValue, harness, parseSeed, parseUntil, type StartOptions } from './options.js';
-import { failureOf, reportUncaught, writeResultFile } from './result_file.js';
-import { Session } from './session.js';
-import { ringWordsFor, streamInit } from './thread_io.js';
+import type { LiveRun } from './live.js';
+import { given, parseSeed, parseUntil, type StartOptions } from './options.js';
+import { claimProcess, failureOf, loadParts, partsIfLoaded, reportUncaught, settleProcess, writeResultFile } from './process_run.js';
+import { Session, ringWordsFor, streamInit } from './session.js';
 
 /** Starts a run on the main thread (logical thread 0). */
 export async function start(options: StartOptions = {}): Promise<Session> {
@@ -52,23 +48,24 @@ export async function start(options: StartOptions = {}): Promise<Session> {
 
 async function startSession(options: StartOptions): Promise<Session> {
   reportUncaught();
+  // A harness (the CLI, a test runner, $LOCKSTEP_*) outranks the program's own start options: a
+  // program that names its own log must still be replayable, and a replay must never record
+  // (runtime/options.ts: which wins, variable by variable).
+  const asked = given(options);
   // Mode off without replication never loads the log codec, the log's reader and writer or the
   // replication layer (run_parts.ts); every path below that uses `parts` runs in another mode.
-  const wanted = harness('LOCKSTEP_MODE') ?? options.mode ?? 'off';
-  if (wanted !== 'off' || options.replication || envValue('LOCKSTEP_REPLICATION')) await loadParts();
+  if (asked.mode !== 'off' || asked.replication || asked.replicationText) await loadParts();
   const parts = partsIfLoaded();
-  const repl = parts ? parts.resolveReplication(options.replication, envValue('LOCKSTEP_REPLICATION')) : null;
-  // A harness (the CLI, a test runner, $LOCKSTEP_*) outranks the program's own start options: a
-  // program that names its own log must still be replayable, and a replay must never record.
-  const modeName = (repl ? (repl.role === 'primary' ? 'record' : 'replay') : harness('LOCKSTEP_MODE') ?? options.mode ?? 'off') as ModeName;
+  const repl = parts ? parts.resolveReplication(asked.replication, asked.replicationText) : null;
+  const modeName = (repl ? (repl.role === 'primary' ? 'record' : 'replay') : asked.mode) as ModeName;
   let mode = modeNames.indexOf(modeName) as Mode;
   if (mode < 0) throw usage(`unknown mode "${modeName}": use off, record or replay`);
-  let logPath = harness('LOCKSTEP_LOG') ?? options.log;
+  let logPath = asked.log;
   if (repl?.role === 'primary' && !logPath) logPath = `lockstep-${repl.node}.log`;
   if (mode !== Mode.Off && !logPath && !repl) throw usage(`mode ${modeName} needs a log file: pass { log } or set LOCKSTEP_LOG`);
-  const program = resolve(options.program ?? envValue('LOCKSTEP_PROGRAM') ?? process.argv[1] ?? 'eval');
-  let patch = options.patchGlobals ?? envValue('LOCKSTEP_PATCH') !== '0';
-  const allowChange = options.allowProgramChange || envValue('LOCKSTEP_ALLOW_PROGRAM_CHANGE') === '1';
+  const program = asked.program;
+  let patch = asked.patchGlobals;
+  const allowChange = asked.allowProgramChange;
   const threadFailures = options.threadFailures ?? 'fail';
   if (threadFailures !== 'fail' && threadFailures !== 'handle') throw usage(`threadFailures must be 'fail' or 'handle', got ${String(threadFailures)}`);
   const runId = Buffer.from(live.randomBytes(8)).toString('hex');
@@ -114,14 +111,13 @@ async function startSession(options: StartOptions): Promise<Session> {
     seed = log.header.seed;
   } else {
     limits = resolveLimits(options.limits);
-    const given = harness('LOCKSTEP_SEED') ?? options.seed;
-    seeded = given !== undefined;
-    seed = given === undefined ? BigInt(Math.floor(Math.random() * 2 ** 52)) : parseSeed(given);
+    seeded = asked.seed !== undefined;
+    seed = asked.seed === undefined ? BigInt(Math.floor(Math.random() * 2 ** 52)) : parseSeed(asked.seed);
   }
   let chaos: ChaosOptions | null = null;
   if (mode === Mode.Record && !repl) {
     try {
-      chaos = parseChaos(harness('LOCKSTEP_CHAOS') ?? options.chaos, seed, parseSeed);
+      chaos = parseChaos(asked.chaos, seed, parseSeed);
     } catch (e) {
       throw e instanceof RangeError ? usage(e.message) : e;
     }
@@ -143,7 +139,7 @@ async function startSession(options: StartOptions): Promise<Session> {
       nodeVersion: process.version,
       options: JSON.stringify({ limits, patchGlobals: patch, ...(chaos ? { chaos: { seed: chaos.seed.toString(), strength: chaos.strength } } : {}) } satisfies RecordedOptions),
     };
-    if (repl) replica!.epoch = await claimEpoch(repl);
+    if (repl) replica!.epoch = await parts!.claimEpoch(repl);
     refuseOverwrite(logPath!);
     try {
       parts!.LogWriter.create(logPath!, header);
@@ -152,11 +148,11 @@ async function startSession(options: StartOptions): Promise<Session> {
     }
     if (repl) {
       const ship = new MessageChannel();
-      drain = startDrain({ arena: arena.buffer, limits, logPath: logPath!, ship: { port: ship.port1, lagBytesMax: repl.lagBytesMax, cutVersions } }, [ship.port1]);
+      drain = parts!.startDrain({ arena: arena.buffer, limits, logPath: logPath!, ship: { port: ship.port1, lagBytesMax: repl.lagBytesMax, cutVersions } }, [ship.port1]);
       const port = await replica!.startSender({ arena: arena.buffer, header: frame(parts!.encodeHeader(header)), frames: ship.port2, alone: false });
       console.error(`lockstep: ${repl.node} is the primary (epoch ${replica!.epoch}); log channel on ${repl.listen!.host}:${port}`);
     } else {
-      drain = startDrain({ arena: arena.buffer, limits, logPath: logPath! });
+      drain = parts!.startDrain({ arena: arena.buffer, limits, logPath: logPath! });
     }
   }
   const ring = main.ring && mode === Mode.Record ? new RingWriter(arena.a, main.ring.base, main.ring.words, main.id, limits.stallMsMax) : null;
@@ -167,15 +163,13 @@ async function startSession(options: StartOptions): Promise<Session> {
     thread.liveSetup = liveSetup(arena, main.id, floors, snapshot !== null);
     replica!.attach({ arena: arena.buffer, limits, floors, versions: snapshot?.versions });
   }
-  const until = mode === Mode.Replay && !repl ? parseUntil(options.until, envValue('LOCKSTEP_UNTIL')) : null;
+  const until = mode === Mode.Replay && !repl ? parseUntil(options.until, asked.untilText) : null;
   if (until?.thread === 0) thread.untilIndex = until.index;
   if (seeded) thread.seeded = new SeededRandom(seed, main.id);
   if (chaos) thread.chaos = new ChaosDriver(arena.a, chaos, main.id);
-  const deadlockEnv = harness('LOCKSTEP_DEADLOCK');
-  const watchDeadlock = !repl && (mode === Mode.Record || mode === Mode.Off) &&
-    (deadlockEnv !== undefined ? deadlockEnv !== '0' : options.deadlock ?? mode === Mode.Record);
+  const watchDeadlock = !repl && (mode === Mode.Record || mode === Mode.Off) && (asked.deadlock ?? mode === Mode.Record);
   if (watchDeadlock) thread.deadlock = new DeadlockWatch(thread, arena);
-  const checkpointMs = mode === Mode.Record && !repl ? checkpointMsOf(harness('LOCKSTEP_CHECKPOINT_MS') ?? options.checkpointMs) : 0;
+  const checkpointMs = mode === Mode.Record && !repl ? checkpointMsOf(asked.checkpointMs) : 0;
   const checkpointing = {
     taker: checkpointMs > 0 ? new CheckpointTaker(arena, thread, checkpointMs, CHECKPOINT_WAIT_MS, live.perfNow) : null,
     judge: mode === Mode.Replay || backup ? new CheckpointJudge(arena, thread) : null,

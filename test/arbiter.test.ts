@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Arbiter, requestEpoch, readEpoch } from '../replication/arbiter.js';
-import { testAndSet } from '../replication/arbiter_state.js';
+import { testAndSet } from '../replication/core/arbiter.js';
 import type { LockstepError } from '../runtime/index.js';
 
 const secret = 'test-secret';

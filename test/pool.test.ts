@@ -108,7 +108,7 @@ describe('pool', function () {
 
   it('a worker runs its tasks one at a time, in submission order', async function () {
     // These tasks await between start and end: a pool that handed a worker several tasks at once
-    // (as piscina would run them) fails here.
+    // (as piscina would run them, several at once) fails here.
     const log = tempLog('ahead');
     for (const mode of ['off', 'record', 'replay'] as const) {
       const s = await session(mode, log);
@@ -120,6 +120,49 @@ describe('pool', function () {
       assert.equal(cells[1], 1, `${mode}: ${cells[1]} tasks ran at once on one worker`);
       assert.deepEqual([...cells.subarray(3, 23)], Array.from({ length: 20 }, (_, i) => i), `${mode}: start order`);
     }
+  });
+
+  it('tasks assigned behind one with an abort signal wait for it, and go on in order once it runs or is aborted', async function () {
+    // A worker is handed tasks ahead of time, except one with a signal: it is handed over only
+    // when the worker is idle (so it can be aborted until then), and those after it wait too.
+    const log = tempLog('behind-signal');
+    for (const mode of ['off', 'record', 'replay'] as const) {
+      const s = await session(mode, log);
+      const cells = s.shared('overlap', Int32Array, 3 + 20);
+      const pool = s.pool(tasks, { workers: 1 });
+      const aborted = new AbortController();
+      const kept = new AbortController();
+      const outcomes = await Promise.all([
+        pool.run(0, { name: 'overlap' }),
+        pool.run(1, { name: 'overlap', signal: aborted.signal }),
+        pool.run(2, { name: 'overlap' }),
+        pool.run(3, { name: 'overlap', signal: kept.signal }),
+        pool.run(4, { name: 'overlap' }),
+      ].map((p, i) => {
+        if (i === 1) aborted.abort();
+        return p.then((v) => v, (e: Error) => e.name);
+      }));
+      await s.finish();
+      assert.deepEqual(outcomes, [0, 'AbortError', 2, 3, 4], mode);
+      assert.equal(cells[1], 1, `${mode}: ${cells[1]} tasks ran at once on one worker`);
+      assert.deepEqual([...cells.subarray(3, 3 + cells[2]!)], [0, 2, 3, 4], `${mode}: start order`);
+    }
+  });
+
+  it('a task whose result cannot be sent to the main thread fails the run with a typed error', async function () {
+    const s = await session('record', tempLog('unclonable'));
+    const pool = s.pool(tasks, { workers: 1 });
+    const typed = (e: LockstepError) => e.code === 'ERR_THREAD_FAILED' && /task 0's result cannot be sent/.test(e.message);
+    await assert.rejects(pool.run(null, { name: 'unclonable' }), typed);
+    await assert.rejects(s.finish(), typed);
+  });
+
+  it('a task payload that cannot be sent to a worker fails the run with a typed error', async function () {
+    const s = await session('record', tempLog('unclonable-payload'));
+    const pool = s.pool(tasks, { workers: 1 });
+    const typed = (e: LockstepError) => e.code === 'ERR_THREAD_FAILED' && /task 0's payload cannot be sent/.test(e.message);
+    await assert.rejects(pool.run({ f: () => 1 }), typed);
+    await assert.rejects(s.finish(), typed);
   });
 
   it('replaying with a different worker count is ERR_POOL_SIZE', async function () {

@@ -1,6 +1,8 @@
-// A worker pool whose scheduling is recorded and replayed, built on piscina: one single-thread
-// piscina per logical worker, so each pool worker is a fixed logical thread that piscina never
-// respawns or swaps behind our back, and a task runs on exactly the worker lockstep chose.
+// A worker pool whose scheduling is recorded and replayed: one worker_threads Worker per logical
+// worker, a fixed logical thread that is never respawned or swapped, and a task runs on exactly
+// the worker lockstep chose. (It was built on piscina, one single-thread piscina per worker; the
+// per-task cost of that layer made the job server in mode off 3-4x its plain worker_threads
+// version, issue 11 target 3, and none of its features were used.)
 //
 // Three things about a pool are nondeterministic, and each is an event on the main thread:
 // - which worker runs a task (task-assign(task, worker), chosen as the least busy worker when
@@ -9,12 +11,17 @@
 //   holds results that arrive early and delivers them in the recorded order;
 // - aborts: a task aborted before it started is a failed completion; replay never runs it.
 // Inside a task the worker has the whole lockstep API (pool_worker.ts).
+//
+// Hand-off: a task is posted to its worker as soon as it is assigned, so a worker that finishes
+// one starts the next without waiting for the main thread (the worker runs them one at a time in
+// arrival order, which is assignment order). A task with an abort signal is posted only to an
+// idle worker, and tasks assigned after it wait behind it, so it can be aborted until it starts.
 
-import { createRequire } from 'node:module';
-import type { Piscina } from 'piscina';
+import { Worker } from 'node:worker_threads';
 import { LockstepError, revive, usage } from '../engine/errors.js';
 import { Kind } from '../engine/event.js';
 import { Mode, type Thread } from '../engine/thread.js';
+import type { Output } from '../engine/thread_api.js';
 import type { WorkerInit } from './worker_runtime.js';
 
 export interface PoolOptions {
@@ -45,6 +52,8 @@ export interface PoolHost {
   addWorker(index: number): WorkerInit;
   fail(e: Error): void;
   pump(): void;
+  /** Hands one of a worker's outputs to the session's sinks. */
+  emit(o: Output): void;
 }
 
 interface Outcome {
@@ -56,32 +65,38 @@ interface Outcome {
 interface Task {
   id: number;
   worker: number;
-  message: { id: number; name: string; payload: unknown };
+  message: TaskMessage;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** Posted to its worker: from then on it runs (it can no longer be aborted). */
   started: boolean;
+  /** Posted only to an idle worker (it has an abort signal). */
+  alone: boolean;
   arrived: Outcome | null;
   listeners: ((o: Outcome) => void)[];
 }
 
-const handler = new URL('./pool_worker.js', import.meta.url).href;
-
+/** Main → pool worker. */
+export type TaskMessage = { id: number; name: string; payload: unknown } | { id: -1; close: true };
 /**
- * piscina, loaded by the first pool (its CommonJS build, synchronously): a program that makes no
- * pool, or has not made one yet, does not pay for loading it at start-up (issue 11, target 3).
+ * Pool worker → main: a task's outcome, or the lockstep error that stops the run; its end (id -1);
+ * or one of its outputs (id -2), on the same port, so a task's outputs reach the sinks before its result.
  */
-let piscinaClass: typeof Piscina | null = null;
-function loadPiscina(): typeof Piscina {
-  piscinaClass ??= (createRequire(import.meta.url)('piscina') as { Piscina: typeof Piscina }).Piscina;
-  return piscinaClass;
-}
+export type ReplyMessage = ({ id: number } & (Outcome | { lockstep: unknown })) | { id: -2; output: Output };
+
+const handler = new URL('./pool_worker.js', import.meta.url);
 
 export class Pool {
-  private readonly piscinas: Piscina[] = [];
+  private readonly threads: Worker[] = [];
   private readonly threadIds: number[] = [];
+  /** Per worker: tasks assigned and not yet posted, in assignment order. */
   private readonly queues: Task[][] = [];
-  private readonly busy: boolean[] = [];
+  /** Per worker: tasks posted and not yet answered, in posting (= running) order. */
+  private readonly posted: Task[][] = [];
+  /** Per worker: tasks assigned and not yet settled (least-busy placement, keep-alive). */
   private readonly inflight: number[] = [];
+  private readonly ends: ((reply: ReplyMessage) => void)[] = [];
+  private stopping = false;
   private readonly tasks = new Map<number, Task>();
   private readonly abortedInLog = new Set<number>();
   private nextTask = 0;
@@ -107,35 +122,31 @@ export class Pool {
       this.startWorkers(workers);
     } catch (e) {
       // Workers already started would keep the process alive after the caller caught the error.
-      for (const p of this.piscinas) p.destroy().catch(() => {});
+      this.stopping = true;
+      for (const w of this.threads) void w.terminate();
       throw e;
     }
   }
 
   private startWorkers(workers: number): void {
-    const host = this.host;
-    const Piscina = loadPiscina();
     for (let w = 0; w < workers; w++) {
-      const init = host.addWorker(w);
+      const init = this.host.addWorker(w);
+      const thread = new Worker(handler, { workerData: { lockstep: init, entry: this.entry } });
+      // An idle worker does not keep the process alive; one with tasks to do does (keepAlive).
+      thread.unref();
+      thread.on('message', (m: ReplyMessage) => this.reply(w, m));
+      thread.on('error', (e) => this.died(w, e instanceof Error ? e.message : String(e)));
+      thread.on('exit', (code) => this.died(w, `it exited with code ${code}`));
+      this.threads.push(thread);
       this.threadIds.push(init.id);
       this.queues.push([]);
-      this.busy.push(false);
+      this.posted.push([]);
       this.inflight.push(0);
-      this.piscinas.push(new Piscina({
-        filename: handler,
-        minThreads: 1,
-        maxThreads: 1,
-        idleTimeout: Infinity, // piscina never retires the thread: it is a fixed logical thread
-        concurrentTasksPerWorker: 1,
-        recordTiming: false,
-        workerHistogram: false,
-        workerData: { lockstep: init, entry: this.entry },
-      }));
     }
   }
 
   get workers(): number {
-    return this.piscinas.length;
+    return this.threads.length;
   }
 
   /** Task results held back, in replay, until the log says the main thread saw them. */
@@ -208,16 +219,22 @@ export class Pool {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.tasks.values()].map((t) => new Promise((r) => t.listeners.push(r))));
-      const ends = await Promise.all(this.piscinas.map((p) => p.run({ close: true }) as Promise<{ lockstep?: unknown }>));
-      for (const end of ends) if (end?.lockstep) this.host.fail(revive(end.lockstep));
-      await Promise.all(this.piscinas.map((p) => p.destroy()));
+      const ends = await Promise.all(this.threads.map((thread, w) => new Promise<ReplyMessage>((resolve) => {
+        this.ends[w] = resolve;
+        thread.ref(); // until it answers
+        thread.postMessage({ id: -1, close: true } satisfies TaskMessage);
+      })));
+      for (const end of ends) if ('lockstep' in end) this.host.fail(revive(end.lockstep));
+      this.stopping = true;
+      await Promise.all(this.threads.map((thread) => thread.terminate()));
     })();
     return this.closing;
   }
 
   /** Stops every worker at once (the run failed): every unsettled task fails with `error`. */
   destroy(error: Error): void {
-    for (const p of this.piscinas) p.destroy().catch(() => {});
+    this.stopping = true;
+    for (const thread of this.threads) void thread.terminate();
     for (const task of [...this.tasks.values()]) this.settle(task, { ok: false, error });
   }
 
@@ -237,10 +254,13 @@ export class Pool {
     }
     let task!: Task;
     const promise = new Promise<unknown>((resolve, reject) => {
-      task = { id, worker, message: { id, name: options.name ?? 'default', payload }, resolve, reject, started: false, arrived: null, listeners: [] };
+      task = {
+        id, worker, message: { id, name: options.name ?? 'default', payload }, resolve, reject,
+        started: false, alone: options.signal !== undefined, arrived: null, listeners: [],
+      };
     });
     this.tasks.set(id, task);
-    this.inflight[worker]!++;
+    if (this.inflight[worker]!++ === 0) this.threads[worker]!.ref();
     if (this.abortedInLog.has(id)) return { task, promise }; // replay: it never ran
     this.queues[worker]!.push(task);
     options.signal?.addEventListener('abort', () => this.abort(task), { once: true });
@@ -255,28 +275,60 @@ export class Pool {
     return best;
   }
 
-  /** Hands the worker its next queued task once it is free: one task at a time, in order. */
+  /**
+   * Posts the worker's queued tasks, in order, up to the first one that must run alone (it has an
+   * abort signal) while the worker still has tasks posted: that one waits until the worker is idle.
+   */
   private dispatch(worker: number): void {
-    if (this.busy[worker] || this.queues[worker]!.length === 0) return;
-    const task = this.queues[worker]!.shift()!;
-    task.started = true;
-    this.busy[worker] = true;
-    (this.piscinas[worker]!.run(task.message) as Promise<Outcome & { lockstep?: unknown }>).then(
-      (out) => {
-        if (out.lockstep) {
-          this.host.fail(revive(out.lockstep));
-          return;
-        }
-        this.arrive(task, out);
-      },
-      (e) => this.host.fail(new LockstepError('ERR_THREAD_FAILED',
-        `pool worker ${worker} (logical thread ${this.threadIds[worker]}) died running task ${task.id}: ` +
-        `${e instanceof Error ? e.message : String(e)}. A pool worker is a fixed logical thread and is not replaced; ` +
-        'the run stops. Keep process.exit and uncaught errors out of pool tasks.', { thread: this.threadIds[worker], task: task.id })),
-    ).finally(() => {
-      this.busy[worker] = false;
-      this.dispatch(worker);
-    });
+    const queue = this.queues[worker]!;
+    const posted = this.posted[worker]!;
+    while (queue.length > 0 && !(queue[0]!.alone && posted.length > 0)) {
+      const task = queue.shift()!;
+      task.started = true;
+      posted.push(task);
+      try {
+        this.threads[worker]!.postMessage(task.message);
+      } catch (e) {
+        // A payload structured clone cannot copy (a function, say): the task can never run.
+        this.host.fail(new LockstepError('ERR_THREAD_FAILED', `pool task ${task.id}'s payload cannot be sent to worker ${worker}: ` +
+          `${e instanceof Error ? e.message : String(e)}. Task payloads must be structured-clonable.`, { thread: this.threadIds[worker], task: task.id }));
+        return;
+      }
+    }
+  }
+
+  /** A worker answered: the outcome of its oldest posted task, or its end. */
+  private reply(worker: number, m: ReplyMessage): void {
+    if (this.stopping) return; // destroyed: every task is settled already
+    if ('output' in m) {
+      this.host.emit(m.output);
+      return;
+    }
+    if (m.id === -1) {
+      this.ends[worker]?.(m);
+      return;
+    }
+    const task = this.posted[worker]!.shift();
+    if (!task || task.id !== m.id) {
+      this.host.fail(new LockstepError('ERR_THREAD_FAILED', `pool worker ${worker} answered task ${m.id}, it was running task ${task?.id ?? 'none'}`, { thread: this.threadIds[worker] }));
+      return;
+    }
+    if ('lockstep' in m) {
+      this.host.fail(revive(m.lockstep));
+      return;
+    }
+    this.arrive(task, m);
+    this.dispatch(worker);
+  }
+
+  /** The worker's thread ended (an uncaught error, process.exit) other than by close or destroy. */
+  private died(worker: number, why: string): void {
+    if (this.stopping) return;
+    const task = this.posted[worker]![0];
+    this.host.fail(new LockstepError('ERR_THREAD_FAILED',
+      `pool worker ${worker} (logical thread ${this.threadIds[worker]}) died${task ? ` running task ${task.id}` : ''}: ${why}. ` +
+      'A pool worker is a fixed logical thread and is not replaced; the run stops. Keep process.exit and uncaught errors out of pool tasks.',
+      { thread: this.threadIds[worker], ...(task ? { task: task.id } : {}) }));
   }
 
   /** A task aborted before it started is a failed completion; record logs it where it happened. */
@@ -286,6 +338,7 @@ export class Pool {
     queue.splice(queue.indexOf(task), 1);
     if (this.host.thread.mode === Mode.Record) this.host.thread.rec(Kind.TaskFailed, 1, task.id);
     this.settle(task, { ok: false, error: abortError(task.id) });
+    this.dispatch(task.worker); // tasks queued behind it may go now
   }
 
   private arrive(task: Task, out: Outcome): void {
@@ -321,7 +374,7 @@ export class Pool {
 
   private settle(task: Task, out: Outcome): void {
     this.tasks.delete(task.id);
-    this.inflight[task.worker]!--;
+    if (--this.inflight[task.worker]! === 0) this.threads[task.worker]!.unref();
     if (out.ok) task.resolve(out.value);
     else task.reject(out.error);
     for (const listener of task.listeners) listener(out);

@@ -5,7 +5,7 @@
 // checksum must equal too.
 
 import { envInt } from '../../examples/env.js';
-import { SEQ_BITS, mix } from '../../examples/pipeline/stages.js';
+import { SEQ_BITS, cook, mix } from '../../examples/pipeline/stages.js';
 
 const items = envInt('PIPELINE_ITEMS', 20_000, 1, 2 ** SEQ_BITS);
 const producers = envInt('PIPELINE_PRODUCERS', 3, 1, 16);
@@ -17,8 +17,7 @@ let count = 0;
 for (let producer = 0; producer < producers; producer++) {
   for (let seq = 0; seq < items; seq++) {
     const tag = (producer << SEQ_BITS) | seq;
-    let value = mix(tag);
-    for (let i = 0; i < work; i++) value = mix(value + i);
+    const value = cook(mix(tag), work);
     checksum = mix(Math.imul(checksum ^ tag, 0x01000193) ^ value);
     sum = (sum + value) | 0;
     count++;

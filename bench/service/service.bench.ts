@@ -14,7 +14,9 @@
 //   live rsm      the same with a backup: what replicating the single-threaded service costs
 //
 // Throughput is requests per second of the load phase (the process's start and finish are not
-// in it). Targets: record at 2 threads ≥ 1.8× record at 1; live ≥ 0.9× record at the same
+// in it). CPU per request over the load phase (cpu.ts, from /proc): the load generator (this
+// process), the service's main thread, its other threads (pool workers, drain, helpers) and, live,
+// the backup's process; their sum bounds the throughput the machine's cores allow. Targets: record at 2 threads ≥ 1.8× record at 1; live ≥ 0.9× record at the same
 // threads; replay wall ≤ record wall; and record/live at the top thread count against rsm/live
 // rsm (the row that shows why lockstep replays a multi-threaded program).
 //
@@ -27,9 +29,11 @@
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { drive, type LoadResult } from '../../examples/docstore/load.js';
 import { Cluster, type Service } from '../../test/cluster.js';
+import { cpuSpent, processCpu, selfCpuMs } from './cpu.js';
 import { knob, knobInts, knobList } from '../knobs.js';
 import { load1 } from '../machine.js';
 import { median } from '../stats.js';
@@ -51,6 +55,17 @@ export interface ServiceRun {
   /** live: the backup's digest equals the primary's. */
   backupAgrees?: boolean;
   load1: number;
+  /** CPU ms a request over the load phase (null where /proc is missing; replay has none). */
+  cpu?: RequestCpu | null;
+}
+
+export interface RequestCpu {
+  loadgen: number;
+  main: number;
+  other: number;
+  /** live: the backup's whole process. */
+  backup: number | null;
+  total: number;
 }
 
 export interface ServiceCell {
@@ -68,6 +83,8 @@ export interface ServiceCell {
   liveOverLiveRsm: number | null;
   /** record ÷ off (throughput; below 1 is recording's cost). */
   recordOverOff: number | null;
+  /** Medians of CPU ms a request, by variant. */
+  cpu: Partial<Record<Variant, RequestCpu>>;
 }
 
 export interface ServiceResult {
@@ -80,6 +97,7 @@ const SERVICE = (root: string): string => join(root, 'dist/examples/docstore/mai
 const clientsFor = (threads: number): number => Math.max(8, 4 * threads);
 
 interface Proc {
+  pid: number | undefined;
   url: Promise<string>;
   done: Promise<{ code: number | null; wallMs: number; stdout: string; stderr: string }>;
 }
@@ -100,7 +118,7 @@ function spawnService(root: string, env: Record<string, string>): Proc {
     void done.then((d) => reject(new Error(`the docstore exited (${d.code}) before listening:\n${d.stderr}`)));
   });
   url.catch(() => {});
-  return { url, done };
+  return { pid: child.pid, url, done };
 }
 
 async function quit(url: string): Promise<void> {
@@ -119,6 +137,26 @@ export async function runService(root: string, scratch: string, say: (s: string)
   const requests = knob('BENCH_SERVICE_REQUESTS', 600, 200);
   const reps = knob('BENCH_SERVICE_REPS', 3, 1);
   const records = knob('BENCH_SERVICE_RECORDS', 100);
+  /** Runs the load against `url` and measures the CPU it took: this process, the service's, the backup's. */
+  const measured = async (drive: () => Promise<LoadResult>, service: number | undefined, backup?: number): Promise<{ r: LoadResult; cpu: RequestCpu | null }> => {
+    const s0 = processCpu(service);
+    const b0 = backup === undefined ? null : processCpu(backup);
+    const self0 = selfCpuMs();
+    const r = await drive();
+    const loadgen = selfCpuMs() - self0;
+    const s = cpuSpent(s0, processCpu(service));
+    const b = backup === undefined ? null : cpuSpent(b0, processCpu(backup));
+    if (!s || (backup !== undefined && !b)) return { r, cpu: null };
+    const per = (ms: number): number => ms / requests;
+    const backupMs = b ? b.mainMs + b.otherMs : null;
+    return {
+      r,
+      cpu: {
+        loadgen: per(loadgen), main: per(s.mainMs), other: per(s.otherMs), backup: backupMs === null ? null : per(backupMs),
+        total: per(loadgen + s.mainMs + s.otherMs + (backupMs ?? 0)),
+      },
+    };
+  };
   const variants = knobList('BENCH_SERVICE_VARIANTS', VARIANTS);
   const dir = mkdtempSync(join(scratch, 'lockstep-service-'));
   const runs: ServiceRun[] = [];
@@ -134,11 +172,11 @@ export async function runService(root: string, scratch: string, say: (s: string)
         const once = async (variant: Variant, extra: Record<string, string>, log: string | null): Promise<ServiceRun> => {
           const p = spawnService(root, { ...env, ...extra });
           const url = await p.url;
-          const r = await load(url);
+          const { r, cpu } = await measured(() => load(url), p.pid);
           await quit(url);
           const d = await p.done;
           if (d.code !== 0) throw new Error(`docstore ${variant} ${threads} exited with ${d.code}:\n${d.stderr}`);
-          return { variant, threads, rep, perSecond: r.perSecond, latencyMs: r.latencyMs, wallMs: d.wallMs, digest: resultOf(d.stdout).digest, logBytes: log ? statSync(log).size : null, load1: load1() };
+          return { variant, threads, rep, perSecond: r.perSecond, latencyMs: r.latencyMs, wallMs: d.wallMs, digest: resultOf(d.stdout).digest, logBytes: log ? statSync(log).size : null, load1: load1(), cpu };
         };
         const live = async (variant: Variant, extra: Record<string, string>): Promise<ServiceRun> => {
           const cluster = await Cluster.start();
@@ -149,14 +187,14 @@ export async function runService(root: string, scratch: string, say: (s: string)
             await cluster.waitFor(a, /log channel on/, 60_000);
             const b = await cluster.node('b', 'backup', { connect: a, service });
             await cluster.waitFor(a, /listening on/, 60_000);
-            const r = await load(a.url);
+            const { r, cpu } = await measured(() => load(a.url), a.child.pid, b.child.pid);
             await quit(a.url);
             await Promise.all([a.exited, b.exited]);
             const ra = resultOf(a.stdout());
             const rb = resultOf(b.stdout());
             return {
               variant, threads, rep, perSecond: r.perSecond, latencyMs: r.latencyMs, wallMs: performance.now() - t0, digest: ra.digest,
-              logBytes: statSync(join(cluster.dir, 'a.log')).size, backupAgrees: rb.digest === ra.digest, load1: load1(),
+              logBytes: statSync(join(cluster.dir, 'a.log')).size, backupAgrees: rb.digest === ra.digest, load1: load1(), cpu,
             };
           } finally {
             await cluster.close();
@@ -211,12 +249,21 @@ export function serviceCells(runs: ServiceRun[], threadCounts: number[]): Servic
   return threadCounts.map((threads) => {
     const perSecond: ServiceCell['perSecond'] = {};
     const wallMs: ServiceCell['wallMs'] = {};
+    const cpu: ServiceCell['cpu'] = {};
     for (const v of VARIANTS) {
       const n = v.includes('rsm') ? null : threads;
       const ps = med(v, n, (r) => r.perSecond);
       const w = med(v, n, (r) => r.wallMs);
       if (ps !== undefined) perSecond[v] = ps;
       if (w !== undefined) wallMs[v] = w;
+      const total = med(v, n, (r) => r.cpu?.total ?? null);
+      if (total !== undefined) {
+        const backup = med(v, n, (r) => r.cpu?.backup ?? null);
+        cpu[v] = {
+          loadgen: med(v, n, (r) => r.cpu?.loadgen ?? null)!, main: med(v, n, (r) => r.cpu?.main ?? null)!,
+          other: med(v, n, (r) => r.cpu?.other ?? null)!, backup: backup ?? null, total,
+        };
+      }
     }
     return {
       threads,
@@ -228,6 +275,7 @@ export function serviceCells(runs: ServiceRun[], threadCounts: number[]): Servic
       recordOverRsm: ratio(perSecond.record, rsm),
       liveOverLiveRsm: ratio(perSecond.live, liveRsm),
       recordOverOff: ratio(perSecond.record, perSecond.off),
+      cpu,
     };
   });
 }
@@ -235,7 +283,10 @@ export function serviceCells(runs: ServiceRun[], threadCounts: number[]): Servic
 const f = (x: number | null | undefined, digits = 2): string => (x === null || x === undefined ? '—' : x.toFixed(digits));
 const times = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${x.toFixed(2)}×`);
 
-export function serviceMarkdown(r: ServiceResult, machineLine: string): string {
+/** Requests a second the machine's cores allow at `msPerRequest` of CPU a request. */
+const ceiling = (cores: number, msPerRequest: number): number => (cores * 1000) / msPerRequest;
+
+export function serviceMarkdown(r: ServiceResult, machineLine: string, cores = availableParallelism()): string {
   const s = r.settings as { requests: number; reps: number; records: number };
   const lines = [
     '# Service benchmark: the document store (examples/docstore)',
@@ -255,6 +306,29 @@ export function serviceMarkdown(r: ServiceResult, machineLine: string): string {
   lines.push(`- live ≥ 0.9× record alone (2 threads): ${mark(two?.liveOverRecord == null ? null : two.liveOverRecord >= 0.9)} (${times(two?.liveOverRecord)})`);
   lines.push(`- replay keeps up (replay wall ≤ record wall), every thread count: ${r.cells.map((c) => `${c.threads}: ${times(c.replayOverRecord)}`).join(', ')}`);
   lines.push(`- faster than the single-threaded replicated state machine: record ÷ rsm ${r.cells.map((c) => `${c.threads}: ${times(c.recordOverRsm)}`).join(', ')}; live ÷ live rsm ${r.cells.map((c) => `${c.threads}: ${times(c.liveOverLiveRsm)}`).join(', ')}`);
+  const cpuRows = r.cells.flatMap((c) => VARIANTS.filter((v) => c.cpu[v] && (!v.includes('rsm') || c === r.cells[0])).map((v) => ({ c, v, x: c.cpu[v]! })));
+  if (cpuRows.length > 0) {
+    lines.push('', '## Where the CPU goes', '',
+      `CPU ms a request over the load phase (median; /proc, user + system): the load generator (the benchmark process, on the same ${cores} cores), ` +
+      'the service\'s main thread (HTTP, inputs, recording them, answers), its other threads (pool workers doing the requests\' work, the drain, V8 and libuv helpers) ' +
+      `and, live, the backup's whole process. Their total bounds the throughput: at most ${cores} × 1000 ÷ total requests/s, with every core busy.`, '',
+      '| variant | threads | load generator | service main | service other threads | backup | total | cores allow (req/s) | measured (req/s) |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const { c, v, x } of cpuRows) {
+      lines.push(`| ${v} | ${v.includes('rsm') ? 1 : c.threads} | ${f(x.loadgen)} | ${f(x.main)} | ${f(x.other)} | ${f(x.backup)} | ${f(x.total)} | ${f(ceiling(cores, x.total), 0)} | ${f(c.perSecond[v], 0)} |`);
+    }
+    const one = r.cells.find((c) => c.threads === 1);
+    const rec2 = two?.cpu.record;
+    if (one?.perSecond.record && rec2) {
+      lines.push('', `Record at 2 threads can be at most ${times(ceiling(cores, rec2.total) / one.perSecond.record)} the record at 1 measured here, on these ${cores} cores ` +
+        `(${f(rec2.total)} ms of CPU a request, of which the pool workers' share is at most ${f(rec2.other)} ms).`);
+    }
+    const live2 = two?.cpu.live;
+    if (rec2 && live2) {
+      lines.push(`With every core busy, live at 2 threads runs at most ${times(rec2.total / live2.total)} record alone on these cores ` +
+        `(${f(live2.total)} against ${f(rec2.total)} ms of CPU a request): the backup, on the same machine, does the requests' work again (${f(live2.backup)} ms a request).`);
+    }
+  }
   const disagree = r.runs.filter((x) => x.backupAgrees === false).length;
   lines.push('', `Backups that reached another digest than their primary: ${disagree} of ${r.runs.filter((x) => x.backupAgrees !== undefined).length}.`, '');
   return lines.join('\n');
@@ -276,7 +350,7 @@ async function main(): Promise<void> {
   const result = await runService(root, os.tmpdir(), say);
   m.loadAverage.after = load1();
   writeFileSync(join(out, 'service.json'), JSON.stringify({ machine: m, ...result }, null, 1) + '\n');
-  const md = serviceMarkdown(result, `${m.cpu}, ${m.cores} cores, Node ${m.node}, revision ${m.revision}, load average ${m.loadAverage.before.toFixed(1)} → ${m.loadAverage.after.toFixed(1)}`);
+  const md = serviceMarkdown(result, `${m.cpu}, ${m.cores} cores, Node ${m.node}, revision ${m.revision}, load average ${m.loadAverage.before.toFixed(1)} → ${m.loadAverage.after.toFixed(1)}`, m.cores);
   writeFileSync(join(out, 'service.md'), md);
   say('');
   say(md);

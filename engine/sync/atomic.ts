@@ -1,9 +1,10 @@
 // An array of atomic Int32 cells. Each cell is its own sync object with its own version, so the
-// recorded order is per cell (no global counter). While recording, an operation and its version
-// bump happen under the cell's own tiny lock, one indivisible step; otherwise two threads could
-// apply their operations in one order and take versions in the other, and replay would diverge.
-// In replay the version itself grants exclusive access; in mode off the cell is a plain Atomics
-// word.
+// recorded order is per cell (no global counter). An operation and its version bump happen under
+// the cell's own tiny lock, one indivisible step (step.ts); otherwise two threads could apply their
+// operations in one order and take versions in the other, and replay would diverge. Replay takes
+// the lock too, although the version already grants the cell: its release is what publishes the
+// next version's plain store before the waiters are looked at, and its acquisition what makes the
+// previous step's value visible. In mode off the cell is a plain Atomics word.
 //
 // Footprint per cell: AtomicArray.SLOTS_PER_CELL = 3.  0 value, 1 version, 2 guard (futex_lock).
 
@@ -11,6 +12,7 @@ import { lockWord, unlockWord } from '../futex_lock.js';
 import { usage } from '../errors.js';
 import { Kind } from '../event.js';
 import { Mode, type Thread } from '../thread.js';
+import { beginStep, endStep, takeStep } from './step.js';
 
 const VALUE = 0;
 const VERSION = 1;
@@ -46,25 +48,14 @@ export class AtomicArray {
     const mode = this.t.current();
     if (mode === Mode.Off) return offOp(a, c, kind, x, y);
     const id = this.firstId + i;
-    const op = ops[kind]!;
-    if (mode === Mode.Record) {
-      if (this.t.floors !== null) this.t.awaitFloor(id, c + VERSION);
-      if (this.t.chaos !== null) this.t.chaos.point(-1);
-      this.t.ring!.ensure(2);
-      lockWord(a, c + GUARD);
-      const old = a[c + VALUE]!;
-      Atomics.store(a, c + VALUE, op(old, x, y));
-      const version = a[c + VERSION]!;
-      a[c + VERSION] = (version + 1) | 0;
-      unlockWord(a, c + GUARD);
-      this.t.rec(kind, id, version);
-      return kind === Kind.AtomicStore ? x | 0 : old;
-    }
-    const version = this.t.expect(kind, id);
-    this.t.awaitVersion(c + VERSION, version, id);
+    const begun = beginStep(this.t, mode, kind, id, c + VERSION, -1);
+    lockWord(a, c + GUARD);
     const old = a[c + VALUE]!;
-    Atomics.store(a, c + VALUE, op(old, x, y));
-    this.t.publishVersion(c + VERSION, (version + 1) | 0);
+    // A plain store: every access outside mode off takes the guard, whose release publishes it.
+    a[c + VALUE] = ops[kind]!(old, x, y);
+    const version = takeStep(a, mode, c + VERSION, begun);
+    unlockWord(a, c + GUARD);
+    endStep(this.t, mode, kind, id, c + VERSION, version);
     return kind === Kind.AtomicStore ? x | 0 : old;
   }
 

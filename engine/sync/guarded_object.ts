@@ -10,6 +10,7 @@ import { lockWord, unlockWord } from '../futex_lock.js';
 import { Kind, kindNames } from '../event.js';
 import { Mode, type Thread } from '../thread.js';
 import type { WaitHow } from '../deadlock.js';
+import { TRY_FAILED, beginStep, beginTry, endStep, failedTry, takeStep } from './step.js';
 
 export const G_GUARD = 0;
 export const G_VERSION = 1;
@@ -39,8 +40,9 @@ function blockUntil(a: Int32Array, s: number, attempt: () => boolean, onSuccess:
 const nothing = (): void => {};
 
 /**
- * A blocking ordered operation (acquire, arrive, send, receive…) in any mode. `how` (not 0) makes
- * it an acquisition that deadlock detection watches (engine/deadlock.ts).
+ * A blocking ordered operation (acquire, arrive, send, receive…) in any mode: the ordered step
+ * (step.ts) whose exclusive section is the guard, entered once `attempt` succeeds. `how` (not 0)
+ * makes it an acquisition that deadlock detection watches (engine/deadlock.ts).
  */
 export function ordered(t: Thread, kind: Kind, id: number, s: number, attempt: () => boolean, how: WaitHow | 0 = 0): void {
   const a = t.a;
@@ -48,52 +50,42 @@ export function ordered(t: Thread, kind: Kind, id: number, s: number, attempt: (
   if (mode === Mode.Off) {
     if (how !== 0 && t.deadlock !== null) t.deadlock.blockUntil(a, s + G_GUARD, s + G_SEQ, attempt, nothing, id, how);
     else blockUntil(a, s, attempt, nothing);
-  } else if (mode === Mode.Record) {
-    if (t.floors !== null) t.awaitFloor(id, s + G_VERSION);
-    if (t.chaos !== null) t.chaos.point(-1);
-    t.ring!.ensure(2);
-    let version = 0;
-    const bump = (): void => {
-      version = a[s + G_VERSION]!;
-      a[s + G_VERSION] = (version + 1) | 0;
-    };
-    if (how !== 0 && t.deadlock !== null) t.deadlock.blockUntil(a, s + G_GUARD, s + G_SEQ, attempt, bump, id, how);
-    else blockUntil(a, s, attempt, bump);
-    t.rec(kind, id, version);
-  } else {
-    const version = t.expect(kind, id);
-    t.awaitVersion(s + G_VERSION, version, id);
-    blockUntil(a, s, attempt, () => Atomics.store(a, s + G_VERSION, (version + 1) | 0));
-    t.wakeVersion(s + G_VERSION);
+    return;
   }
+  const vs = s + G_VERSION;
+  const begun = beginStep(t, mode, kind, id, vs, -1);
+  let version = 0;
+  const take = (): void => {
+    version = takeStep(a, mode, vs, begun);
+  };
+  if (how !== 0 && t.deadlock !== null) t.deadlock.blockUntil(a, s + G_GUARD, s + G_SEQ, attempt, take, id, how);
+  else blockUntil(a, s, attempt, take);
+  endStep(t, mode, kind, id, vs, version);
 }
 
 /** A non-blocking ordered operation (tryAcquire, poll…): the outcome itself is recorded. A success is an acquisition deadlock detection tracks. */
 export function orderedTry(t: Thread, id: number, s: number, attempt: () => boolean, okKind = Kind.TryOk, failKind = Kind.TryFail): boolean {
   const a = t.a;
   const mode = t.current();
+  const vs = s + G_VERSION;
   if (mode === Mode.Replay) {
-    const r = t.expectEither(okKind, failKind, id);
-    if (!r.ok) return false;
-    t.awaitVersion(s + G_VERSION, r.arg, id);
-    blockUntil(a, s, attempt, () => Atomics.store(a, s + G_VERSION, (r.arg + 1) | 0));
-    t.wakeVersion(s + G_VERSION);
+    // The recording's success: at its version the attempt succeeds again (the guard is taken until it does).
+    const begun = beginTry(t, mode, okKind, failKind, id, vs, -1);
+    if (begun === TRY_FAILED) return false;
+    blockUntil(a, s, attempt, () => takeStep(a, mode, vs, begun));
+    endStep(t, mode, okKind, id, vs, begun);
     return true;
   }
-  if (t.floors !== null) t.awaitFloor(id, s + G_VERSION);
-  if (t.chaos !== null) t.chaos.point(-1);
+  const begun = mode === Mode.Record ? beginTry(t, mode, okKind, failKind, id, vs, -1) : 0;
   lockWord(a, s + G_GUARD);
   const ok = attempt();
-  const version = a[s + G_VERSION]!;
-  if (ok) {
-    a[s + G_VERSION] = (version + 1) | 0;
-    Atomics.add(a, s + G_SEQ, 1);
-  }
+  const version = ok && mode === Mode.Record ? takeStep(a, mode, vs, begun) : 0;
+  if (ok) Atomics.add(a, s + G_SEQ, 1);
   unlockWord(a, s + G_GUARD);
   if (ok) Atomics.notify(a, s + G_SEQ);
   if (mode === Mode.Record) {
-    if (ok) t.rec(okKind, id, version);
-    else t.rec(failKind, id, 0);
+    if (ok) endStep(t, mode, okKind, id, vs, version);
+    else failedTry(t, mode, failKind, id);
   }
   if (ok && t.deadlock !== null) t.deadlock.acquired(id);
   return ok;
@@ -102,51 +94,47 @@ export function orderedTry(t: Thread, id: number, s: number, attempt: () => bool
 /**
  * A non-blocking operation with several outcomes (channel poll: got a value, found the channel
  * closed, found it empty). `attempt` runs under the guard and returns the outcome's event kind.
- * An outcome in `orderedKinds` changed or observed ordered state, so it takes a version and replay
- * runs it at that version, where the state must give the same outcome again (else a divergence);
- * `unorderedKind` observed nothing a later step depends on, and replay takes it from the log.
- * `attempt` must only change state when it returns an ordered kind.
+ * An outcome in `orderedKinds` changed or observed ordered state, so it is an ordered step and
+ * replay runs it at its version, where the state must give the same outcome again (else a
+ * divergence); `unorderedKind` observed nothing a later step depends on, and replay takes it from
+ * the log. `attempt` must only change state when it returns an ordered kind.
  */
 export function orderedOutcome(t: Thread, id: number, s: number, attempt: () => Kind, orderedKinds: readonly Kind[], unorderedKind: Kind): Kind {
   const a = t.a;
   const mode = t.current();
+  const vs = s + G_VERSION;
   if (mode === Mode.Replay) {
     const next = t.peek();
     if (next !== null && next.object === id && next.kind === unorderedKind) {
       t.expect(unorderedKind, id);
       return unorderedKind;
     }
-    // Not one of ours (or the end of the log): expect() of the first kind reports it.
+    // Not one of ours (or the end of the log): beginStep's expect() of the first kind reports it.
     const kind = next !== null && next.object === id && orderedKinds.includes(next.kind) ? next.kind as Kind : orderedKinds[0]!;
-    const version = t.expect(kind, id);
-    t.awaitVersion(s + G_VERSION, version, id);
+    const begun = beginStep(t, mode, kind, id, vs, -1);
     lockWord(a, s + G_GUARD);
     const got = attempt();
     if (got !== kind) {
       unlockWord(a, s + G_GUARD);
-      t.diverge(`${kindNames[kind]}(object ${id}, version ${version >>> 0})`, `${kindNames[got]}(object ${id})`);
+      t.diverge(`${kindNames[kind]}(object ${id}, version ${begun >>> 0})`, `${kindNames[got]}(object ${id})`);
     }
-    a[s + G_VERSION] = (version + 1) | 0;
+    takeStep(a, mode, vs, begun);
     Atomics.add(a, s + G_SEQ, 1);
     unlockWord(a, s + G_GUARD);
     Atomics.notify(a, s + G_SEQ);
-    t.wakeVersion(s + G_VERSION);
+    endStep(t, mode, kind, id, vs, begun);
     return kind;
   }
-  if (t.floors !== null) t.awaitFloor(id, s + G_VERSION);
-  if (t.chaos !== null) t.chaos.point(-1);
-  if (mode === Mode.Record) t.ring!.ensure(2);
+  // Record: the step begins before the outcome is known; an unordered outcome takes no version.
+  if (mode === Mode.Record) beginStep(t, mode, unorderedKind, id, vs, -1);
   lockWord(a, s + G_GUARD);
   const kind = attempt();
   const isOrderedKind = kind !== unorderedKind;
-  const version = a[s + G_VERSION]!;
-  if (isOrderedKind) {
-    a[s + G_VERSION] = (version + 1) | 0;
-    Atomics.add(a, s + G_SEQ, 1);
-  }
+  const version = isOrderedKind && mode === Mode.Record ? takeStep(a, mode, vs, 0) : 0;
+  if (isOrderedKind) Atomics.add(a, s + G_SEQ, 1);
   unlockWord(a, s + G_GUARD);
   if (isOrderedKind) Atomics.notify(a, s + G_SEQ);
-  if (mode === Mode.Record) t.rec(kind, id, isOrderedKind ? version : 0);
+  if (mode === Mode.Record) endStep(t, mode, kind, id, vs, version);
   return kind;
 }
 

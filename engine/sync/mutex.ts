@@ -1,6 +1,7 @@
 // Mutex: a futex_lock word plus a version word. In record mode every acquisition takes the next
 // version under the lock; in replay a thread waits for its recorded version before it locks, so
-// threads acquire in the recorded order while running in parallel between acquisitions.
+// threads acquire in the recorded order while running in parallel between acquisitions (the
+// ordered step, step.ts, whose exclusive section is the lock itself: it is left at unlock).
 //
 // Footprint: Mutex.SLOTS = 2.  0: lock word (0 unlocked, 1 locked, 2 locked with waiters), 1: version.
 //
@@ -13,41 +14,52 @@ import { lockWord, tryLockWord, unlockWord } from '../futex_lock.js';
 import { Kind } from '../event.js';
 import { deadlock, notHeld } from '../errors.js';
 import { Mode, type Thread } from '../thread.js';
+import { TRY_FAILED, beginStep, beginTry, endStep, failedTry, takeStep } from './step.js';
+
+const VERSION = 1;
 
 export class Mutex {
   static readonly SLOTS = 2;
   private readonly a: Int32Array;
   /** This thread holds the mutex (see the header: the object is per thread). */
   private held = false;
+  /** Replay: the lock took `version`; unlock wakes the thread parked for the next one. */
+  private wakeAtUnlock = false;
+  private version = 0;
 
   constructor(private readonly t: Thread, readonly id: number, private readonly s: number) {
     this.a = t.a;
   }
 
   lock(): void {
+    const t = this.t;
     const a = this.a;
     const s = this.s;
-    if (this.held) throw deadlock(this.t.id, `locked mutex ${this.id}, which it already holds`);
-    const mode = this.t.current();
+    if (this.held) throw deadlock(t.id, `locked mutex ${this.id}, which it already holds`);
+    const mode = t.current();
     if (mode === Mode.Off) {
-      if (this.t.deadlock === null) lockWord(a, s);
-      else this.t.deadlock.lock(a, s, this.id);
-    } else if (mode === Mode.Record) {
-      if (this.t.floors !== null) this.t.awaitFloor(this.id, s + 1);
-      if (this.t.chaos !== null) this.t.chaos.point(s);
-      this.t.ring!.ensure(2); // room for the event before the lock: never wait for the drain holding it
-      if (this.t.deadlock === null) lockWord(a, s);
-      else this.t.deadlock.lock(a, s, this.id);
-      const version = a[s + 1]!;
-      a[s + 1] = (version + 1) | 0;
-      this.t.rec(Kind.Lock, this.id, version);
+      this.enter();
     } else {
-      const version = this.t.expect(Kind.Lock, this.id);
-      this.t.awaitVersion(s + 1, version, this.id);
-      lockWord(a, s);
-      this.t.publishVersion(s + 1, (version + 1) | 0);
+      const begun = beginStep(t, mode, Kind.Lock, this.id, s + VERSION, s);
+      this.enter();
+      const version = takeStep(a, mode, s + VERSION, begun);
+      // The section is left at unlock: record logs now, replay wakes the next version's thread then.
+      if (mode === Mode.Record) endStep(t, mode, Kind.Lock, this.id, s + VERSION, version);
+      else this.replayedAt(version);
     }
     this.held = true;
+  }
+
+  /** Replay: the lock took `version`; unlock wakes the thread parked for the next one. */
+  private replayedAt(version: number): void {
+    this.wakeAtUnlock = true;
+    this.version = version;
+  }
+
+  /** The step's exclusive section: the lock word (watched for deadlocks where the thread watches). */
+  private enter(): void {
+    if (this.t.deadlock === null) lockWord(this.a, this.s);
+    else this.t.deadlock.lock(this.a, this.s, this.id);
   }
 
   unlock(): void {
@@ -55,6 +67,11 @@ export class Mutex {
     this.held = false;
     if (this.t.deadlock !== null) this.t.deadlock.released(this.id);
     unlockWord(this.a, this.s);
+    if (this.wakeAtUnlock) {
+      // After the unlock's read-modify-write, which orders the replayed version's plain store before this look for waiters (step.ts).
+      this.wakeAtUnlock = false;
+      endStep(this.t, Mode.Replay, Kind.Lock, this.id, this.s + VERSION, this.version);
+    }
   }
 
   /** True if this thread holds the mutex (condition.wait checks it). */
@@ -63,35 +80,30 @@ export class Mutex {
   }
 
   tryLock(): boolean {
+    const t = this.t;
     const a = this.a;
     const s = this.s;
-    const mode = this.t.current();
+    const mode = t.current();
     if (mode === Mode.Off) {
       if (!tryLockWord(a, s)) return false;
-      this.held = true;
-      if (this.t.deadlock !== null) this.t.deadlock.acquired(this.id);
-      return true;
-    }
-    if (mode === Mode.Record) {
-      if (this.t.floors !== null) this.t.awaitFloor(this.id, s + 1);
-      if (this.t.chaos !== null) this.t.chaos.point(s);
-      if (!tryLockWord(a, s)) {
-        this.t.rec(Kind.TryFail, this.id, 0);
-        return false;
+    } else {
+      const begun = beginTry(t, mode, Kind.TryOk, Kind.TryFail, this.id, s + VERSION, s);
+      if (begun === TRY_FAILED) return false;
+      if (mode === Mode.Record) {
+        if (!tryLockWord(a, s)) {
+          failedTry(t, mode, Kind.TryFail, this.id);
+          return false;
+        }
+      } else {
+        // The recording got the lock here: at this version it is free, or about to be.
+        lockWord(a, s);
       }
-      const version = a[s + 1]!;
-      a[s + 1] = (version + 1) | 0;
-      this.t.rec(Kind.TryOk, this.id, version);
-      this.held = true;
-      if (this.t.deadlock !== null) this.t.deadlock.acquired(this.id);
-      return true;
+      const version = takeStep(a, mode, s + VERSION, begun);
+      if (mode === Mode.Record) endStep(t, mode, Kind.TryOk, this.id, s + VERSION, version);
+      else this.replayedAt(version);
     }
-    const r = this.t.expectEither(Kind.TryOk, Kind.TryFail, this.id);
-    if (!r.ok) return false;
-    this.t.awaitVersion(s + 1, r.arg, this.id);
-    lockWord(a, s);
-    this.t.publishVersion(s + 1, (r.arg + 1) | 0);
     this.held = true;
+    if (t.deadlock !== null) t.deadlock.acquired(this.id);
     return true;
   }
 

@@ -36,6 +36,19 @@ export function mix(x: number): number {
   return (x ^ (x >>> 16)) | 0;
 }
 
+/**
+ * A transformer's work on one item: `work` rounds of mix. The sum is cut to 32 bits before mix
+ * sees it, which changes nothing (mix's first step, x >>> 16 and x ^ …, takes it modulo 2^32
+ * anyway) but keeps V8 on int32 arithmetic: written as mix(value + i) inside transform, whose
+ * value also goes out in an object, V8 kept it a boxed double and the loop took about twice the
+ * CPU of the same loop in the plain worker_threads baseline (issue 11, target 3). The baseline
+ * and the sequential version call this very function.
+ */
+export function cook(value: number, work: number): number {
+  for (let i = 0; i < work; i++) value = mix((value + i) | 0);
+  return value;
+}
+
 export function produce({ producer, items }: { producer: number; items: number }, t: WorkerThread): number {
   const raw = BoundedBuffer.attach(t, 'pipe.raw');
   try {
@@ -56,9 +69,7 @@ export function transform({ work }: { work: number }, t: WorkerThread): number {
   let handled = 0;
   try {
     for (let item = raw.take(); item !== null; item = raw.take()) {
-      let value = item[1];
-      for (let i = 0; i < work; i++) value = mix(value + i);
-      cooked.send({ tag: item[0], value, by: t.id });
+      cooked.send({ tag: item[0], value: cook(item[1], work), by: t.id });
       handled++;
     }
   } finally {

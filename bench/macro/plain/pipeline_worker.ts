@@ -2,7 +2,7 @@
 // the cooked bounded buffer in place of the lockstep channel.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { SEQ_BITS, mix } from '../../../examples/pipeline/stages.js';
+import { SEQ_BITS, cook, mix } from '../../../examples/pipeline/stages.js';
 import { serveTasks } from './pool.js';
 import { buffers } from './pipeline_layout.js';
 
@@ -26,9 +26,7 @@ serveTasks((p) => {
     let handled = 0;
     try {
       for (let item = raw.take(); item !== null; item = raw.take()) {
-        let value = item[1];
-        for (let i = 0; i < task.work!; i++) value = mix(value + i);
-        cooked.put(item[0], value);
+        cooked.put(item[0], cook(item[1], task.work!));
         handled++;
       }
     } finally {

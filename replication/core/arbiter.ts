@@ -21,3 +21,16 @@ export function testAndSet(state: ArbiterRecord, epoch: number, node: string): {
   if (epoch === state.epoch && node === state.owner) return { next: state, decision: { won: true, ...state } };
   return { next: state, decision: { won: false, ...state } };
 }
+
+/** Pause between attempts to reach the arbiter, milliseconds. */
+export const CLAIM_RETRY_MS = 100;
+
+/**
+ * A node's claim survives a lost reply: an attempt that got no answer (unreachable, timed out,
+ * closed, a reply lost or garbled) is made again while another attempt fits before `deadline`;
+ * an answer, a refusal included, is final. The arbiter grants an epoch again to its owner, so a
+ * claim whose reply was lost learns it won.
+ */
+export function askAgain(answered: boolean, now: number, deadline: number): boolean {
+  return !answered && now + CLAIM_RETRY_MS < deadline;
+}
