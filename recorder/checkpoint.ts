@@ -140,6 +140,11 @@ export class CheckpointTaker {
     this.timer = null;
   }
 
+  /** Taking checkpoints (started and not stopped): threads started now need the stop hook. */
+  get active(): boolean {
+    return this.timer !== null;
+  }
+
   private schedule(): void {
     this.timer = setTimeout(() => {
       if (this.timer === null || this.main.ended) return;

@@ -517,7 +517,8 @@ export class Session extends LockstepThread {
       until: this.until?.thread === id ? this.until.index : -1,
       chaos: this.thread.mode === Mode.Record ? this.chaos : null,
       deadlock: this.watchDeadlock && this.thread.mode !== Mode.Replay,
-      checkpoints: this.checkpointing.taker !== null || this.checkpointing.judge !== null,
+      // A pool's workers start after cuts stopped (pool()): they pay no sync-point hook.
+      checkpoints: this.checkpointing.taker?.active === true || this.checkpointing.judge !== null,
     };
   }
 
