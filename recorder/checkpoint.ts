@@ -15,15 +15,25 @@
 //     thread leaving a park swaps RUNNING in first, so either the claim or the leave wins;
 //   - an exited thread is gone (CKPT_GONE).
 // Once all are stopped, the main thread hashes every region, records a checkpoint event (its
-// number, every other thread's event index, the digests), sets C_CKPT_DONE and releases them; each
-// stopped thread then records a checkpoint-mark event at the index it stopped at, which is where
-// replay stops it. If some thread does not stop within `waitMs` (a long loop between sync points,
-// a wait lockstep does not know), the checkpoint is given up: nothing is recorded, and the next
-// attempt comes later (the period doubles, up to BACKOFF_MAX times, and resets after a success).
+// number, every other thread's event index, the digests), sets C_CKPT_DONE and releases them. A
+// stopped or parked thread, when it leaves its place (CheckpointStop.leave), records one
+// checkpoint-mark event there, for the last completed cut that held it: replay stops it at that
+// mark until that cut is compared, which covers every earlier cut that listed the same place. A
+// thread that is slow to leave (an idle pool worker waits for its next task) may be held by
+// several cuts in a row: each claims it from the one before (T_CKPT = the older number → this
+// one), and marks only the last. If some thread does not stop within `waitMs` (a long loop
+// between sync points, a wait lockstep does not know), the checkpoint is given up: nothing is
+// recorded, each thread it claimed goes back to exactly what it was (parked, or held by the
+// earlier cut whose mark it still owes), and the next attempt comes later (the period doubles,
+// up to BACKOFF_MAX times, and resets after a success). A give-up that reset such a thread to
+// plain parked lost the mark it owed, and the replay of a pool program then waited for a thread
+// that never stopped at its place (bank and wordcount with cuts every 1-3 ms stalled in 3 of 4
+// replays, until this was found).
 //
 // Cost: a sync point reads one shared word (C_CKPT) while no checkpoint is being taken; a cut
 // stops the threads for about one sync-point gap plus the hashing (linear in registered memory).
 
+import { assert } from '../engine/assert.js';
 import { Kind } from '../engine/event.js';
 import { aborted, usage } from '../engine/errors.js';
 import { digestBlocks, encodeCut, type CutPlace } from '../engine/checkpoint.js';
@@ -45,8 +55,6 @@ const SLICE_MS = 20;
 /** A thread's side of a cut (record): stop at sync points, park around lockstep waits. */
 export class CheckpointStop implements CheckpointHooks {
   private readonly slot: number;
-  /** The last checkpoint this thread stopped for (it stops once per checkpoint). */
-  private last = 0;
 
   constructor(private readonly t: Thread, arena: Arena) {
     this.slot = arena.threadSlot(t.id);
@@ -56,28 +64,32 @@ export class CheckpointStop implements CheckpointHooks {
   point(): void {
     // A plain read: a request missed here is seen at the next sync point (the main thread waits).
     if (this.t.a[C_CKPT] === 0) return;
-    const n = Atomics.load(this.t.a, C_CKPT);
-    if (n === 0 || n === this.last) return;
     const a = this.t.a;
+    const n = Atomics.load(a, C_CKPT);
+    if (n === 0) return;
+    // Running, so T_CKPT is RUNNING and only this thread changes it (the main thread claims
+    // parked or stopped threads only).
     a[this.slot + T_CKPT_INDEX] = this.t.index;
     Atomics.store(a, this.slot + T_CKPT, n);
     Atomics.add(a, C_CKPT_ARRIVED, 1);
     Atomics.notify(a, C_CKPT_ARRIVED);
-    this.stopped(n);
+    this.leave();
   }
 
   /** About to block in a lockstep wait, or idle: the thread does nothing to memory until unpark(). */
   park(): void {
     const a = this.t.a;
+    // Not started yet (a pool worker before its first task): parked at index 0 since addThread,
+    // and perhaps claimed by a cut already; storing PARKED again would undo that claim.
+    if (Atomics.load(a, this.slot + T_CKPT) !== CKPT_RUNNING) return;
     a[this.slot + T_CKPT_INDEX] = this.t.index;
     Atomics.store(a, this.slot + T_CKPT, CKPT_PARKED);
     if (Atomics.load(a, C_CKPT) !== 0) Atomics.notify(a, C_CKPT_ARRIVED);
   }
 
-  /** Leaving a park: if the main thread claimed this thread for a cut meanwhile, it stays stopped until the cut is over. */
+  /** Leaving a park: if a cut claimed this thread meanwhile, it stays stopped until that cut is over, and marks its place. */
   unpark(): void {
-    const n = Atomics.exchange(this.t.a, this.slot + T_CKPT, CKPT_RUNNING);
-    if (n > 0) this.stopped(n);
+    this.leave();
   }
 
   /** Idle (a pool worker between tasks): as parked. */
@@ -97,19 +109,31 @@ export class CheckpointStop implements CheckpointHooks {
     Atomics.notify(this.t.a, C_CKPT_ARRIVED);
   }
 
-  /** Stopped for checkpoint `n` at the current index: waits for the cut, then marks the place if it was taken. */
-  private stopped(n: number): void {
+  /**
+   * Stopped (T_CKPT = a cut's number) or parked where it is: waits while a cut that holds it is
+   * being taken, then swaps RUNNING in and records a checkpoint-mark for the last completed cut
+   * that held it here. That is the only mark at this place: replay stops the thread there until
+   * that cut, and every earlier one that listed the same place, is compared.
+   */
+  private leave(): void {
     const a = this.t.a;
-    this.last = n;
-    while (Atomics.load(a, C_CKPT) === n) {
-      Atomics.wait(a, C_CKPT, n, SLICE_MS);
-      if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.t.id);
+    const slot = this.slot + T_CKPT;
+    for (;;) {
+      const state = Atomics.load(a, slot);
+      if (state > 0 && Atomics.load(a, C_CKPT) === state) {
+        Atomics.wait(a, C_CKPT, state, SLICE_MS);
+        if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.t.id);
+        continue;
+      }
+      // No cut holds it now: the main thread may still claim it (parked, or stopped for an
+      // earlier cut) for the next one, so the swap is a compare-and-swap, retried.
+      if (Atomics.compareExchange(a, slot, state, CKPT_RUNNING) !== state) continue;
+      // `state` is a cut that was completed, or given up (a given-up cut puts the threads it
+      // claimed back as they were, so a state it leaves behind is one this thread stopped for by
+      // itself). No later cut can have completed while this thread runs on to here.
+      if (state > 0 && ((Atomics.load(a, C_CKPT_DONE) - state) | 0) >= 0) this.t.rec(Kind.CheckpointMark, 0, state);
+      return;
     }
-    if (Atomics.load(a, C_CKPT_DONE) === n) this.t.rec(Kind.CheckpointMark, 0, n);
-    // A later cut may have claimed this thread already (a given-up cut put it back to parked
-    // before it got here): it then stops for that one at the same place.
-    const next = Atomics.exchange(a, this.slot + T_CKPT, CKPT_RUNNING);
-    if (next > n) this.stopped(next);
   }
 }
 
@@ -118,6 +142,8 @@ export class CheckpointTaker {
   private number = 0;
   private backoff = 1;
   private timer: NodeJS.Timeout | null = null;
+  /** The threads the cut being taken claimed, and what each was before (unclaim puts it back). */
+  private readonly claimed = new Map<number, number>();
   /** Checkpoints recorded and given up (for tests and the bench). */
   taken = 0;
   givenUp = 0;
@@ -164,6 +190,7 @@ export class CheckpointTaker {
   take(): boolean {
     const a = this.arena.a;
     const n = ++this.number;
+    this.claimed.clear();
     Atomics.store(a, C_CKPT, n);
     const deadline = this.now() + this.waitMs;
     let places: CutPlace[] | null;
@@ -193,10 +220,18 @@ export class CheckpointTaker {
     for (let t = 1; t < this.arena.threadCount; t++) {
       const s = this.arena.threadSlot(t);
       let state = Atomics.load(a, s + T_CKPT);
-      // Parked, or still stopped where an earlier cut claimed it (it owes that cut's mark): claim
-      // it for this one. It then marks only this cut, and replay counts a thread that reached a
-      // later mark at the same place as arrived for the earlier cuts too (replayer/checkpoint.ts).
-      if (state === CKPT_PARKED || (state > 0 && state < n)) state = Atomics.compareExchange(a, s + T_CKPT, state, n) === state ? n : CKPT_RUNNING;
+      // Parked, or still stopped where an earlier cut held it (it has not left to mark that cut's
+      // place yet): claim it for this one. It then marks only this cut, and replay counts a thread
+      // at a later mark at the same place as arrived for the earlier cuts too
+      // (replayer/checkpoint.ts). What it was is kept, for a give-up to put back.
+      if (state === CKPT_PARKED || (state > 0 && state < n)) {
+        if (Atomics.compareExchange(a, s + T_CKPT, state, n) === state) {
+          this.claimed.set(t, state);
+          state = n;
+        } else {
+          state = CKPT_RUNNING;
+        }
+      }
       if (state === CKPT_GONE) {
         places.push({ thread: t, index: a[s + T_CKPT_INDEX]!, gone: true });
         continue;
@@ -207,10 +242,19 @@ export class CheckpointTaker {
     return places;
   }
 
-  /** A given-up cut: claimed threads that are still parked go back to parked. */
+  /**
+   * A given-up cut: the threads it claimed go back to what they were (parked, or held by the
+   * earlier cut whose mark they still owe: put back to parked, that mark would be lost, and a
+   * replay would wait for a thread that never stops there). A claimed thread waits while the cut
+   * is being taken, so each is still claimed here.
+   */
   private unclaim(n: number): void {
     const a = this.arena.a;
-    for (let t = 1; t < this.arena.threadCount; t++) Atomics.compareExchange(a, this.arena.threadSlot(t) + T_CKPT, n, CKPT_PARKED);
+    for (const [t, was] of this.claimed) {
+      const s = this.arena.threadSlot(t) + T_CKPT;
+      const now = Atomics.compareExchange(a, s, n, was);
+      assert(now === n, `checkpoint ${n}: thread ${t}, claimed, left the cut before it was over (T_CKPT ${now})`);
+    }
   }
 }
 

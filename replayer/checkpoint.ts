@@ -83,14 +83,15 @@ export class CheckpointArrival implements CheckpointHooks {
     this.settle();
     const s = this.t.stream!;
     while (s.pos < s.events.length && kindOf(s.events[s.pos]!) === Kind.CheckpointMark) this.meet(s.events[s.pos]!, s.events[s.pos + 1]!);
+    // Started: no longer a thread that has done nothing yet (allArrived's rule for index 0).
+    Atomics.compareExchange(this.t.a, this.slot + T_CKPT, CKPT_PARKED, CKPT_RUNNING);
   }
 
   /**
    * A pool worker between tasks: a mark next is its place in a cut. It arrives there now but
    * waits for the cut only when it starts its next task (unpark) or exits (gone): idle, it
    * changes no memory, and it must not block here, where its task's result has not left yet (the
-   * main thread may need it before it reaches the cut; piscina's worker then sleeps in its own
-   * Atomics.wait, so nothing scheduled for later would run).
+   * main thread may need it before it reaches the cut).
    */
   idle(): void {
     const s = this.t.stream!;

@@ -154,10 +154,6 @@ export class Session extends LockstepThread {
     if (workers > free) throw limitExceeded('threadsMax', this.arena.threadCount + workers, this.arena.limits.threadsMax, `a pool of ${workers} workers (${this.arena.threadCount} threads exist)`);
     const href = toHref(entry);
     this.failOn(() => this.identifyModule(href));
-    // No checkpoint cuts once a pool exists: replays of the bank and wordcount examples recorded
-    // with cuts between pool tasks still stall now and then (a thread short of a version or of
-    // its mark; not understood yet), so a pool program gets the end-of-run ranges only.
-    this.checkpointing.taker?.stop();
     const pool = this.failOn(() => new Pool(this.pools.length, href, options, {
       thread: this.thread,
       addWorker: (index) => this.workerInit(this.addThread(), options.data, index),
@@ -517,7 +513,7 @@ export class Session extends LockstepThread {
       until: this.until?.thread === id ? this.until.index : -1,
       chaos: this.thread.mode === Mode.Record ? this.chaos : null,
       deadlock: this.watchDeadlock && this.thread.mode !== Mode.Replay,
-      // A pool's workers start after cuts stopped (pool()): they pay no sync-point hook.
+      // Record: only while cuts are taken (not with checkpointMs 0, nor after finish() stopped them).
       checkpoints: this.checkpointing.taker?.active === true || this.checkpointing.judge !== null,
     };
   }

@@ -6,12 +6,13 @@
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { BLOCK_BYTES_MIN, blockBytesFor, compareBlocks, decodeBlocks, decodeCut, encodeBlocks, encodeCut, hashWords } from '../engine/checkpoint.js';
-import { Kind, kindOf, objectOf } from '../engine/event.js';
+import { BLOCK_BYTES_MIN, blockBytesFor, compareBlocks, decodeBlocks, decodeCut, encodeBlocks, encodeCut, hashWords, type CutPlace } from '../engine/checkpoint.js';
+import { Kind, hasPayload, kindOf, objectOf } from '../engine/event.js';
 import { readReplayLog } from '../replayer/log_reader.js';
 import { ROOT, lockstep, tempDir } from './fixtures/cli/helpers.js';
 
 const FIXTURE = join(ROOT, 'dist/test/fixtures/checkpoint_race.js');
+const POOL_FIXTURE = join(ROOT, 'dist/test/fixtures/checkpoint_pool_race.js');
 const seed = Number(process.env.CHECKPOINT_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const ROUNDS = 20000;
 
@@ -75,6 +76,45 @@ describe('checkpoints: a digest mismatch that says where', function () {
       `thread 2's interval [${interval.from}, ${interval.to}) misses the write after event ${write}`);
   });
 
+  // Cuts while a pool runs: an idle worker is parked, a busy one stops at its next sync point, and
+  // a worker's mark may fall between two of its tasks. The race is in a pool task.
+  it('with a pool: names the region, the byte range and an interval of the pool worker\'s events holding the racy write', async function () {
+    const log = join(tempDir(), 'pool_race.lsl');
+    const tasks = 8;
+    const rounds = 5000;
+    const env = { ROUNDS: String(rounds), TASKS: String(tasks), RACE_TASK: String(seed % tasks), RACE_ROUND: String(500 + (seed % (rounds - 1000))) };
+    const rec = await lockstep(['record', '--checkpoint-ms', '2', '-o', log, '--', POOL_FIXTURE], { ...env, RACE_VALUE: '1' });
+    assert.equal(rec.code, 0, rec.stderr);
+    const cuts = cutsOf(log);
+    assert.ok(cuts.length >= 2, `only ${cuts.length} checkpoints recorded`);
+    // Cuts were taken while the pool ran: some cut holds a worker inside its events.
+    assert.ok(cuts.some((c) => c.places.some((p) => p.index > 0 && !p.gone)), 'no cut stopped a pool worker inside its tasks');
+
+    const same = await lockstep(['replay', '--json', log], { ...env, RACE_VALUE: '1' });
+    assert.equal(same.code, 0, same.stderr);
+    const replayed = JSON.parse(same.stdout) as { checkpoints: { compared: number; matched: number; firstMismatch: unknown } };
+    assert.equal(replayed.checkpoints.compared, cuts.length);
+    assert.equal(replayed.checkpoints.matched, cuts.length);
+
+    const other = await lockstep(['replay', '--json', log], { ...env, RACE_VALUE: '2' });
+    assert.equal(other.code, 1, other.stderr);
+    const out = JSON.parse(other.stdout) as { code: string; message: string; details: { checkpoint: number | null; regions: { region: string; unit: string; ranges: [number, number][] }[]; intervals: { thread: number; from: number; to: number | null }[] } };
+    assert.equal(out.code, 'ERR_DIGEST_MISMATCH');
+    assert.deepEqual(out.details.regions, [{ region: 'racy', unit: 'bytes', ranges: [[0, 64]] }]);
+    const write = onlyValueEvent(log);
+    assert.ok(write.thread >= 1, 'the write is a pool worker\'s');
+    const interval = out.details.intervals.find((i) => i.thread === write.thread)!;
+    assert.ok(interval.from <= write.index && (interval.to === null || write.index < interval.to),
+      `thread ${write.thread}'s interval [${interval.from}, ${interval.to}) misses the write after event ${write.index}`);
+    // A cut recorded after the write bounds the interval: the first one that differs is named.
+    const after = cuts.find((c) => c.places.some((p) => p.thread === write.thread && p.index > write.index));
+    if (after) {
+      assert.ok(out.details.checkpoint !== null && out.details.checkpoint <= after.number, `checkpoint ${out.details.checkpoint}, a cut after the write is ${after.number}`);
+      assert.ok(interval.to !== null, 'a cut after the write, yet the interval runs to the end of the log');
+      assert.match(out.message, new RegExp(`it first differed at checkpoint ${out.details.checkpoint} \\(in "racy" bytes \\[0, 64\\)\\)`));
+    }
+  });
+
   // The eight bug programs use every kind of sync object (barriers, channels, conditions,
   // semaphores…); with a cut every millisecond most cuts fall while threads wait or have exited.
   // Each replays to its recorded verdict, and every checkpoint compared matches.
@@ -85,6 +125,12 @@ describe('checkpoints: a digest mismatch that says where', function () {
       const rec = await lockstep(['record', '--checkpoint-ms', '1', '-o', log, '--', program]);
       assert.ok(rec.code === 0 || rec.code === 4, rec.stderr);
       const replay = await lockstep(['replay', '--json', log]);
+      // unregistered_race races on memory lockstep does not know: its replay may or may not show
+      // the bug (examples/bugs/unregistered_race.ts), with or without checkpoints.
+      if (bug === 'unregistered_race' && replay.code !== rec.code) {
+        assert.ok(replay.code === 0 || replay.code === 4, replay.stderr);
+        return;
+      }
       assert.equal(replay.code, rec.code, replay.stderr);
       if (rec.code !== 0) return; // the bug showed: the replay failed the same way
       const out = JSON.parse(replay.stdout) as { checkpoints?: { compared: number; matched: number } };
@@ -93,6 +139,33 @@ describe('checkpoints: a digest mismatch that says where', function () {
     });
   }
 });
+
+/** The periodic cuts the log's main thread recorded (number and places), in order. */
+function cutsOf(path: string): { number: number; places: CutPlace[] }[] {
+  const init = readReplayLog(path).streams.get(0)!;
+  const events = new Int32Array(init.buffer, 0, init.eventWords);
+  const data = new Uint8Array(init.buffer, init.eventWords * 4, init.dataBytes);
+  const out: { number: number; places: CutPlace[] }[] = [];
+  let at = 0;
+  for (let p = 0; p < events.length; p += 2) {
+    const kind = kindOf(events[p]!);
+    if (!hasPayload(kind)) continue;
+    if (kind === Kind.Checkpoint && objectOf(events[p]!) === 0) out.push(decodeCut(data.subarray(at, at + events[p + 1]!))!);
+    at += events[p + 1]!;
+  }
+  return out;
+}
+
+/** The thread and event index of the log's only value(now) event. */
+function onlyValueEvent(path: string): { thread: number; index: number } {
+  const found: { thread: number; index: number }[] = [];
+  for (const [thread, init] of readReplayLog(path).streams) {
+    const events = new Int32Array(init.buffer, 0, init.eventWords);
+    for (let p = 0, index = 0; p < events.length; p += 2, index++) if (kindOf(events[p]!) === Kind.Value && objectOf(events[p]!) === 0) found.push({ thread, index });
+  }
+  assert.equal(found.length, 1, `value events: ${JSON.stringify(found)}`);
+  return found[0]!;
+}
 
 /** The event index of `thread`'s only value(now) event in the log. */
 function valueEventIndex(path: string, thread: number): number {
