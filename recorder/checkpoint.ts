@@ -32,6 +32,10 @@
 //
 // Cost: a sync point reads one shared word (C_CKPT) while no checkpoint is being taken; a cut
 // stops the threads for about one sync-point gap plus the hashing (linear in registered memory).
+// Measured on the bank with 2 tellers (400,000 transfers each, interleaved recordings, process
+// CPU): at the default period, 18 pairs, median 1.69 s on and 1.84 s off (paired ratio 0.96,
+// within the ±20% noise of a shared 2-core machine); every 10 ms (about 60 cuts a run), 6 pairs,
+// 1.96 s and 2.06 s (0.94). No cost shows at either period.
 
 import { assert } from '../engine/assert.js';
 import { Kind } from '../engine/event.js';
