@@ -20,7 +20,7 @@ export class Progress {
   start(): void {
     const file = envValue('LOCKSTEP_PROGRESS_FILE');
     if (!file) return;
-    this.timer = setInterval(() => writeFileSync(file, JSON.stringify(this.now())), PROGRESS_PERIOD_MS);
+    this.timer = setInterval(() => this.write(file), PROGRESS_PERIOD_MS);
     this.timer.unref();
   }
 
@@ -34,10 +34,15 @@ export class Progress {
   /** The replay ended: the file says so (every event replayed). */
   final(): void {
     const file = envValue('LOCKSTEP_PROGRESS_FILE');
-    if (file) writeFileSync(file, JSON.stringify(this.now()));
+    if (file) this.write(file);
   }
 
+  /** Stops the periodic writes (the run is over). */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+  }
+
+  private write(file: string): void {
+    writeFileSync(file, JSON.stringify(this.now()));
   }
 }

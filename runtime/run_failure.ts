@@ -1,6 +1,6 @@
 // A run's failure, fail-stop: the first error any part reports (a thread, the drain, the replay
 // pump, the replica, finish()) becomes the run's, the promise every waiter races against rejects
-// with it, and the session's stop (set once the session exists) wakes every thread and ends every
+// with it, and the session's stop (given to the constructor) wakes every thread and ends every
 // worker. Later errors are the first one's consequences and are dropped.
 
 import { LockstepError, divergence } from '../engine/errors.js';
@@ -13,10 +13,12 @@ export class RunFailure {
   /** Rejects with the run's failure; what waits on threads or the log races against it. */
   readonly failed: Promise<never>;
   private reject!: (e: Error) => void;
-  /** What failing does to the rest of the run (the session sets it): wake, terminate, report. */
-  stop: (e: Error) => void = () => {};
 
-  constructor(private readonly thread: Thread) {
+  constructor(
+    private readonly thread: Thread,
+    /** What failing does to the rest of the run (the session's): wake, terminate, report. */
+    private readonly stop: (e: Error) => void,
+  ) {
     this.failed = new Promise<never>((_, reject) => (this.reject = reject));
     this.failed.catch(() => {});
   }

@@ -74,8 +74,7 @@ export class Session extends LockstepThread {
     this.threadFailures = parts.threadFailures;
     this.allowProgramChange = parts.allowProgramChange;
     this.logPath = parts.logPath;
-    this.failure = new RunFailure(thread);
-    this.failure.stop = (e) => this.stop(e);
+    this.failure = new RunFailure(thread, (e) => this.stop(e));
     this.outputs = new Outputs(arena, live?.replica ?? null);
     const identity = new ModuleIdentity(thread, () => this.logPath, parts.allowProgramChange);
     this.threads = new Threads(parts, this.failure, this.outputs, identity, () => this.replayPump?.pump());
@@ -86,9 +85,11 @@ export class Session extends LockstepThread {
       fail: (e) => this.failure.fail(e),
     }) : null;
     this.liveNode = live ? new (loadedParts().LiveNode)(live, this.liveHost()) : null;
-    this.drain = parts.drain ? new (loadedParts().RunningDrain)(parts.drain, arena.a, (e) => this.failure.fail(e)) : null;
+    this.drain = parts.drain ? this.running(parts.drain) : null;
     this.deliver = (o) => this.outputs.emit(o);
     if (thread.mode === Mode.Replay) thread.onAdvance = () => this.replayPump!.pump();
+    if (this.replayPump) this.replayPump.checkpoints = parts.checkpointing.judge;
+    parts.checkpointing.taker?.start();
     thread.onFail = (e) => this.failure.fail(e);
     thread.progressSlot = arena.threadSlot(thread.id) + T_PROGRESS;
     // For the CLI's progress bar: the main thread's event loop reports while it is free.
@@ -194,6 +195,11 @@ export class Session extends LockstepThread {
     writeResultFile(failureOf(e));
   }
 
+  /** Starts the drain's life (record; a backup's once it takes over): a drain failure fails the run. */
+  private running(drain: Drain): RunningDrain {
+    return new (loadedParts().RunningDrain)(drain, this.arena.a, (e) => this.failure.fail(e));
+  }
+
   /** What the end of the run reads of this session, and how it closes the run's parts. */
   private sealHost(): SealHost {
     const session = this; // the getters below read the session's current log and drain
@@ -204,6 +210,7 @@ export class Session extends LockstepThread {
       threads: this.threads,
       outputs: this.outputs,
       progress: this.progressReport,
+      checkpointing: this.parts.checkpointing,
       get logPath() {
         return session.logPath;
       },
@@ -212,6 +219,7 @@ export class Session extends LockstepThread {
       },
       close: () => {
         thread.ended = true;
+        this.parts.checkpointing.taker?.stop();
         releaseProcess(this);
         this.parts.restore();
         live?.replica.stop();
@@ -239,7 +247,7 @@ export class Session extends LockstepThread {
       },
       hasDrain: () => this.drain !== null,
       adoptDrain: (d) => {
-        this.drain = new (loadedParts().RunningDrain)(d, this.arena.a, (e) => this.failure.fail(e));
+        this.drain = this.running(d);
       },
       quiescent: () => this.threads.quiescent,
       failure: () => this.failure.error,

@@ -21,6 +21,8 @@ import { ChaosDriver } from '../recorder/chaos.js';
 import { RING_HEADER_SLOTS, RingWriter } from '../recorder/ring.js';
 import type { ReplayLog } from '../replayer/log_reader.js';
 import { StreamReader } from '../replayer/stream.js';
+import { CHECKPOINT_WAIT_MS, CheckpointTaker, checkpointMsOf } from '../recorder/checkpoint.js';
+import { CheckpointJudge, attachArrival } from '../replayer/checkpoint.js';
 import type { Snapshot } from '../replication/snapshot.js';
 import { liveSetup, liveStream } from '../workers/worker_runtime.js';
 import type { Drain } from './drain_life.js';
@@ -168,12 +170,18 @@ async function startSession(options: StartOptions): Promise<Session> {
   if (chaos) thread.chaos = new ChaosDriver(arena.a, chaos, main.id);
   const watchDeadlock = !repl && (mode === Mode.Record || mode === Mode.Off) && (asked.deadlock ?? mode === Mode.Record);
   if (watchDeadlock) thread.deadlock = new DeadlockWatch(thread, arena);
+  const checkpointMs = mode === Mode.Record && !repl ? checkpointMsOf(asked.checkpointMs) : 0;
+  const checkpointing = {
+    taker: checkpointMs > 0 ? new CheckpointTaker(arena, thread, checkpointMs, CHECKPOINT_WAIT_MS, live.perfNow) : null,
+    judge: mode === Mode.Replay || backup ? new CheckpointJudge(arena, thread) : null,
+  };
+  if (checkpointing.judge) attachArrival(thread, arena, checkpointing.judge);
   thread.program = identity;
   const restore = (mode !== Mode.Off || backup) && patch ? patchGlobals(thread) : () => {};
   const liveRun: LiveRun | null = repl ? { repl, replica: replica!, header: header!, floors, cutVersions, snapshot } : null;
   return new Session({
     arena, thread, seed, logPath, drain, log, restore, patch, until, runId, live: liveRun, chaos, watchDeadlock, threadFailures,
-    allowProgramChange: allowChange,
+    allowProgramChange: allowChange, checkpointing,
   });
 }
 

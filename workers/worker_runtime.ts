@@ -2,6 +2,8 @@
 // its ring (record) or recorded stream (replay), its logical id. Shared by plain spawned threads
 // (bootstrap.ts) and pool workers (pool_worker.ts).
 
+import { attachStop } from '../recorder/checkpoint.js';
+import { attachArrival } from '../replayer/checkpoint.js';
 import { Arena } from '../engine/arena.js';
 import type { Output } from '../engine/thread_api.js';
 import type { Limits } from '../engine/limits.js';
@@ -40,6 +42,8 @@ export interface WorkerInit {
   chaos: ChaosOptions | null;
   /** Deadlock detection on (record by default, off when asked). */
   deadlock: boolean;
+  /** Checkpoint cuts (recorder/checkpoint.ts, replayer/checkpoint.ts): take part in them. */
+  checkpoints: boolean;
   /** Live backup: the cutover floors, and whether this node joined by state transfer. */
   live: { floors: SharedArrayBuffer; joined: boolean } | null;
 }
@@ -68,6 +72,8 @@ export function attachThread(init: WorkerInit, deliver: (o: Output) => void): Wo
   if (init.seeded) thread.seeded = new SeededRandom(BigInt(init.seed), init.id);
   if (init.chaos) thread.chaos = new ChaosDriver(arena.a, init.chaos, init.id);
   if (init.deadlock) thread.deadlock = new DeadlockWatch(thread, arena);
+  if (init.checkpoints && init.mode === Mode.Record) attachStop(thread, arena);
+  else if (init.checkpoints && init.mode === Mode.Replay) attachArrival(thread, arena, null);
   if (init.live) thread.liveSetup = liveSetup(arena, init.id, init.live.floors, init.live.joined);
   thread.progressSlot = arena.threadSlot(init.id) + T_PROGRESS;
   const context = new WorkerThread(arena, thread, BigInt(init.seed), init.data, init.index, deliver);
@@ -115,9 +121,13 @@ export function recordFailure(thread: Thread, e: unknown): void {
 /** The thread's last event: record logs its exit code; replay checks it and that nothing is left. */
 export function recordExit(thread: Thread, code: number): void {
   const mode = thread.current();
-  if (mode === Mode.Record) thread.rec(Kind.Exit, 0, code);
+  if (mode === Mode.Record) {
+    thread.rec(Kind.Exit, 0, code);
+    thread.checkpoints?.gone();
+  }
   else if (mode === Mode.Replay) {
     const recorded = thread.expect(Kind.Exit, 0);
+    thread.checkpoints?.gone();
     if (recorded !== code) thread.diverge(`exit(code ${recorded})`, `exit(code ${code})`);
     if (!thread.stream!.exhausted) thread.diverge(thread.describeNext(), 'the end of the thread');
   }
