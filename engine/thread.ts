@@ -235,6 +235,19 @@ export class Thread {
     return { kind: kindOf(h), object: objectOf(h), arg: s.events[s.pos + 1]! };
   }
 
+  /**
+   * peek() for an operation that decides from the next event what it is (a channel poll's
+   * outcome, the pool's next task-assign): a checkpoint on the way is taken part in first
+   * (replay stops a thread at its checkpoint-mark, the main thread completes a cut), so the
+   * answer is the operation's own event. peek() alone would see the checkpoint, and the
+   * operation would take the wrong kind for a divergence.
+   */
+  peekOwn(): { kind: number; object: number; arg: number } | null {
+    const s = this.stream!;
+    while (this.checkpoints !== null && this.hasNext(false) && this.checkpoints.meet(s.events[s.pos]!, s.events[s.pos + 1]!));
+    return this.peek();
+  }
+
   /** Describes the next recorded event, for divergence reports. */
   describeNext(): string {
     const s = this.stream!;

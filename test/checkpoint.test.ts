@@ -115,6 +115,27 @@ describe('checkpoints: a digest mismatch that says where', function () {
     }
   });
 
+  // A channel poll decides its outcome from its next event: a checkpoint-mark there must be taken
+  // part in first (peekOwn), or the replay takes poll(got) for the mark and diverges. The schedule
+  // fuzzer found it (a mark before a poll(closed)); here many marks fall before polls.
+  it('a poll right after a checkpoint-mark replays its own outcome (empty, got, closed)', async function () {
+    const log = join(tempDir(), 'poll.lsl');
+    const rec = await lockstep(['record', '--checkpoint-ms', '1', '-o', log, '--', join(ROOT, 'dist/test/fixtures/checkpoint_poll.js')]);
+    assert.equal(rec.code, 0, rec.stderr);
+    const consumer = readReplayLog(log).streams.get(2)!;
+    const events = new Int32Array(consumer.buffer, 0, consumer.eventWords);
+    // Before a poll(empty) or poll(closed): the outcomes a mark was mistaken for poll(got) on.
+    let marksBeforePolls = 0;
+    for (let p = 0; p + 2 < events.length; p += 2) {
+      if (kindOf(events[p]!) === Kind.CheckpointMark && [Kind.PollEmpty, Kind.PollClosed].includes(kindOf(events[p + 2]!))) marksBeforePolls++;
+    }
+    assert.ok(marksBeforePolls > 0, 'no checkpoint-mark fell before a poll(empty) or poll(closed)');
+    const replay = await lockstep(['replay', '--json', log]);
+    assert.equal(replay.code, 0, replay.stdout + replay.stderr);
+    const out = JSON.parse(replay.stdout) as { checkpoints: { compared: number; matched: number } };
+    assert.equal(out.checkpoints.matched, out.checkpoints.compared);
+  });
+
   // The bug programs use every kind of sync object (barriers, channels, conditions,
   // semaphores…); with a cut every millisecond most cuts fall while threads wait or have exited.
   // Each replays to its recorded verdict, and every checkpoint compared matches. (Not

@@ -109,7 +109,7 @@ export class Pool {
     const mode = t.current();
     if (mode === Mode.Record) t.rec(Kind.Pool, index, workers);
     else if (mode === Mode.Replay) {
-      const next = t.peek();
+      const next = t.peekOwn(); // past a checkpoint recorded before the pool was made
       if (next?.kind === Kind.Pool && next.object === index && next.arg !== workers) {
         throw new LockstepError('ERR_POOL_SIZE',
           `the log was recorded with ${next.arg} pool workers, this run asks for ${workers}. Replay with ${next.arg} workers: ` +
@@ -244,7 +244,7 @@ export class Pool {
     const id = this.nextTask++;
     let worker: number;
     if (t.current() === Mode.Replay) {
-      const next = t.peek();
+      const next = t.peekOwn(); // past a checkpoint recorded between two submits
       worker = next?.kind === Kind.TaskAssign ? this.threadIds.indexOf(next.object) : -1;
       if (worker < 0 || next!.arg !== id) t.diverge(t.describeNext(), `task-assign(task ${id})`);
       t.expect(Kind.TaskAssign, next!.object);

@@ -104,7 +104,7 @@ export function orderedOutcome(t: Thread, id: number, s: number, attempt: () => 
   const mode = t.current();
   const vs = s + G_VERSION;
   if (mode === Mode.Replay) {
-    const next = t.peek();
+    const next = t.peekOwn();
     if (next !== null && next.object === id && next.kind === unorderedKind) {
       t.expect(unorderedKind, id);
       return unorderedKind;
