@@ -174,6 +174,7 @@ export class CheckpointJudge {
       this.skip();
       return true;
     }
+    this.thens.push(then);
     if (this.pending === next.number) return false;
     const n = next.number;
     this.pending = n;
@@ -181,7 +182,7 @@ export class CheckpointJudge {
     let polls = 0;
     const poll = (): void => {
       if (this.pending !== n) {
-        then(); // completed meanwhile from program code (now())
+        this.release(); // completed meanwhile from program code (now())
         return;
       }
       if (!this.allArrived(next) && polls++ < this.main.stallMsMax && Atomics.load(this.arena.a, C_ABORT) === 0) {
@@ -189,11 +190,23 @@ export class CheckpointJudge {
         return;
       }
       this.complete();
-      then();
+      this.release();
     };
     // After the current task and its microtasks: the recording took the cut between two tasks.
     setImmediate(poll);
     return false;
+  }
+
+  /** Who waits for the cut being completed from soon() (the pump; finish()). Called early is harmless: each looks again. */
+  private readonly thens: (() => void)[] = [];
+
+  private release(): void {
+    for (const then of this.thens.splice(0)) then();
+  }
+
+  /** The main thread's next event is a periodic cut (finish() completes those with soon(), not blocking). */
+  get cutNext(): boolean {
+    return this.peekCut() !== null;
   }
 
   /** Program code wants the main thread's next event and a checkpoint is in the way: complete it now, blocking. */

@@ -75,6 +75,14 @@ async function sealed(h: SealHost): Promise<RunResult> {
   if (failure.error) throw failure.error;
   if (thread.current() === Mode.Replay) {
     if (h.log?.trailer.cutOff && thread.peek() === null) await replayedFailure(arena, failure);
+    // The cuts still ahead are completed without blocking the event loop: a thread that failed
+    // (a divergence, reported by message) never reaches its mark, and peekExpect would wait for
+    // each cut blocking, stallMsMax apiece, before the report could be read.
+    const judge = checkpointing.judge;
+    while (judge !== null && judge.cutNext && !thread.stream!.live) {
+      await Promise.race([new Promise<void>((done) => { if (judge.soon(done)) done(); }), failure.failed]);
+      if (failure.error) throw failure.error;
+    }
     thread.peekExpect(Kind.Checkpoint, 1, 'finish()'); // the end blocks, then the end event
   }
   await Promise.race([h.threads.allExited(), failure.failed]);
