@@ -7,7 +7,8 @@
 // log header (the main thread builds the run from it), then every frame: it checks each frame's
 // CRC and sequence, notes each object's floor (version_floors.ts), and posts each thread its part of the frame as
 // a segment on the thread's broadcast channel (stream.ts). It acknowledges what it received, one
-// acknowledgement per batch of bytes read (not per event), and sends and checks heartbeats.
+// acknowledgement per batch of bytes read (not per event), before it posts the batch's segments
+// and writes its copy of the log, and sends and checks heartbeats.
 //
 // When the primary dies (silence, a closed or corrupt channel) it asks the arbiter for the next
 // epoch. Winning is cutover: every complete frame received is already posted (each frame boundary
