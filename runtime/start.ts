@@ -22,7 +22,7 @@ import { RING_HEADER_SLOTS, RingWriter } from '../recorder/ring.js';
 import type { ReplayLog } from '../replayer/log_reader.js';
 import { StreamReader } from '../replayer/stream.js';
 import type { Snapshot } from '../replication/snapshot.js';
-import { liveSetup, liveStream } from '../workers/worker_runtime.js';
+import { liveSetup, liveStream } from '../workers/live_setup.js';
 import type { Drain } from './drain_life.js';
 import { identify, recordedOptions } from './identity.js';
 import type { LiveRun } from './live.js';
