@@ -14,6 +14,7 @@ export type CliCode =
   | 'ERR_NO_RESULT'
   | 'ERR_RESULT_MISMATCH'
   | 'ERR_OUTPUT'
+  | 'ERR_TIMEOUT'
   | 'ERR_INTERNAL';
 
 export class CliError extends Error {

@@ -4,6 +4,7 @@
 
 import { inspect } from 'node:util';
 import { deserialize } from 'node:v8';
+import { decodeBlocks, decodeCut } from '../engine/checkpoint.js';
 import { Kind, ValueKind, describe, hasPayload, kindOf, objectOf } from '../engine/event.js';
 import { payloadOf, type Lane } from './causality.js';
 
@@ -40,6 +41,14 @@ export function payloadText(kind: number, object: number, bytes: Uint8Array): st
       return JSON.stringify(clip(new TextDecoder().decode(bytes)));
     case Kind.End:
       return `digest ${Buffer.from(bytes).toString('hex')}`;
+    case Kind.Checkpoint: {
+      // object 0: a cut taken while recording; 1: the end of the run's blocks (engine/checkpoint.ts).
+      const cut = object === 0 ? decodeCut(bytes) : null;
+      const blocks = object === 0 ? cut?.set : decodeBlocks(bytes)?.set;
+      if (!blocks) return hex(bytes);
+      const n = blocks.reduce((sum, d) => sum + d.hashes.length, 0);
+      return cut ? `checkpoint ${cut.number}: ${cut.places.length + 1} threads stopped, ${n} block digests` : `${n} block digests`;
+    }
     default:
       return hex(bytes);
   }

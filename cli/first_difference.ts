@@ -104,16 +104,16 @@ export function firstDifference(A: Run, B: Run): DiffReport {
     }
     const found = compareLanes(la, lb);
     if (!found) continue;
-    cmp.firstDifference = found.index;
-    const h = found.index < la.count ? la.events[2 * found.index]! : lb.events[2 * found.index]!;
+    cmp.firstDifference = found.a;
+    const h = found.a < la.count ? la.events[2 * found.a]! : lb.events[2 * found.b]!;
     add({
       kind: found.kind,
       thread: t,
-      event: found.index,
+      event: found.a,
       object: found.kind === 'end' || !carriesObject(kindOf(h)) ? null : objectOf(h),
       version: null,
-      a: ref(la, found.index),
-      b: ref(lb, found.index),
+      a: ref(la, found.a),
+      b: ref(lb, found.b),
     });
   }
 
@@ -160,22 +160,38 @@ function carriesObject(k: number): boolean {
   return isOrdered(k) || k === Kind.TryFail || k === Kind.PollEmpty || k === Kind.WaitResult || k === Kind.Input;
 }
 
-/** The first index where two threads' sequences differ, and how; null if they are identical. */
-function compareLanes(a: Lane, b: Lane): { index: number; kind: DifferenceKind } | null {
-  const n = Math.min(a.count, b.count);
+/**
+ * The first place where two threads' sequences differ, and how (its index in each); null if they
+ * are identical. A cut's checkpoint and mark events are skipped: where a cut fell depends on
+ * timing, not on the program's path (recorder/checkpoint.ts).
+ */
+function compareLanes(a: Lane, b: Lane): { a: number; b: number; kind: DifferenceKind } | null {
   const ea = a.events;
   const eb = b.events;
-  for (let p = 0; p < n; p++) {
-    const h = ea[2 * p]!;
-    if (h !== eb[2 * p]) return { index: p, kind: 'path' };
+  let pa = skipCheckpoints(a, 0);
+  let pb = skipCheckpoints(b, 0);
+  for (; pa < a.count && pb < b.count; pa = skipCheckpoints(a, pa + 1), pb = skipCheckpoints(b, pb + 1)) {
+    const h = ea[2 * pa]!;
+    if (h !== eb[2 * pb]) return { a: pa, b: pb, kind: 'path' };
     const k = kindOf(h);
     if (hasPayload(k)) {
-      if (!sameBytes(payloadOf(a, p), payloadOf(b, p))) return { index: p, kind: 'value' };
-    } else if (ea[2 * p + 1] !== eb[2 * p + 1]) {
-      return { index: p, kind: isOrdered(k) ? 'order' : 'value' };
+      if (!sameBytes(payloadOf(a, pa), payloadOf(b, pb))) return { a: pa, b: pb, kind: 'value' };
+    } else if (ea[2 * pa + 1] !== eb[2 * pb + 1]) {
+      return { a: pa, b: pb, kind: isOrdered(k) ? 'order' : 'value' };
     }
   }
-  return a.count === b.count ? null : { index: n, kind: 'end' };
+  return pa >= a.count && pb >= b.count ? null : { a: pa, b: pb, kind: 'end' };
+}
+
+/** The first event at or after `p` that is not a cut's checkpoint or mark (the end-of-run blocks are memory, compared). */
+function skipCheckpoints(lane: Lane, p: number): number {
+  while (p < lane.count) {
+    const h = lane.events[2 * p]!;
+    const k = kindOf(h);
+    if (k !== Kind.CheckpointMark && !(k === Kind.Checkpoint && objectOf(h) === 0)) break;
+    p++;
+  }
+  return p;
 }
 
 function sameBytes(x: Uint8Array, y: Uint8Array): boolean {

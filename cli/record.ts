@@ -26,6 +26,7 @@ interface RecordOptions {
   verbose?: boolean;
   chaos?: string | true;
   chaosStrength?: string;
+  checkpointMs?: string;
   json?: boolean;
 }
 
@@ -38,6 +39,7 @@ export function recordCommand(): Command {
     .option('--seed <n>', 'the run\'s seed, an integer from 0 to 2^64-1 (default: random)')
     .option('--chaos [seed]', 'chaos recording: perturb the interleaving at every sync point to make rare schedules common (seed: default the run\'s seed)')
     .option('--chaos-strength <x>', 'how hard chaos perturbs, in (0, 1] (default 0.5)')
+    .option('--checkpoint-ms <ms>', 'ms between checkpoints, so a replay\'s digest mismatch names the events after which memory diverged (0: none; default 1000)')
     .option('--no-patch', 'do not patch Math.random, Date, performance.now and crypto in recorded threads')
     .option('--inspect [host:port]', 'run the program under the Node inspector')
     .option('--verbose', 'print stacks and details with errors')
@@ -49,9 +51,11 @@ session.finish() seals the log. Options after <program> are the program's own.
 
 Example:
   lockstep record -o bank.lsl --seed 7 -- dist/examples/bank/main.js`)
-    .action(async (program: string, args: string[], options: RecordOptions) => {
-      // `--chaos main.js` gives the program to --chaos as its optional seed: take it back.
-      if (typeof options.chaos === 'string' && !isSeed(options.chaos)) {
+    .action(async (program: string, args: string[], options: RecordOptions, command: Command) => {
+      // `--chaos main.js` gives the program to --chaos as its optional seed: take it back. A value
+      // written with `=` (`--chaos=abc`) was meant as the seed, so chaosSetting reports it instead.
+      const rawArgs = (command.parent as { rawArgs?: string[] } | null)?.rawArgs ?? process.argv;
+      if (typeof options.chaos === 'string' && !isSeed(options.chaos) && !rawArgs.includes(`--chaos=${options.chaos}`)) {
         args = [program, ...args];
         program = options.chaos;
         options.chaos = true;
@@ -66,6 +70,9 @@ async function record(given: string, args: string[], options: RecordOptions): Pr
     throw usageError(`--seed must be an integer from 0 to 2^64-1, got "${options.seed}"`);
   }
   const chaos = chaosSetting(options.chaos, options.chaosStrength);
+  if (options.checkpointMs !== undefined && !/^\d{1,10}$/.test(options.checkpointMs)) {
+    throw usageError(`--checkpoint-ms must be a whole number of milliseconds (0: no checkpoints), got "${options.checkpointMs}"`);
+  }
   const log = resolve(options.output ?? defaultLogName(program));
   checkWritable(log);
 
@@ -76,6 +83,7 @@ async function record(given: string, args: string[], options: RecordOptions): Pr
     log,
     seed: options.seed,
     chaos,
+    checkpointMs: options.checkpointMs,
     patch: options.patch,
     inspect: inspectFlag(options.inspect),
     verbose: options.verbose === true,

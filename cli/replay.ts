@@ -70,6 +70,7 @@ async function replay(logPath: string, args: string[], options: ReplayCommandOpt
     printJson({
       command: 'replay', ok: true, log: log.path, threads: r.threads ?? log.trailer.threadCount, events: log.trailer.eventCount,
       digest: r.digest ?? null, matches: true, ...(until ? { stoppedAt: null } : {}),
+      ...(r.checkpoints ? { checkpoints: r.checkpoints } : {}),
     });
     return ExitCode.Ok;
   }
@@ -78,6 +79,12 @@ async function replay(logPath: string, args: string[], options: ReplayCommandOpt
       `digest ${shortDigest(r.digest ?? '')} matches the recording\n`,
   );
   if (until) process.stdout.write(`note: the run ended before thread ${until.thread} reached event ${until.index}\n`);
+  const c = r.checkpoints;
+  if (c?.compared) {
+    // The digest matched, but memory can still have differed for a while (a race that healed).
+    process.stdout.write(c.matched === c.compared ? `checkpoints: ${num(c.compared)} compared, all matched\n`
+      : `note: ${num(c.compared - (c.matched ?? 0))} of ${num(c.compared)} checkpoints differed from the recording, though the end matches\n`);
+  }
   return ExitCode.Ok;
 }
 

@@ -20,7 +20,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { tsxMissing } from '../engine/errors.js';
-import { usageError } from './errors.js';
+import { usageError, type CliCode } from './errors.js';
 import type { StatusLine } from './progress.js';
 
 /** What the engine writes to $LOCKSTEP_RESULT_FILE (runtime/process_run.ts). */
@@ -33,6 +33,8 @@ export interface RunResultFile {
   threads?: number;
   log?: string;
   logBytes?: number;
+  /** Checkpoints: recorded and given up (record), or compared and matched (replay; replayer/checkpoint.ts). */
+  checkpoints?: { recorded?: number; givenUp?: number; compared?: number; matched?: number; firstMismatch?: unknown };
   code?: string;
   message?: string;
   details?: Record<string, unknown>;
@@ -49,6 +51,8 @@ export interface ProgramRun {
   seed?: string;
   /** Record: chaos ("on", "<seed>", "<seed>:<strength>"), as $LOCKSTEP_CHAOS. */
   chaos?: string;
+  /** Record: ms between checkpoints, as $LOCKSTEP_CHECKPOINT_MS (unset: the inherited variable, else the default). */
+  checkpointMs?: string;
   /** Record: false turns off patching of Math.random, Date, performance.now and crypto. */
   patch?: boolean;
   /** Replay: stop (ERR_UNTIL_REACHED) when this thread reaches this event. */
@@ -140,6 +144,7 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
     if (run.seed !== undefined) env.LOCKSTEP_SEED = run.seed;
     if (run.patch === false) env.LOCKSTEP_PATCH = '0';
     if (run.chaos !== undefined && run.mode === 'record') env.LOCKSTEP_CHAOS = run.chaos;
+    if (run.checkpointMs !== undefined && run.mode === 'record') env.LOCKSTEP_CHECKPOINT_MS = run.checkpointMs;
     if (run.until) env.LOCKSTEP_UNTIL = `${run.until.thread}:${run.until.index}`;
     if (run.allowProgramChange) env.LOCKSTEP_ALLOW_PROGRAM_CHANGE = '1';
     if (run.status?.enabled && run.mode === 'replay') {
@@ -218,7 +223,7 @@ export async function runProgram(run: ProgramRun): Promise<ProgramOutcome> {
     const result = readJson<RunResultFile>(resultFile);
     const hook = readJson<HookReport>(failureFile);
     const failure = timedOut
-      ? { code: 'ERR_TIMEOUT', message: `the program did not finish within ${run.timeoutMs} ms (a hang?) and was killed`, source: 'exit' as const }
+      ? { code: 'ERR_TIMEOUT' satisfies CliCode, message: `the program did not finish within ${run.timeoutMs} ms (a hang?) and was killed`, source: 'exit' as const }
       : failureOf(exitCode, signal, result, hook, tail.toString('utf8'));
     return { exitCode, signal, result, failure, timedOut, ...(run.quiet ? { stdoutTail: outTail.toString('utf8') } : {}) };
   } finally {

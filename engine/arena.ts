@@ -8,7 +8,7 @@ import type { Limits } from './limits.js';
 import {
   ARENA_MAGIC, C_MAGIC, C_NAMES, C_OBJECTS, C_THREADS, C_TOP, DIR_BASE, DIR_SLOTS, D_COUNT, D_FIRST_ID,
   D_KIND, D_NAME, D_NAME_LEN, D_OFFSET, D_PARAM, D_TYPE, EntryKind, NAME_BYTES_MAX, THREAD_SLOTS, T_RING, T_RING_WORDS, T_STATE,
-  align, entryKindNames, heapBase, threadTableBase, waitersBase, C_WAITERS,
+  align, entryKindNames, heapBase, threadTableBase, waitersBase, C_WAITERS, CKPT_PARKED, T_CKPT,
 } from './arena_layout.js';
 
 export const elementTypes = [
@@ -181,6 +181,7 @@ export class Arena {
     if (id >= this.limits.threadsMax) throw limitExceeded('threadsMax', id + 1, this.limits.threadsMax, 'spawning a thread');
     const slot = this.threadSlot(id);
     a[slot + T_STATE] = 1;
+    a[slot + T_CKPT] = CKPT_PARKED; // not started: it changes no memory yet (checkpoint cuts count it as stopped)
     let ring: { base: number; words: number } | null = null;
     if (ringWords > 0) {
       ring = { base: this.alloc(ringHeaderSlots + ringWords, `thread ${id}'s ring`), words: ringWords };

@@ -60,6 +60,12 @@ export const C_CHAOS_LOSER = 18;
 export const C_DEADLOCK = 19;
 /** Chaos recording: sync points passed by all threads together (held-back threads wait on it). */
 export const C_CHAOS_TICKS = 20;
+/** Checkpoints (recorder/checkpoint.ts, replayer/checkpoint.ts): the checkpoint being taken (its number, from 1), or 0. */
+export const C_CKPT = 21;
+/** Checkpoints: the number of the last checkpoint completed (recorded, or compared in replay). */
+export const C_CKPT_DONE = 22;
+/** Checkpoints: bumped and notified at every arrival (the coordinator waits on it). */
+export const C_CKPT_ARRIVED = 23;
 export const CONTROL_SLOTS = 24;
 
 // Directory entry.
@@ -94,7 +100,17 @@ export const T_WAIT_HOW = 19; // how it waits (WaitHow in deadlock.ts)
 export const T_HOLDS_COUNT = 20; // objects it holds (the first HOLDS_PUBLISHED_MAX are listed)
 export const T_HOLDS = 21;
 export const HOLDS_PUBLISHED_MAX = 10;
-export const THREAD_SLOTS = 32;
+// Checkpoints: the thread's part in the current cut (CKPT_* below, or the checkpoint's number it
+// stopped for) and the event index it stopped at.
+export const T_CKPT = 31;
+export const T_CKPT_INDEX = 32;
+/** T_CKPT: running lockstep-unknown code (the coordinator waits for it to reach a sync point). */
+export const CKPT_RUNNING = 0;
+/** T_CKPT: blocked in a lockstep wait, or not started, or an idle pool worker: stopped where it is. */
+export const CKPT_PARKED = -1;
+/** T_CKPT: the thread has exited: it takes no part. */
+export const CKPT_GONE = -2;
+export const THREAD_SLOTS = 40;
 
 export const enum EntryKind {
   Region = 1,

@@ -129,9 +129,12 @@ export class DeadlockWatch {
     a[s + T_WAIT_HOW] = how;
     a[s + T_WAIT_FOR] = object;
     Atomics.add(a, s + T_WAIT_SEQ, 1); // even: stable
+    // Blocked, it changes no memory until it leaves: a checkpoint cut may count it as stopped here.
+    if (this.t.checkpoints !== null) this.t.checkpoints.park();
   }
 
   private end(): void {
+    if (this.t.checkpoints !== null) this.t.checkpoints.unpark();
     const a = this.arena.a;
     Atomics.add(a, this.slot + T_WAIT_SEQ, 1);
     a[this.slot + T_WAIT_FOR] = 0;

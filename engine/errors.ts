@@ -86,13 +86,22 @@ export function divergence(site: DivergenceSite): DivergenceError {
   );
 }
 
-export function digestMismatch(recorded: string, replayed: string): LockstepError {
+/**
+ * Where a digest mismatch is (replayer/checkpoint.ts): the regions and ranges that differ at the
+ * end, the first checkpoint that differed, and per thread the events after which memory diverged.
+ */
+export interface DigestWhere {
+  /** One line naming the regions, the ranges and the events. */
+  text: string;
+}
+
+export function digestMismatch(recorded: string, replayed: string, where: DigestWhere | null = null): LockstepError {
   return new LockstepError(
     'ERR_DIGEST_MISMATCH',
     `replay finished but its digest ${replayed.slice(0, 16)}… differs from the recorded ${recorded.slice(0, 16)}…: ` +
       `some shared memory was changed outside lockstep's sync objects (a data race) or by an unrecorded ` +
-      `input. Protect every racy access with a lockstep object, and route inputs through lockstep.`,
-    { recorded, replayed },
+      `input. ${where ? `${where.text[0]!.toUpperCase()}${where.text.slice(1)}. ` : ''}Protect every racy access with a lockstep object, and route inputs through lockstep.`,
+    { recorded, replayed, ...(where ? { ...where } : {}) },
   );
 }
 

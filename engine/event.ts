@@ -50,6 +50,13 @@ export const enum Kind {
   /** Main: creates pool `object` with `arg` workers. */
   Pool = 57,
   End = 60,
+  /**
+   * Main: a checkpoint's block digests (engine/checkpoint.ts) as payload; object 0: a cut taken
+   * while recording (payload word 0: its number), object 1: the blocks at the end of the run.
+   */
+  Checkpoint = 61,
+  /** Another thread's place in checkpoint `arg`'s cut: it stopped here (replay stops it here too). */
+  CheckpointMark = 62,
 }
 
 export const kindNames: Record<number, string> = {
@@ -88,6 +95,8 @@ export const kindNames: Record<number, string> = {
   [Kind.TaskFailed]: 'completion-order(failed)',
   [Kind.Pool]: 'pool',
   [Kind.End]: 'end',
+  [Kind.Checkpoint]: 'checkpoint',
+  [Kind.CheckpointMark]: 'checkpoint-mark',
 };
 
 /** Value kinds: the object field of a Value event. */
@@ -129,7 +138,7 @@ export function isOrdered(kind: number): boolean {
 
 /** A payload event's arg is the byte length of the payload that follows it. */
 export function hasPayload(kind: number): boolean {
-  return kind === Kind.Value || kind === Kind.Input || kind === Kind.Output || kind === Kind.Error || kind === Kind.End;
+  return kind === Kind.Value || kind === Kind.Input || kind === Kind.Output || kind === Kind.Error || kind === Kind.End || kind === Kind.Checkpoint;
 }
 
 export function payloadWords(bytes: number): number {
@@ -145,6 +154,8 @@ export function describe(headWord: number, arg: number): string {
   if (kind === Kind.Spawn) return `${name}(thread ${object})`;
   if (kind === Kind.Exit) return `${name}(code ${arg})`;
   if (kind === Kind.Error || kind === Kind.End) return name;
+  if (kind === Kind.Checkpoint) return object === 1 ? `${name}(end)` : name;
+  if (kind === Kind.CheckpointMark) return `${name}(${arg >>> 0})`;
   if (kind === Kind.TaskStart || kind === Kind.TaskDone) return `${name}(task ${arg})`;
   if (kind === Kind.TaskFailed) return `${name}(task ${arg}, ${object === 1 ? 'aborted' : 'threw'})`;
   if (kind === Kind.TaskAssign) return `${name}(task ${arg} → thread ${object})`;

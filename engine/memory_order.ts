@@ -6,12 +6,15 @@
 // On x86 (x64, ia32: x86-TSO) stores become visible in program order, loads are not reordered
 // with other loads, and a locked read-modify-write (every Atomics RMW) is a full fence: a load
 // after it cannot be satisfied before the stores ahead of it are visible. V8 emits a typed
-// array's loads and stores in program order and does not move them across an Atomics call. So:
-// - the ring's tail, stored plainly after the event's words, publishes the words (ring.ts);
-// - a replayed step's next version, stored plainly before the section's release (an RMW), and
-//   the waiter count, read plainly after that RMW, keep the store→load order the waiter protocol
-//   needs (step.ts, Thread.park).
-// Elsewhere (arm64, where stores may become visible out of order and a plain load may pass a
-// release) the same places use Atomics.store and Atomics.load.
+// array's loads and stores in program order and does not move them across an Atomics call. So
+// the waiter line, read plainly after a replayed step's release (an RMW), keeps the store→load
+// order the waiter protocol needs (step.ts, Thread.wakeVersion). Elsewhere (arm64, where a plain
+// load may pass a release) it is read with Atomics.load. (A replayed step's next version is a
+// plain store on every processor: the section's release publishes it.)
+//
+// Tried and taken back: the ring's tail as a plain store on x86 (~6 ns a recorded event). With
+// it, the replication test "a cluster loses its primary, regains a backup by state transfer, and
+// survives losing a node again" hung in 2 of ~35 runs (the last primary stopped answering), and
+// in none of 35 with Atomics.store; the cause was not found, so the tail stays an Atomics.store.
 
 export const TSO = process.arch === 'x64' || process.arch === 'ia32';

@@ -13,6 +13,20 @@ import { ERROR_DEADLOCK, deadlockFromLog, type DeadlockWatch } from './deadlock.
 import { NO_EVENT, Next, Turn, floorTurn, nextEvent, versionTurn } from './turn.js';
 import { TSO } from './memory_order.js';
 
+/** A thread's side of a checkpoint cut (recorder/checkpoint.ts while recording, replayer/checkpoint.ts in replay). */
+export interface CheckpointHooks {
+  /** Record: about to block in a lockstep wait; it changes no memory until unpark(). */
+  park(): void;
+  /** Record: leaving a park (it stops there if a cut claimed it meanwhile). */
+  unpark(): void;
+  /** Between two pool tasks: record parks; replay meets a checkpoint-mark that is next. */
+  idle(): void;
+  /** The thread's run is over. */
+  gone(): void;
+  /** Replay: the next event is `head`, not what the operation wants; true if it was a checkpoint, taken part in and consumed. */
+  meet(head: number, arg: number): boolean;
+}
+
 export const enum Mode {
   Off = 0,
   Record = 1,
@@ -70,8 +84,10 @@ export class Thread {
 
   /** Deadlock detection on lock waits (record by default, off when asked; null in replay). */
   deadlock: DeadlockWatch | null = null;
-  /** Chaos recording: perturbs the interleaving at every sync point (null: off, and in replay). */
+  /** At every sync point while recording: chaos (recorder/chaos.ts) and checkpoint stops (null: neither, and in replay). */
   chaos: ChaosPoint | null = null;
+  /** Checkpoint cuts (null: off). */
+  checkpoints: CheckpointHooks | null = null;
 
   /** Live backup: how to go live at cutover (null otherwise). */
   liveSetup: LiveSetup | null = null;
@@ -127,7 +143,7 @@ export class Thread {
     const verdict = nextEvent(next, head(kind, object));
     if (verdict !== Next.Take) {
       if (verdict === Next.End) this.endOfLog(attempted(kind, object));
-      this.mismatch(next, s.events[s.pos + 1]!, attempted(kind, object));
+      return this.unexpected(next, s.events[s.pos + 1]!, kind, object);
     }
     const p = s.pos;
     const arg = s.events[p + 1]!;
@@ -135,6 +151,12 @@ export class Thread {
     this.index++;
     if ((this.index & 255) === 0 || s.pos === s.events.length) this.reportProgress();
     return arg;
+  }
+
+  /** take() found another event than `kind` on `object`: a checkpoint on the way (take part, then take again), or a mismatch. */
+  private unexpected(h: number, arg: number, kind: Kind, object: number): number {
+    if (this.checkpoints !== null && this.checkpoints.meet(h, arg)) return this.take(kind, object);
+    this.mismatch(h, arg, attempted(kind, object));
   }
 
   private reportProgress(): void {
@@ -226,12 +248,16 @@ export class Thread {
     if (nextEvent(h, head(ok, object)) === Next.Take) return { ok: true, arg: this.expect(ok, object) };
     if (nextEvent(h, head(fail, object)) === Next.Take) return { ok: false, arg: this.expect(fail, object) };
     if (h === NO_EVENT) this.endOfLog(attempted(ok, object));
+    if (this.checkpoints !== null && this.checkpoints.meet(h, s.events[s.pos + 1]!)) return this.expectEither(ok, fail, object);
     return this.diverge(this.describeNext(), attempted(ok, object));
   }
 
   /** Checks that the next event is `kind` on `object` without taking it. */
   peekExpect(kind: Kind, object: number, actual: string): void {
     const s = this.stream!;
+    if (this.hasNext(true) && s.events[s.pos] !== head(kind, object) && this.checkpoints !== null && this.checkpoints.meet(s.events[s.pos]!, s.events[s.pos + 1]!)) {
+      return this.peekExpect(kind, object, actual);
+    }
     if (!this.hasNext(true) || s.events[s.pos] !== head(kind, object)) this.diverge(this.describeNext(), actual);
   }
 

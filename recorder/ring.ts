@@ -17,7 +17,6 @@
 // push one comparison: `limit` is the nearer of "the ring is full" and "time to ring".
 
 import { C_ABORT, C_DOORBELL } from '../engine/arena_layout.js';
-import { TSO } from '../engine/memory_order.js';
 import { aborted, drainStall, limitExceeded } from '../engine/errors.js';
 import type { EventRing } from '../engine/thread_ports.js';
 
@@ -36,12 +35,6 @@ const WAIT_SLICE_MS = 20;
 const BELL_FRACTION = 4;
 /** ... and again every words / BELL_REPEAT words while the drain has not caught up. */
 const BELL_REPEAT = 8;
-
-/**
- * Publishing an event is storing the tail after its words: a plain store on x86, whose stores
- * become visible in order, an Atomics.store elsewhere (engine/memory_order.ts).
- */
-const PLAIN_TAIL = TSO;
 
 /** pushFloat64's scratch: a float's bytes, and the same bytes as two words. */
 const f64 = new Float64Array(1);
@@ -99,8 +92,7 @@ export class RingWriter implements EventRing {
     a[this.data + (t & this.mask)] = head;
     a[this.data + ((t + 1) & this.mask)] = arg;
     this.tail = (t + 2) | 0;
-    if (PLAIN_TAIL) a[this.base + RING_TAIL] = this.tail;
-    else Atomics.store(a, this.base + RING_TAIL, this.tail);
+    Atomics.store(a, this.base + RING_TAIL, this.tail);
   }
 
   /** Pushes an event whose payload follows it; `arg` is the payload's byte length. */
@@ -128,8 +120,7 @@ export class RingWriter implements EventRing {
       a[d + ((t + w) & m)] = x;
     }
     this.tail = (t + n) | 0;
-    if (PLAIN_TAIL) a[this.base + RING_TAIL] = this.tail;
-    else Atomics.store(a, this.base + RING_TAIL, this.tail);
+    Atomics.store(a, this.base + RING_TAIL, this.tail);
   }
 
   /**
@@ -154,8 +145,7 @@ export class RingWriter implements EventRing {
     a[d + ((t + 2) & m)] = f64Words[0]!;
     a[d + ((t + 3) & m)] = f64Words[1]!;
     this.tail = (t + 4) | 0;
-    if (PLAIN_TAIL) a[this.base + RING_TAIL] = this.tail;
-    else Atomics.store(a, this.base + RING_TAIL, this.tail);
+    Atomics.store(a, this.base + RING_TAIL, this.tail);
   }
 
   /**

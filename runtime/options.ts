@@ -49,6 +49,13 @@ export interface StartOptions {
    * 'handle' leaves it to the program, which reads it from spawn(…).exited.
    */
   threadFailures?: 'fail' | 'handle';
+  /**
+   * Record: take a checkpoint (a consistent cut of registered memory's block digests, see
+   * recorder/checkpoint.ts) every this many ms, so a replay that ends with ERR_DIGEST_MISMATCH
+   * names the events after which memory diverged; 0 turns them off. Else $LOCKSTEP_CHECKPOINT_MS
+   * (default 1000).
+   */
+  checkpointMs?: number;
 }
 
 /**
@@ -75,6 +82,7 @@ export const environment = {
   LOCKSTEP_SEED: { option: 'seed', precedence: 'harness', readBy: 'runtime/start.ts', meaning: 'the run\'s seed (record)' },
   LOCKSTEP_CHAOS: { option: 'chaos', precedence: 'harness', readBy: 'runtime/start.ts', meaning: 'on, <seed> or <seed>:<strength> (record)' },
   LOCKSTEP_DEADLOCK: { option: 'deadlock', precedence: 'harness', readBy: 'runtime/start.ts', meaning: '1 or 0: deadlock detection' },
+  LOCKSTEP_CHECKPOINT_MS: { option: 'checkpointMs', precedence: 'harness', readBy: 'runtime/start.ts', meaning: 'ms between checkpoints while recording (0: off)' },
   LOCKSTEP_PROGRAM: { option: 'program', precedence: 'program', readBy: 'runtime/start.ts', meaning: 'the entry file that identifies the program' },
   LOCKSTEP_PATCH: { option: 'patchGlobals', precedence: 'program', readBy: 'runtime/start.ts', meaning: '0: do not patch Math.random, Date, performance.now, crypto' },
   LOCKSTEP_UNTIL: { option: 'until', precedence: 'program', readBy: 'runtime/start.ts', meaning: '<thread>:<event>: replay stops there' },
@@ -122,6 +130,8 @@ export interface Given {
   chaos: StartOptions['chaos'] | string | undefined;
   /** On, off, or the default for the mode (undefined). */
   deadlock: boolean | undefined;
+  /** Ms between checkpoints as given (LOCKSTEP_CHECKPOINT_MS's text wins; checkpointMsOf checks it). */
+  checkpointMs: number | string | undefined;
   /** LOCKSTEP_UNTIL's text (parseUntil reads it, after the option, in replay only). */
   untilText: string | undefined;
   replication: ReplicationOptions | undefined;
@@ -140,6 +150,7 @@ export function given(options: StartOptions, env: Environment = process.env, arg
     seed: harness('LOCKSTEP_SEED', env) ?? options.seed,
     chaos: harness('LOCKSTEP_CHAOS', env) ?? options.chaos,
     deadlock: deadlock !== undefined ? deadlock !== '0' : options.deadlock,
+    checkpointMs: harness('LOCKSTEP_CHECKPOINT_MS', env) ?? options.checkpointMs,
     untilText: envValue('LOCKSTEP_UNTIL', env),
     replication: options.replication,
     replicationText: envValue('LOCKSTEP_REPLICATION', env),

@@ -5,7 +5,8 @@
 
 import type { Arena } from '../engine/arena.js';
 import { divergence } from '../engine/errors.js';
-import type { Kind } from '../engine/event.js';
+import { Kind, kindOf, objectOf } from '../engine/event.js';
+import type { CheckpointJudge } from '../replayer/checkpoint.js';
 import { Mode, type Thread } from '../engine/thread.js';
 import { Turn as ReplayTurn, versionTurn } from '../engine/turn.js';
 import type { Pool } from '../workers/pool.js';
@@ -92,12 +93,23 @@ export class ReplayPump {
   }
 
   /** Replay: hands the main thread's next event to whichever async consumer owns it. */
+  /** Checkpoints (replayer/checkpoint.ts): the main thread's judge, which completes a cut met here. */
+  checkpoints: CheckpointJudge | null = null;
+
+  /** The main thread's next event is a checkpoint cut (read in place: cheaper than peek()). */
+  private checkpointNext(): boolean {
+    const s = this.thread.stream;
+    if (this.checkpoints === null || s === null || s.pos >= s.events.length) return false;
+    const h = s.events[s.pos]!;
+    return kindOf(h) === Kind.Checkpoint && objectOf(h) === 0;
+  }
+
   pump(): void {
     if (this.pumping) return;
     // The main thread calls this after every replayed event: with no consumer waiting, no task in
     // flight, no stall watch to move and no cutover to look for, there is nothing to hand over
     // (peek, the pools' scan and the watch cost more than the event itself).
-    if (this.turns.length === 0 && this.stallTimer === null && !this.replicated && this.pools.every(idle)) return;
+    if (this.turns.length === 0 && this.stallTimer === null && !this.replicated && this.pools.every(idle) && !this.checkpointNext()) return;
     if (this.thread.mode !== Mode.Replay) {
       if (this.replicated) this.releaseLive();
       return;
@@ -109,6 +121,11 @@ export class ReplayPump {
         if (!next) {
           // A backup's main thread whose stream is over at cutover goes live here.
           if (this.replicated && this.thread.streamOver) this.thread.goLive();
+          break;
+        }
+        if (next.kind === Kind.Checkpoint && next.object === 0 && this.checkpoints !== null) {
+          // Completed without blocking the event loop (a pool may need it), then pumped on.
+          if (this.checkpoints.soon(() => this.pump())) continue;
           break;
         }
         if (this.pools.some((p) => p.deliverNext(next))) continue;

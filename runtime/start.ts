@@ -21,6 +21,8 @@ import { ChaosDriver } from '../recorder/chaos.js';
 import { RING_HEADER_SLOTS, RingWriter } from '../recorder/ring.js';
 import type { ReplayLog } from '../replayer/log_reader.js';
 import { StreamReader } from '../replayer/stream.js';
+import { CHECKPOINT_WAIT_MS, CheckpointTaker, checkpointMsOf } from '../recorder/checkpoint.js';
+import { CheckpointJudge, attachArrival } from '../replayer/checkpoint.js';
 import type { Snapshot } from '../replication/snapshot.js';
 import { liveSetup, liveStream } from '../workers/live_setup.js';
 import type { Drain } from './drain_life.js';
@@ -66,7 +68,8 @@ async function startSession(options: StartOptions): Promise<Session> {
   const allowChange = asked.allowProgramChange;
   const threadFailures = options.threadFailures ?? 'fail';
   if (threadFailures !== 'fail' && threadFailures !== 'handle') throw usage(`threadFailures must be 'fail' or 'handle', got ${String(threadFailures)}`);
-  const runId = Buffer.from(live.randomBytes(8)).toString('hex');
+  // Names this process's live-stream channels: Math.random's original, not node:crypto (mode off never loads it).
+  const runId = [live.random(), live.random()].map((x) => Math.floor(x * 2 ** 32).toString(16).padStart(8, '0')).join('');
   const replica = repl ? new parts!.Replica(repl, 0) : null;
 
   let log: ReplayLog | null = null;
@@ -167,10 +170,16 @@ async function startSession(options: StartOptions): Promise<Session> {
   if (chaos) thread.chaos = new ChaosDriver(arena.a, chaos, main.id);
   const watchDeadlock = !repl && (mode === Mode.Record || mode === Mode.Off) && (asked.deadlock ?? mode === Mode.Record);
   if (watchDeadlock) thread.deadlock = new DeadlockWatch(thread, arena);
+  const checkpointMs = mode === Mode.Record && !repl ? checkpointMsOf(asked.checkpointMs) : 0;
+  const checkpointing = {
+    taker: checkpointMs > 0 ? new CheckpointTaker(arena, thread, checkpointMs, CHECKPOINT_WAIT_MS, live.perfNow) : null,
+    judge: mode === Mode.Replay || backup ? new CheckpointJudge(arena, thread) : null,
+  };
+  if (checkpointing.judge) attachArrival(thread, arena, checkpointing.judge);
   thread.program = identity;
   const restore = (mode !== Mode.Off || backup) && patch ? patchGlobals(thread) : () => {};
   const liveRun: LiveRun | null = repl ? { repl, replica: replica!, header: header!, floors, cutVersions, snapshot } : null;
-  const session = new Session(arena, thread, seed, logPath, drain, log, restore, patch, until, runId, liveRun, chaos, watchDeadlock);
+  const session = new Session(arena, thread, seed, logPath, drain, log, restore, patch, until, runId, liveRun, chaos, watchDeadlock, checkpointing);
   session.threadFailures = threadFailures;
   session.allowProgramChange = allowChange;
   return session;

@@ -89,6 +89,11 @@ describe('chaos recording', function () {
     assert.equal(replay.status, rec.status, replay.stderr);
     const bad = spawnSync(process.execPath, [cli, 'record', '--chaos', '--chaos-strength', '2', '--', program], { encoding: 'utf8' });
     assert.equal(bad.status, 2, bad.stderr);
+    // `--chaos=abc` is a bad seed, not a missing program named abc (the value was given with =).
+    const badSeed = spawnSync(process.execPath, [cli, 'record', '--chaos=abc', '--json', '--', program], { encoding: 'utf8' });
+    assert.equal(badSeed.status, 2, badSeed.stderr);
+    assert.match(badSeed.stderr, /--chaos takes a seed, an integer from 0 to 2\^64-1, got "abc"/);
+    assert.equal((JSON.parse(badSeed.stdout) as { code: string }).code, 'ERR_USAGE');
   });
 
   it('refuses a strength outside (0, 1]', async function () {

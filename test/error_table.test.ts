@@ -4,7 +4,7 @@
 // The unions are read from the source files (types leave nothing at run time).
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LockstepError, type ErrorCode } from '../runtime/index.js';
 import { ClientError, type ClientErrorCode } from '../client/index.js';
@@ -46,6 +46,23 @@ describe('README error tables', function () {
       assert.equal(new Set(rows).size, rows.length, `README's ${type} table lists a code twice`);
     });
   }
+
+  it('every ERR_ code the CLI reports by string is in a table (hunt --timeout reported ERR_TIMEOUT, which none listed)', function () {
+    const known = new Set([
+      ...unionMembers(readFileSync(join(ROOT, 'engine/errors.ts'), 'utf8'), 'ErrorCode'),
+      ...unionMembers(readFileSync(join(ROOT, 'cli/errors.ts'), 'utf8'), 'CliCode'),
+    ]);
+    // Internal markers, never printed as a code: ERR_PROGRAM is a failure the CLI words itself
+    // (outcome.ts reports it as ERR_PROGRAM_FAILED); ERR_DIFFERENT is an exit-code mapping only.
+    const internal = new Set(['ERR_PROGRAM', 'ERR_DIFFERENT']);
+    const unlisted: string[] = [];
+    for (const file of readdirSync(join(ROOT, 'cli')).filter((f) => f.endsWith('.ts'))) {
+      for (const m of readFileSync(join(ROOT, 'cli', file), 'utf8').matchAll(/'(ERR_[A-Z_]+)'/g)) {
+        if (!known.has(m[1]!) && !internal.has(m[1]!)) unlisted.push(`${m[1]} (cli/${file})`);
+      }
+    }
+    assert.deepEqual(unlisted, [], 'codes the CLI reports that no README table lists');
+  });
 
   it('errors carry the union type (a compile-time check that also runs)', function () {
     const e = new LockstepError('ERR_LIMIT', 'x');

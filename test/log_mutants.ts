@@ -68,7 +68,7 @@ export function mutant(log: Uint8Array, spans: Span[], seed: number, n: number):
     } else if (site.role === 'element') {
       // An event word: lie about the kind, the object (thread ids for spawn), or the argument.
       const v = view.getUint32(site.at, true);
-      const kinds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 20, 26, 28, 40, 41, 42, 50, 51, 52, 53, 54, 55, 56, 57, 60, 99, 255];
+      const kinds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 20, 26, 28, 40, 41, 42, 50, 51, 52, 53, 54, 55, 56, 57, 60, 61, 62, 99, 255];
       const x = pick([
         ((pick(kinds) << 24) | (v & 0xffffff)) >>> 0,
         ((v & 0xff000000) | pick([0, 1, 2, 63, 64, 0xffff, 0xffffff, int(1 << 24)])) >>> 0,

@@ -3,6 +3,7 @@
 // its variable both set, and check the winner is the one the table names (a row without a case
 // here fails, so a new option comes with its check).
 
+import { checkpointMsOf } from '../recorder/checkpoint.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +30,7 @@ const cases: Partial<Record<EnvName, Case>> = {
   LOCKSTEP_SEED: { option: { seed: 5 }, env: '7', read: (g) => g.seed, fromOption: 5, fromEnv: '7' },
   LOCKSTEP_CHAOS: { option: { chaos: 11 }, env: '12', read: (g) => g.chaos, fromOption: 11, fromEnv: '12' },
   LOCKSTEP_DEADLOCK: { option: { deadlock: true }, env: '0', read: (g) => g.deadlock, fromOption: true, fromEnv: false },
+  LOCKSTEP_CHECKPOINT_MS: { option: { checkpointMs: 50 }, env: '0', read: (g) => checkpointMsOf(g.checkpointMs), fromOption: 50, fromEnv: 0 },
   LOCKSTEP_PROGRAM: { option: { program: '/p/a.js' }, env: '/p/b.js', read: (g) => g.program, fromOption: '/p/a.js', fromEnv: '/p/b.js' },
   LOCKSTEP_PATCH: { option: { patchGlobals: true }, env: '0', read: (g) => g.patchGlobals, fromOption: true, fromEnv: false },
   LOCKSTEP_UNTIL: {

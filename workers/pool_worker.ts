@@ -21,6 +21,7 @@ let typeScriptFailure: unknown = null;
 if (isTypeScriptEntry(init.entry)) await loadTypeScript(init.entry).catch((e: unknown) => { typeScriptFailure = e; });
 const context = await attachThread(init.lockstep, (output) => parentPort!.postMessage({ id: -2, output } satisfies ReplyMessage));
 const thread = context.thread;
+thread.checkpoints?.idle(); // not given a task yet (replay: a checkpoint-mark may come first)
 let module: Promise<Record<string, unknown>> | null = null;
 
 async function load(name: string): Promise<(payload: unknown, t: typeof context) => unknown> {
@@ -35,6 +36,7 @@ async function handle(task: TaskMessage): Promise<object> {
   try {
     // A joining backup's worker ran the setup without a log; from the snapshot on it replays.
     if (thread.mode === Mode.Off && thread.liveSetup?.joined && Atomics.load(thread.a, C_JOINED) === 1) thread.mode = Mode.Replay;
+    thread.checkpoints?.unpark(); // idle until now (checkpoint cuts count it as parked)
     if ('close' in task) {
       recordExit(thread, 0);
       return {};
@@ -52,6 +54,8 @@ async function handle(task: TaskMessage): Promise<object> {
       if (e instanceof LockstepError) throw e;
       recordFailure(thread, e);
       return { ok: false, error: e };
+    } finally {
+      thread.checkpoints?.idle(); // between tasks: parked for checkpoint cuts (replay: meets a mark that is next)
     }
   } catch (e) {
     return { lockstep: serializeError(e instanceof LockstepError ? e : new LockstepError('ERR_THREAD_FAILED', String(e))) };

@@ -38,6 +38,8 @@ export interface WorkerInit {
   chaos: ChaosOptions | null;
   /** Deadlock detection on (record by default, off when asked). */
   deadlock: boolean;
+  /** Checkpoint cuts (recorder/checkpoint.ts, replayer/checkpoint.ts): take part in them. */
+  checkpoints: boolean;
   /** Live backup: the cutover floors, and whether this node joined by state transfer. */
   live: { floors: SharedArrayBuffer; joined: boolean } | null;
 }
@@ -49,12 +51,16 @@ export interface WorkerInit {
  * thread a delivery (with 4 pool workers the job server in mode off spent 8-12% more CPU).
  */
 export async function attachThread(init: WorkerInit, deliver: (o: Output) => void): Promise<WorkerThread> {
-  // The ring, the chaos driver, the recorded stream and the live setup load only when this run
-  // needs them: a worker in mode off loads none (20-40 ms of each worker's start; issue 11 target 3).
-  const [ring, chaos, stream, live] = await Promise.all([
+  // The ring, the chaos driver, the recorded stream, the checkpoint hooks and the live setup load
+  // only when this run needs them: a worker in mode off loads none (20-40 ms of each worker's
+  // start; issue 11 target 3).
+  const cuts = init.checkpoints ? init.mode : null;
+  const [ring, chaos, stream, stop, arrival, live] = await Promise.all([
     init.ring ? import('../recorder/ring.js') : null,
     init.chaos ? import('../recorder/chaos.js') : null,
     init.stream ? import('../replayer/stream.js') : null,
+    cuts === Mode.Record ? import('../recorder/checkpoint.js') : null,
+    cuts === Mode.Replay ? import('../replayer/checkpoint.js') : null,
     init.live ? import('./live_setup.js') : null,
   ]);
   const arena = new Arena(init.arena, init.limits);
@@ -74,6 +80,8 @@ export async function attachThread(init: WorkerInit, deliver: (o: Output) => voi
   if (init.seeded) thread.seeded = new SeededRandom(BigInt(init.seed), init.id);
   if (init.chaos) thread.chaos = new chaos!.ChaosDriver(arena.a, init.chaos, init.id);
   if (init.deadlock) thread.deadlock = new DeadlockWatch(thread, arena);
+  if (stop) stop.attachStop(thread, arena);
+  else if (arrival) arrival.attachArrival(thread, arena, null);
   if (init.live) thread.liveSetup = live!.liveSetup(arena, init.id, init.live.floors, init.live.joined);
   thread.progressSlot = arena.threadSlot(init.id) + T_PROGRESS;
   const context = new WorkerThread(arena, thread, BigInt(init.seed), init.data, init.index, deliver);
@@ -100,9 +108,13 @@ export function recordFailure(thread: Thread, e: unknown): void {
 /** The thread's last event: record logs its exit code; replay checks it and that nothing is left. */
 export function recordExit(thread: Thread, code: number): void {
   const mode = thread.current();
-  if (mode === Mode.Record) thread.rec(Kind.Exit, 0, code);
+  if (mode === Mode.Record) {
+    thread.rec(Kind.Exit, 0, code);
+    thread.checkpoints?.gone();
+  }
   else if (mode === Mode.Replay) {
     const recorded = thread.expect(Kind.Exit, 0);
+    thread.checkpoints?.gone();
     if (recorded !== code) thread.diverge(`exit(code ${recorded})`, `exit(code ${code})`);
     if (!thread.stream!.exhausted) thread.diverge(thread.describeNext(), 'the end of the thread');
   }

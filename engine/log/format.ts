@@ -10,7 +10,9 @@ export const MAGIC = new TextEncoder().encode('LOCKSTEP');
 // 5: module identity events (value(module): sha256 of each worker entry and pool task module).
 // 6: ordered events keep their version (two words per event, as in a ring), and a frame holds at
 // most one chunk per thread (version_floors.ts says why).
-export const FORMAT_VERSION = 6;
+// 7: checkpoints: checkpoint events (block digests of a consistent cut, and of the end of the run
+// before the end event) and checkpoint-mark events (engine/checkpoint.ts, recorder/checkpoint.ts).
+export const FORMAT_VERSION = 7;
 export const PREAMBLE_BYTES = MAGIC.length + 4;
 
 export function preamble(): Uint8Array {
