@@ -81,6 +81,10 @@ export const D_NAME = 8; // name bytes start here
 export const NAME_BYTES_MAX = 64;
 export const DIR_SLOTS = D_NAME + NAME_BYTES_MAX / 4;
 
+// A thread's ring (recorder/ring.ts): its header (head, waiting flag, tail a cache line on), then
+// its data. Here, not in ring.ts, so that mode off, which has no rings, need not load the ring.
+export const RING_HEADER_SLOTS = 32;
+
 // Thread table entry.
 export const T_RING = 0; // first slot of the thread's ring (record mode)
 export const T_RING_WORDS = 1;

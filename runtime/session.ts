@@ -18,15 +18,14 @@ import { Mode, modeNames, type ModeName, type Thread } from '../engine/thread.js
 import { digestArena } from '../engine/digest.js';
 import { digestBlocks, encodeBlocks } from '../engine/checkpoint.js';
 import type { CheckpointTaker } from '../recorder/checkpoint.js';
-import { digestReport, type CheckpointJudge, type CheckpointSummary } from '../replayer/checkpoint.js';
+import type { CheckpointJudge, CheckpointSummary } from '../replayer/checkpoint.js';
 import type { Channel } from '../engine/sync/channel.js';
-import { RING_HEADER_SLOTS } from '../recorder/ring.js';
+import { RING_HEADER_SLOTS } from '../engine/arena_layout.js';
 import type { ReplayLog } from '../replayer/log_reader.js';
-import { StreamReader, type StreamInit } from '../replayer/stream.js';
+import type { StreamInit } from '../replayer/stream.js';
 import type { ReplicationStatus } from '../replication/replica.js';
 import type { SpawnInit } from '../workers/bootstrap.js';
 import type { WorkerInit } from '../workers/worker_runtime.js';
-import { liveStream } from '../workers/live_setup.js';
 import { Pool, type PoolOptions } from '../workers/pool.js';
 import type { Drain, RunningDrain } from './drain_life.js';
 import { identify, toHref } from './identity.js';
@@ -363,7 +362,7 @@ export class Session extends LockstepThread {
         const recorded = Buffer.from(this.thread.expectPayload(Kind.End, 0)).toString('hex');
         if (!this.thread.stream!.exhausted) this.thread.diverge('more main-thread events', 'finish()');
         const judge = this.checkpointing.judge;
-        if (recorded !== digest) throw digestMismatch(recorded, digest, judge ? digestReport(judge, endBlocks) : null);
+        if (recorded !== digest) throw digestMismatch(recorded, digest, judge ? loadedParts().digestReport(judge, endBlocks) : null);
         // A following backup that finished first says so, or its primary takes the close for a loss.
         if (this.live) await this.live.replica.finished(digest);
         if (envValue('LOCKSTEP_PROGRESS_FILE')) writeFileSync(envValue('LOCKSTEP_PROGRESS_FILE')!, JSON.stringify(this.progress()));
@@ -530,7 +529,7 @@ export class Session extends LockstepThread {
   }
 
   private streamOf(id: number): StreamInit | null {
-    if (this.live && this.thread.mode !== Mode.Record) return liveStream(this.runId, this.arena, id);
+    if (this.live && this.thread.mode !== Mode.Record) return loadedParts().liveStream(this.runId, this.arena, id);
     return this.log ? streamInit(this.log, id) : null;
   }
 
@@ -572,5 +571,5 @@ export function ringWordsFor(mode: Mode, limits: Limits, replicated: boolean): n
 }
 
 export function streamInit(log: ReplayLog, thread: number): StreamInit {
-  return log.streams.get(thread) ?? StreamReader.build(new Int32Array(0), new Uint8Array(0), log.trailer.cutOff);
+  return log.streams.get(thread) ?? loadedParts().StreamReader.build(new Int32Array(0), new Uint8Array(0), log.trailer.cutOff);
 }

@@ -1,9 +1,10 @@
 // A program in mode off must not pay for record, replay or replication (issue 11 target 3): its
-// start() loads neither the log writer, the drain's life, the replay pump, the live run nor the
-// replication layer (runtime/run_parts.ts, loaded on demand); importing the package does not load
-// the log reader and its codec (runtime/read_log.ts); its workers, spawned or pooled, load neither
-// the ring, the recorded stream, the chaos driver, the live setup nor node:crypto, even when they
-// emit outputs (engine/output_chain.ts). A recording does load them.
+// start() loads neither the log writer, the drain's life, the replay pump, the live run, the
+// replication layer, the ring, the chaos driver, the recorded stream, the checkpoint hooks nor the
+// live setup (runtime/run_parts.ts, loaded on demand), nor node:crypto; importing the package does
+// not load the log reader, its codec or flatbuffers (runtime/read_log.ts); its workers, spawned or
+// pooled, load none of the recorder's or replayer's modules, the live setup, the patches nor
+// node:crypto, even when they emit outputs (engine/output_chain.ts). A recording does load them.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './fixtures/cli/helpers.js';
 
-const ON_DEMAND = ['runtime/run_parts.js', 'runtime/drain_life.js', 'runtime/replay_pump.js', 'runtime/live.js', 'recorder/log_writer.js', 'replication/'];
+const ON_DEMAND = ['runtime/run_parts.js', 'runtime/drain_life.js', 'runtime/replay_pump.js', 'runtime/live.js', 'recorder/', 'replayer/', 'replication/', 'workers/live_setup.js'];
 const INDEX_ON_DEMAND = ['replayer/log_reader.js', 'engine/log/codec.js', 'node_modules/flatbuffers/'];
-const WORKER_ON_DEMAND = ['recorder/ring.js', 'recorder/chaos.js', 'replayer/stream.js', 'workers/live_setup.js'];
+const WORKER_ON_DEMAND = ['recorder/', 'replayer/', 'workers/live_setup.js', 'engine/patch.js'];
 
 interface Loaded {
   /** Modules the main thread loaded (paths under dist/, or under the root for node_modules). */
@@ -39,6 +40,7 @@ const pool = s.pool(new URL(${JSON.stringify(`file://${fixtures}/tasks.js`)}), {
 for (let i = 0; i < 2; i++) s.spawn(new URL(${JSON.stringify(`file://${fixtures}/counting_worker.js`)}), { data: { ops: 3 } });
 await pool.run({ n: 2, spin: 1 });
 console.log('POOL CRYPTO ' + (await pool.run(null, { name: 'cryptoLoaded' })));
+console.log('MAIN CRYPTO ' + process.moduleLoadList.includes('NativeModule crypto'));
 await s.finish();`;
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('LOCKSTEP_')) delete env[k];
@@ -50,7 +52,8 @@ await s.finish();`;
   const loaded: Loaded = { main: [], workers: new Map(), stdout: r.stdout };
   for (const m of r.stderr.matchAll(/^LOADED (\d+) file:\/\/(\S+)$/gm)) {
     const thread = Number(m[1]);
-    const path = m[2]!.replace(`${ROOT.replace(/\/$/, '')}/dist/`, '').replace(`${ROOT.replace(/\/$/, '')}/`, '');
+    // A package's modules as node_modules/<name>/…, wherever node_modules really is (it may be a link).
+    const path = m[2]!.replace(`${ROOT.replace(/\/$/, '')}/dist/`, '').replace(/^.*\/node_modules\//, 'node_modules/');
     if (thread === 0) loaded.main.push(path);
     else loaded.workers.set(thread, [...(loaded.workers.get(thread) ?? []), path]);
   }
@@ -76,21 +79,23 @@ describe('what start() loads', function () {
   it('mode off loads none of the on-demand modules; a recording loads them', function () {
     assert.ok(off.main.includes('runtime/start.js'), `the trace saw the runtime load: ${off.main.join(', ')}`);
     assert.deepEqual(under(off.main, ON_DEMAND), []);
-    for (const m of ['runtime/run_parts.js', 'runtime/drain_life.js', 'recorder/log_writer.js']) assert.ok(record.main.includes(m), `a recording loads ${m}`);
+    assert.match(off.stdout, /MAIN CRYPTO false/, 'the main thread ran in mode off without loading node:crypto');
+    for (const m of ['runtime/run_parts.js', 'runtime/drain_life.js', 'recorder/log_writer.js', 'recorder/ring.js', 'engine/log/codec.js']) assert.ok(record.main.includes(m), `a recording loads ${m}`);
+    assert.match(record.stdout, /MAIN CRYPTO true/, 'a recording hashes the program');
   });
 
-  it('importing the package does not load the log reader or its codec', function () {
+  it('importing the package does not load the log reader, its codec or flatbuffers', function () {
     assert.deepEqual(under(off.main, INDEX_ON_DEMAND), []);
   });
 
-  it('mode off workers load neither the ring, the stream, chaos, the live setup nor node:crypto; recording workers do', function () {
+  it('mode off workers load no recorder or replayer module, the live setup, the patches nor node:crypto; recording workers do', function () {
     const offWorkers = lockstepWorkers(off);
     assert.equal(offWorkers.length, 3, `two spawned workers and a pool worker ran lockstep: ${[...off.workers.keys()].join(', ')}`);
     for (const [thread, ms] of offWorkers) assert.deepEqual(under(ms, WORKER_ON_DEMAND), [], `worker ${thread} in mode off`);
     assert.match(off.stdout, /POOL CRYPTO false/, 'the pool worker emitted an output in mode off without loading node:crypto');
     const recordWorkers = lockstepWorkers(record);
     assert.equal(recordWorkers.length, 3);
-    for (const [thread, ms] of recordWorkers) assert.ok(ms.includes('recorder/ring.js'), `recording worker ${thread} loads its ring`);
+    for (const [thread, ms] of recordWorkers) for (const m of ['recorder/ring.js', 'engine/patch.js']) assert.ok(ms.includes(m), `recording worker ${thread} loads ${m}`);
     assert.match(record.stdout, /POOL CRYPTO true/, 'a recording chains outputs with SHA-256');
   });
 });

@@ -5,8 +5,6 @@
 import { Arena } from '../engine/arena.js';
 import type { Output } from '../engine/thread_api.js';
 import type { Limits } from '../engine/limits.js';
-import { patchGlobals } from '../engine/patch.js';
-import { SeededRandom } from '../engine/prng.js';
 import { Kind } from '../engine/event.js';
 import { T_PROGRESS, T_STATE } from '../engine/arena_layout.js';
 import { LockstepError } from '../engine/errors.js';
@@ -51,17 +49,21 @@ export interface WorkerInit {
  * thread a delivery (with 4 pool workers the job server in mode off spent 8-12% more CPU).
  */
 export async function attachThread(init: WorkerInit, deliver: (o: Output) => void): Promise<WorkerThread> {
-  // The ring, the chaos driver, the recorded stream, the checkpoint hooks and the live setup load
-  // only when this run needs them: a worker in mode off loads none (20-40 ms of each worker's
-  // start; issue 11 target 3).
+  // The ring, the chaos driver, the recorded stream, the checkpoint hooks, the live setup, the
+  // patches and the seeded generator load only when this run needs them: a worker in mode off
+  // loads none of the first five (20-40 ms of each worker's start; issue 11 target 3), nor the
+  // patches, nor the generator unless the run was given a seed.
   const cuts = init.checkpoints ? init.mode : null;
-  const [ring, chaos, stream, stop, arrival, live] = await Promise.all([
+  const patching = (init.mode !== Mode.Off || init.live !== null) && init.patch;
+  const [ring, chaos, stream, stop, arrival, live, patch, prng] = await Promise.all([
     init.ring ? import('../recorder/ring.js') : null,
     init.chaos ? import('../recorder/chaos.js') : null,
     init.stream ? import('../replayer/stream.js') : null,
     cuts === Mode.Record ? import('../recorder/checkpoint.js') : null,
     cuts === Mode.Replay ? import('../replayer/checkpoint.js') : null,
     init.live ? import('./live_setup.js') : null,
+    patching ? import('../engine/patch.js') : null,
+    init.seeded ? import('../engine/prng.js') : null,
   ]);
   const arena = new Arena(init.arena, init.limits);
   // A live stream's channel must exist before the thread is marked attached: the receiver posts
@@ -77,7 +79,7 @@ export async function attachThread(init: WorkerInit, deliver: (o: Output) => voi
   const thread = new Thread(init.id, init.mode, arena.a, writer, reader, init.limits.stallMsMax);
   thread.untilIndex = init.until;
   thread.program = init.program;
-  if (init.seeded) thread.seeded = new SeededRandom(BigInt(init.seed), init.id);
+  if (init.seeded) thread.seeded = new prng!.SeededRandom(BigInt(init.seed), init.id);
   if (init.chaos) thread.chaos = new chaos!.ChaosDriver(arena.a, init.chaos, init.id);
   if (init.deadlock) thread.deadlock = new DeadlockWatch(thread, arena);
   if (stop) stop.attachStop(thread, arena);
@@ -86,7 +88,7 @@ export async function attachThread(init: WorkerInit, deliver: (o: Output) => voi
   thread.progressSlot = arena.threadSlot(init.id) + T_PROGRESS;
   const context = new WorkerThread(arena, thread, BigInt(init.seed), init.data, init.index, deliver);
   (globalThis as Record<symbol, unknown>)[CONTEXT] = context;
-  if ((init.mode !== Mode.Off || init.live) && init.patch) patchGlobals(thread);
+  if (patching) patch!.patchGlobals(thread);
   return context;
 }
 
