@@ -89,7 +89,7 @@ export const environment = {
   LOCKSTEP_REPLICATION: { option: 'replication', precedence: 'program', readBy: 'runtime/start.ts', meaning: 'the replication options as JSON' },
   LOCKSTEP_ALLOW_PROGRAM_CHANGE: { option: 'allowProgramChange', precedence: 'either', readBy: 'runtime/start.ts', meaning: '1: replay an edited program' },
   LOCKSTEP_RESULT_FILE: { option: null, precedence: 'env', readBy: 'runtime/process_run.ts', meaning: 'where the run\'s outcome is written as JSON' },
-  LOCKSTEP_PROGRESS_FILE: { option: null, precedence: 'env', readBy: 'runtime/session.ts', meaning: 'where a replay reports its progress (the CLI\'s bar)' },
+  LOCKSTEP_PROGRESS_FILE: { option: null, precedence: 'env', readBy: 'runtime/progress.ts', meaning: 'where a replay reports its progress (the CLI\'s bar)' },
   LOCKSTEP_TRACE: { option: null, precedence: 'env', readBy: 'engine/thread.ts', meaning: '1: a thread waiting a second or more for a version says so' },
   LOCKSTEP_CLI_FAILURE_FILE: { option: null, precedence: 'env', readBy: 'cli/child_hook.ts', meaning: 'the CLI\'s child reports an uncaught failure there' },
   LOCKSTEP_CLI_QUIET: { option: null, precedence: 'env', readBy: 'cli/child_hook.ts', meaning: '1: the CLI\'s child prints no stack' },

@@ -25,7 +25,8 @@ import { identify, recordedOptions } from './identity.js';
 import type { LiveRun } from './live.js';
 import { given, parseSeed, parseUntil, type StartOptions } from './options.js';
 import { claimProcess, failureOf, loadParts, partsIfLoaded, reportUncaught, settleProcess, writeResultFile } from './process_run.js';
-import { Session, ringWordsFor, streamInit } from './session.js';
+import { Session } from './session.js';
+import { ringWordsFor, streamInit } from './threads.js';
 
 /** Starts a run on the main thread (logical thread 0). */
 export async function start(options: StartOptions = {}): Promise<Session> {
@@ -174,10 +175,10 @@ async function startSession(options: StartOptions): Promise<Session> {
   thread.program = identity;
   const restore = (mode !== Mode.Off || backup) && patch ? patchGlobals(thread) : () => {};
   const liveRun: LiveRun | null = repl ? { repl, replica: replica!, header: header!, floors, cutVersions, snapshot } : null;
-  const session = new Session(arena, thread, seed, logPath, drain, log, restore, patch, until, runId, liveRun, chaos, watchDeadlock, checkpointing);
-  session.threadFailures = threadFailures;
-  session.allowProgramChange = allowChange;
-  return session;
+  return new Session({
+    arena, thread, seed, logPath, drain, log, restore, patch, until, runId, live: liveRun, chaos, watchDeadlock, threadFailures,
+    allowProgramChange: allowChange, checkpointing,
+  });
 }
 
 /**

@@ -75,10 +75,12 @@ describe('checkpoints: a digest mismatch that says where', function () {
       `thread 2's interval [${interval.from}, ${interval.to}) misses the write after event ${write}`);
   });
 
-  // The eight bug programs use every kind of sync object (barriers, channels, conditions,
+  // The bug programs use every kind of sync object (barriers, channels, conditions,
   // semaphores…); with a cut every millisecond most cuts fall while threads wait or have exited.
-  // Each replays to its recorded verdict, and every checkpoint compared matches.
-  for (const bug of ['atomicity', 'barrier_misuse', 'check_then_act', 'lock_order', 'missed_notify', 'order_violation', 'unregistered_race', 'use_after_close']) {
+  // Each replays to its recorded verdict, and every checkpoint compared matches. (Not
+  // unregistered_race: its race is on memory lockstep does not know, outside the data-race-free
+  // contract, so its replay may take either verdict; the suite caught it passing and failing.)
+  for (const bug of ['atomicity', 'barrier_misuse', 'check_then_act', 'lock_order', 'missed_notify', 'order_violation', 'use_after_close']) {
     it(`examples/bugs/${bug}: recorded with a cut every 1 ms, replays to the same verdict and every checkpoint matches`, async function () {
       const log = join(tempDir(), `${bug}.lsl`);
       const program = join(ROOT, `dist/examples/bugs/${bug}.js`);
