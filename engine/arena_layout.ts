@@ -139,9 +139,9 @@ export function threadTableBase(namesMax: number): number {
  * The waiter table: replaying threads parked on a version word right now, by hash of the word's
  * slot, one cache line per hash. One global count, as before, put every park and every publish of
  * every object on one cache line. A line (thread.ts parks and wakes by it):
- *   +0  WAITER_EXACT  threads parked with a claimed pair below
- *   +1  WAITER_ANY    waiters that want every publish on the line's words (no pair was free, or
- *                     the main thread's asynchronous wait)
+ *   +0  WAITER_EXACT  waiters with a claimed pair below (threads parked in Thread.park, and the
+ *                     main thread's asynchronous wait, Thread.announce)
+ *   +1  WAITER_ANY    waiters that want every publish on the line's words (no pair was free)
  *   +2… WAITER_PAIRS pairs (version word's slot, the version it waits for); slot 0: free
  * A publisher that stored version v in word w looks at the line only after a read-modify-write
  * (memory_order.ts) and notifies if WAITER_ANY is not 0 or a pair holds (w, v): a thread parked

@@ -360,11 +360,26 @@ export class Thread {
   }
 
   /**
-   * The waiter count an asynchronous waiter for the version word at `slot` announces itself in
-   * (the main thread's replay pump): the line's any-count, woken at every publish on the line.
+   * Replay, the main thread's asynchronous wait (runtime/replay_pump.ts): announces a waiter for
+   * version `version` of the word at `slot` as park() does (a pair when one is free, so that only
+   * that version's publisher wakes it, else the line's any-count). The caller re-reads the word
+   * after this, then waits, then calls unannounce() with what this returned.
    */
-  waiterSlotOf(slot: number): number {
-    return waiterSlot(this.waiters, slot) + WAITER_ANY;
+  announce(slot: number, version: number): number {
+    const a = this.a;
+    const line = waiterSlot(this.waiters, slot);
+    const pair = claimPair(a, line, slot);
+    if (pair >= 0) a[pair + 1] = version; // published by the count's read-modify-write below
+    Atomics.add(a, pair >= 0 ? line + WAITER_EXACT : line + WAITER_ANY, 1);
+    return pair;
+  }
+
+  /** Withdraws what announce(slot, …) announced (`pair`: its answer). */
+  unannounce(slot: number, pair: number): void {
+    const a = this.a;
+    const line = waiterSlot(this.waiters, slot);
+    Atomics.sub(a, pair >= 0 ? line + WAITER_EXACT : line + WAITER_ANY, 1);
+    if (pair >= 0) Atomics.store(a, pair, 0);
   }
 
   // ---- values: the same call records or replays ----

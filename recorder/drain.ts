@@ -13,7 +13,7 @@ import {
   C_ABORT, C_ACKED_FRAMES, C_ALONE, C_CUT, C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_LAG_WAITS, C_SHIPPED_FRAMES, CUT_REQUESTED,
   FINISH_CUT_OFF, FINISH_SEALED, T_LIVE_FROM, T_LIVE_OUTPUTS, T_RING, T_RING_WORDS, entryKindNames,
 } from '../engine/arena_layout.js';
-import { frame } from '../engine/log/frame.js';
+import { FRAME_HEADER_BYTES, frame } from '../engine/log/frame.js';
 import { serializeError } from '../engine/errors.js';
 import { CausalOrder, type Taken } from './causal_order.js';
 import { RingReader } from './ring.js';
@@ -206,8 +206,16 @@ class Drain {
     }
     const trailer = final ? { threadCount: this.readers.length, eventCount: this.events, digest: this.digest, names: this.names(), cutOff } : null;
     if (this.init.ship && !cutOff) this.awaitBackup();
-    const payload = this.writer.writeFrame(chunks, trailer);
-    if (this.init.ship) this.ship(payload);
+    if (this.init.ship) {
+      // The frame goes to the backup before it goes to the file: an output waits for the backup's
+      // acknowledgement, not for this node's own copy (the local writes came first, on every output's path).
+      const payload = this.writer.encodeFrame(chunks, trailer);
+      const bytes = frame(payload);
+      const header = bytes.slice(0, FRAME_HEADER_BYTES);
+      this.ship(bytes, this.writer.frames);
+      this.writer.appendFrame(header, payload);
+      Atomics.store(this.arena.a, C_SHIPPED_FRAMES, this.writer.frames);
+    } else this.writer.writeFrame(chunks, trailer);
     for (const b of this.builders) b.clear();
     this.pendingEvents = 0;
   }
@@ -233,15 +241,13 @@ class Drain {
     }
   }
 
-  /** Primary: the frame goes to the sender as it is in the file, with the output counts it covers. */
-  private ship(payload: Uint8Array): void {
-    const bytes = frame(payload);
-    const f: ShippedFrame = { seq: this.writer.frames - 1, bytes, outputs: this.outputs.slice() };
+  /** Primary: frame `seq` goes to the sender as it will be in the file, with the output counts it covers. */
+  private ship(bytes: Uint8Array, seq: number): void {
+    const f: ShippedFrame = { seq, bytes, outputs: this.outputs.slice() };
     // Counted before the post: transferring the buffer detaches it (its length becomes 0).
     this.unacked.push(bytes.length);
     this.unackedBytes += bytes.length;
     this.init.ship!.port.postMessage(f, [bytes.buffer as ArrayBuffer]);
-    Atomics.store(this.arena.a, C_SHIPPED_FRAMES, this.writer.frames);
   }
 
   /**

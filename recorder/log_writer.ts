@@ -30,12 +30,25 @@ export class LogWriter {
 
   /** Appends a frame; returns its payload (a view of the builder, valid until the next frame). */
   writeFrame(chunks: ChunkData[], trailer: TrailerData | null): Uint8Array {
-    // The builder is reused and its bytes written straight from it: no per-frame allocation.
-    const payload = encodeFrameInto(this.builder, { seq: this.frames, chunks, trailer });
-    this.write(frameHeader(payload));
+    const payload = this.encodeFrame(chunks, trailer);
+    this.appendFrame(frameHeader(payload), payload);
+    return payload;
+  }
+
+  /**
+   * The next frame's payload, not written yet (a view of the builder, valid until the next frame):
+   * a primary ships it before it writes it (appendFrame). The builder is reused and its bytes
+   * written straight from it: no per-frame allocation.
+   */
+  encodeFrame(chunks: ChunkData[], trailer: TrailerData | null): Uint8Array {
+    return encodeFrameInto(this.builder, { seq: this.frames, chunks, trailer });
+  }
+
+  /** Appends the frame encodeFrame() returned, with its header (frameHeader). */
+  appendFrame(header: Uint8Array, payload: Uint8Array): void {
+    this.write(header);
     this.write(payload);
     this.frames++;
-    return payload;
   }
 
   close(): void {

@@ -132,6 +132,15 @@ function checkPreamble(bytes: Uint8Array, path: string): void {
   if (version !== FORMAT_VERSION) throw logVersion(path, version, FORMAT_VERSION);
 }
 
+/** Per event kind (head >>> 24): 0 unknown, 1 known, 2 known and with a payload; one load an event in checkChunk. */
+const KIND_UNKNOWN = 0;
+const KIND_PAYLOAD = 2;
+const kindTable = ((): Uint8Array => {
+  const t = new Uint8Array(256);
+  for (let k = 0; k < 256; k++) if (kindNames[k] !== undefined) t[k] = hasPayload(k) ? KIND_PAYLOAD : 1;
+  return t;
+})();
+
 /** Two words per event, and the payload bytes its events name are the ones it holds. */
 function checkChunk(c: ChunkData, limits: Limits, path: string, offset: number): void {
   if (c.thread >= limits.threadsMax) throw logCorrupt(path, offset, `a chunk of thread ${c.thread}, beyond threadsMax ${limits.threadsMax}`);
@@ -139,11 +148,13 @@ function checkChunk(c: ChunkData, limits: Limits, path: string, offset: number):
   // Every event of a known kind, every payload length in 0..frameBytesMax (a payload lies inside
   // one chunk): replay and the tools index payloads by these lengths.
   let need = 0;
-  for (let p = 0; p < c.events.length; p += 2) {
-    const kind = kindOf(c.events[p]!);
-    if (kindNames[kind] === undefined) throw logCorrupt(path, offset, `thread ${c.thread}'s chunk holds an event of unknown kind ${kind}`);
-    if (!hasPayload(kind)) continue;
-    const length = c.events[p + 1]!;
+  const events = c.events;
+  for (let p = 0; p < events.length; p += 2) {
+    const kind = kindOf(events[p]!);
+    const known = kindTable[kind]!;
+    if (known === KIND_UNKNOWN) throw logCorrupt(path, offset, `thread ${c.thread}'s chunk holds an event of unknown kind ${kind}`);
+    if (known !== KIND_PAYLOAD) continue;
+    const length = events[p + 1]!;
     if (length < 0 || length > limits.frameBytesMax) {
       throw logCorrupt(path, offset, `thread ${c.thread}'s chunk claims a ${length}-byte payload (frameBytesMax ${limits.frameBytesMax})`);
     }
@@ -152,7 +163,10 @@ function checkChunk(c: ChunkData, limits: Limits, path: string, offset: number):
   if (need !== c.data.length) throw logCorrupt(path, offset, `thread ${c.thread}'s payloads need ${need} bytes, its chunk holds ${c.data.length}`);
 }
 
-/** Calls `fn` with each frame's checked payload, reading the file one frame at a time. */
+/**
+ * Calls `fn` with each frame's checked payload, reading the file one frame at a time into one
+ * buffer: the payload is a view of it, valid until `fn` returns (fn keeps decoded values, not views).
+ */
 function forEachFrame(fd: number, size: number, path: string, frameBytesMax: number, fn: (payload: Uint8Array, offset: number) => void): void {
   const head = new Uint8Array(FRAME_HEADER_BYTES);
   let buffer = new Uint8Array(1 << 16);
@@ -162,7 +176,8 @@ function forEachFrame(fd: number, size: number, path: string, frameBytesMax: num
     const total = Math.min(size - offset, FRAME_HEADER_BYTES + (length <= frameBytesMax ? length : 0));
     if (buffer.length < total) buffer = new Uint8Array(Math.max(total, buffer.length * 2));
     readSync(fd, buffer, 0, total, offset);
-    const r = scanFrame(buffer.subarray(0, total), 0, frameBytesMax);
+    // In place: the frame is at the start of `buffer` (aligned), and fn is done with it before the next read.
+    const r = scanFrame(buffer.subarray(0, total), 0, frameBytesMax, false);
     if (r.kind === 'end') break;
     if (r.kind === 'truncated') throw logTruncated(path, offset, r.why);
     if (r.kind === 'corrupt') throw logCorrupt(path, offset, r.why);

@@ -7,7 +7,8 @@
 // log header (the main thread builds the run from it), then every frame: it checks each frame's
 // CRC and sequence, notes each object's floor (version_floors.ts), and posts each thread its part of the frame as
 // a segment on the thread's broadcast channel (stream.ts). It acknowledges what it received, one
-// acknowledgement per batch of bytes read (not per event), and sends and checks heartbeats.
+// acknowledgement per batch of bytes read (not per event), before it posts the batch's segments
+// and writes its copy of the log, and sends and checks heartbeats.
 //
 // When the primary dies (silence, a closed or corrupt channel) it asks the arbiter for the next
 // epoch. Winning is cutover: every complete frame received is already posted (each frame boundary
@@ -78,6 +79,11 @@ class Receiver {
   private readonly posted: number[] = [];
   /** Frames received and checked in this batch, for the backup's own copy of the log (written after the acknowledgement). */
   private readonly unwritten: Uint8Array[] = [];
+  /**
+   * While a batch is read: the segments of its checked frames, posted to their threads right after
+   * the batch's acknowledgement (in the same turn, so before anything else this worker does).
+   */
+  private batch: { thread: number; s: Segment }[] | null = null;
 
   constructor(private readonly init: ReceiverInit) {
     const r = init.repl;
@@ -145,6 +151,26 @@ class Receiver {
 
   private data(chunk: Buffer): void {
     this.decoder.push(chunk);
+    const batch: { thread: number; s: Segment }[] = [];
+    this.batch = batch;
+    try {
+      this.read();
+    } finally {
+      this.batch = null;
+    }
+    // The acknowledgement goes first: the frames are checked and held here, and their segments are
+    // posted to the replaying threads next, in this same turn. Posting first woke the backup's
+    // threads, which then took the cores from this one while the primary's outputs waited for the
+    // acknowledgement; the disk copy is not part of it either (writing it first put a file
+    // open/write/close per frame into every output's latency).
+    this.run(this.core.batchRead(Date.now()));
+    for (const b of batch) this.post(b.thread, b.s);
+    // Frames checked before a bad one are still the backup's log: they are written whatever follows.
+    this.persist();
+  }
+
+  /** Reads the messages the batch completed (stops at a bad one, or when the core stops reading). */
+  private read(): void {
     for (;;) {
       if (!this.core.reading) break;
       const d = this.decoder.next();
@@ -157,11 +183,6 @@ class Receiver {
       }
       this.run(this.core.message(this.decode(d.message)));
     }
-    // The acknowledgement goes first; the disk copy is not part of it (writing it first put a file
-    // open/write/close per frame into every output's latency).
-    this.run(this.core.batchRead(Date.now()));
-    // Frames checked before a bad one are still the backup's log: they are written whatever follows.
-    this.persist();
   }
 
   /** A wire message as the core reads it (the MAC is checked here: the core has no crypto). */
@@ -284,7 +305,9 @@ class Receiver {
     }
     for (const j of joined) {
       const data = new Uint8Array(j.data);
-      this.post(j.thread, { firstIndex: j.firstIndex, events: j.events, data, bytes: j.events.length * 4 + data.length });
+      const s: Segment = { firstIndex: j.firstIndex, events: j.events, data, bytes: j.events.length * 4 + data.length };
+      if (this.batch) this.batch.push({ thread: j.thread, s });
+      else this.post(j.thread, s);
     }
     this.core.received();
   }

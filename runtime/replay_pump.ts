@@ -9,6 +9,7 @@ import { Kind, kindOf, objectOf } from '../engine/event.js';
 import type { CheckpointJudge } from '../replayer/checkpoint.js';
 import { Mode, type Thread } from '../engine/thread.js';
 import { Turn as ReplayTurn, versionTurn } from '../engine/turn.js';
+import { live } from '../engine/thread_api.js';
 import type { Pool } from '../workers/pool.js';
 
 /** A main-thread consumer waiting, in replay, for the recorded event it must take next. */
@@ -38,6 +39,11 @@ export class ReplayPump {
   private claimedAt = -1;
   private pumping = false;
   private stallTimer: NodeJS.Timeout | null = null;
+  /** The stall watch's note (watchStall): whether consumers wait, and where the log was when last pumped, and when. */
+  private watching = false;
+  private watchedAt = 0;
+  private watchedIndex = 0;
+  private watchedWaiting = 0;
 
   constructor(
     private readonly thread: Thread,
@@ -72,22 +78,30 @@ export class ReplayPump {
     const next = this.thread.peek();
     if (!next || next.kind !== kind || next.object !== object) return;
     const a = this.arena.a;
-    const waiters = this.thread.waiterSlotOf(slot);
+    const t = this.thread;
     for (;;) {
-      const current = Atomics.load(a, slot);
-      // Go, or past the version: the thread's own wait (Thread.awaitVersion) reports a divergence then.
-      if (versionTurn(next.arg, current, 0, Infinity, false) !== ReplayTurn.Wait || this.host.failure()) return;
-      const w = waitAsync(a, slot, current, 50);
-      Atomics.add(a, waiters, 1);
-      // On Node 20 a pending Atomics.waitAsync does not keep the event loop alive: with every pool
-      // worker idle or blocked in its own replay wait, nothing else may, and the process exited
-      // with an unsettled top-level await (exit 13: the job server's replay at 2–16 workers).
-      const keepAlive = w.async ? setTimeout(() => {}, 1_000) : null;
+      if (this.host.failure()) return;
+      // Announced before the word is read for the wait (as Thread.park does): a publisher that
+      // stores the version and then sees no waiter is sure this read sees its store. A pair
+      // (slot, version): only that version's publisher wakes the main thread, not every step of
+      // the pool workers on the same waiter line.
+      const pair = t.announce(slot, next.arg);
       try {
-        if (w.async) await w.value;
+        const current = Atomics.load(a, slot);
+        // Go, or past the version: the thread's own wait (Thread.awaitVersion) reports a divergence then.
+        if (versionTurn(next.arg, current, 0, Infinity, false) !== ReplayTurn.Wait) return;
+        const w = waitAsync(a, slot, current, 50);
+        // On Node 20 a pending Atomics.waitAsync does not keep the event loop alive: with every pool
+        // worker idle or blocked in its own replay wait, nothing else may, and the process exited
+        // with an unsettled top-level await (exit 13: the job server's replay at 2–16 workers).
+        const keepAlive = w.async ? setTimeout(() => {}, 1_000) : null;
+        try {
+          if (w.async) await w.value;
+        } finally {
+          if (keepAlive) clearTimeout(keepAlive);
+        }
       } finally {
-        if (keepAlive) clearTimeout(keepAlive);
-        Atomics.sub(a, waiters, 1);
+        t.unannounce(slot, pair);
       }
     }
   }
@@ -109,7 +123,7 @@ export class ReplayPump {
     // The main thread calls this after every replayed event: with no consumer waiting, no task in
     // flight, no stall watch to move and no cutover to look for, there is nothing to hand over
     // (peek, the pools' scan and the watch cost more than the event itself).
-    if (this.turns.length === 0 && this.stallTimer === null && !this.replicated && this.pools.every(idle) && !this.checkpointNext()) return;
+    if (this.turns.length === 0 && !this.watching && !this.replicated && this.pools.every(idle) && !this.checkpointNext()) return;
     if (this.thread.mode !== Mode.Replay) {
       if (this.replicated) this.releaseLive();
       return;
@@ -150,6 +164,7 @@ export class ReplayPump {
 
   /** The run is over: no stall watch outlives it. */
   close(): void {
+    this.watching = false;
     if (this.stallTimer) clearTimeout(this.stallTimer);
   }
 
@@ -159,25 +174,38 @@ export class ReplayPump {
     for (const p of this.pools) p.releaseHeld();
   }
 
-  /** Replay: if async consumers wait and the main thread's log does not move, that is a divergence. */
+  /**
+   * Replay: if async consumers wait and the main thread's log does not move for stallMsMax, that
+   * is a divergence. The pump calls this after every event the main thread takes, so it only
+   * notes where the log is and when (a timer set and cleared per event cost more than the event);
+   * one timer looks at the note when due and sets itself again for what is left.
+   */
   private watchStall(): void {
-    if (this.stallTimer) clearTimeout(this.stallTimer);
-    this.stallTimer = null;
     const waiting = this.turns.length + this.pools.reduce((n, p) => n + p.pending, 0);
-    if (waiting === 0 || this.host.finished()) return;
     // A backup waiting for the primary's next event is not stuck: failure detection watches that.
-    if (this.thread.stream?.live && this.thread.peek() === null) return;
-    const at = this.thread.index;
+    this.watching = waiting > 0 && !this.host.finished() && !(this.thread.stream?.live && this.thread.peek() === null);
+    if (!this.watching) return;
+    this.watchedAt = live.perfNow();
+    this.watchedIndex = this.thread.index;
+    this.watchedWaiting = waiting;
+    if (this.stallTimer === null) this.armStall(this.arena.limits.stallMsMax);
+  }
+
+  private armStall(ms: number): void {
     this.stallTimer = setTimeout(() => {
-      if (this.thread.index !== at || this.host.failure()) return;
+      this.stallTimer = null;
+      if (!this.watching || this.host.failure()) return;
+      const left = this.watchedAt + this.arena.limits.stallMsMax - live.perfNow();
+      if (left > 0) return this.armStall(left);
+      if (this.thread.index !== this.watchedIndex) return;
       this.host.fail(divergence({
         thread: 0,
-        index: at,
+        index: this.watchedIndex,
         expected: this.thread.describeNext(),
-        actual: `nothing for ${this.arena.limits.stallMsMax} ms while ${waiting} inputs or task results waited`,
+        actual: `nothing for ${this.arena.limits.stallMsMax} ms while ${this.watchedWaiting} inputs or task results waited`,
         program: this.thread.program,
       }));
-    }, this.arena.limits.stallMsMax);
+    }, ms);
     this.stallTimer.unref();
   }
 }

@@ -28,8 +28,13 @@ export type ScanResult =
   | { kind: 'truncated'; why: string }
   | { kind: 'corrupt'; why: string };
 
-/** Reads the frame at `offset` of `bytes`. The payload is copied, so it is aligned for FlatBuffers. */
-export function scanFrame(bytes: Uint8Array, offset: number, frameBytesMax: number): ScanResult {
+/**
+ * Reads the frame at `offset` of `bytes`. The payload is copied, so it is aligned for FlatBuffers;
+ * `copy` false returns a view of `bytes` instead, for a caller whose frame starts at an 8-byte
+ * aligned offset of a buffer of its own and who is done with the payload before it reuses the
+ * buffer (the replay log reader, which read every frame twice and copied it each time).
+ */
+export function scanFrame(bytes: Uint8Array, offset: number, frameBytesMax: number, copy = true): ScanResult {
   const left = bytes.length - offset;
   if (left === 0) return { kind: 'end' };
   if (left < FRAME_HEADER_BYTES) return { kind: 'truncated', why: `${left} bytes of a frame header` };
@@ -41,7 +46,8 @@ export function scanFrame(bytes: Uint8Array, offset: number, frameBytesMax: numb
     return { kind: 'truncated', why: `a frame of ${length} bytes has only ${left - FRAME_HEADER_BYTES}` };
   }
   // Uint8Array's slice copies; a Buffer's own slice would alias (and keep the odd offset).
-  const payload = Uint8Array.prototype.slice.call(bytes, offset + FRAME_HEADER_BYTES, offset + FRAME_HEADER_BYTES + length);
+  const from = offset + FRAME_HEADER_BYTES;
+  const payload = copy ? Uint8Array.prototype.slice.call(bytes, from, from + length) : bytes.subarray(from, from + length);
   if (crc32(payload) !== crc) return { kind: 'corrupt', why: 'frame checksum mismatch' };
   return { kind: 'frame', payload, next: offset + FRAME_HEADER_BYTES + length };
 }

@@ -194,7 +194,8 @@ export class BackupCore<B> {
   }
 
   /**
-   * The frame due is checked and posted to the replaying threads: it counts. The count is what the
+   * The frame due is checked and decoded (the driver posts it to the replaying threads right after
+   * the batch's acknowledgement, in the same turn): it counts. The count is what the
    * acknowledgements say, so the backup never acknowledges a frame it could not replay.
    */
   received(): void {
@@ -211,8 +212,9 @@ export class BackupCore<B> {
   /** A batch of bytes was read: a sign of life, and one acknowledgement for the whole batch. */
   batchRead(now: number): BackupAction<B>[] {
     if (this.reading) this.hb?.heard(now);
-    // The acknowledgement says the frames are checked and posted to the replaying threads (this
-    // node can replay them if it takes over). A node that stopped following sends nothing.
+    // The acknowledgement says the frames are checked and held, posted to the replaying threads
+    // before the driver handles anything else (this node can replay them if it takes over). A
+    // node that stopped following sends nothing.
     if (this.welcomed && this.attached && this.phase !== 'deciding' && this.phase !== 'failed' && this.phase !== 'cutover') {
       this.send({ type: 'ack', frames: this.frames, fence: this.fence });
     }
