@@ -81,12 +81,16 @@ export const D_NAME = 8; // name bytes start here
 export const NAME_BYTES_MAX = 64;
 export const DIR_SLOTS = D_NAME + NAME_BYTES_MAX / 4;
 
+// A thread's ring (recorder/ring.ts): its header (head, waiting flag, tail a cache line on), then
+// its data. Here, not in ring.ts, so that mode off, which has no rings, need not load the ring.
+export const RING_HEADER_SLOTS = 32;
+
 // Thread table entry.
 export const T_RING = 0; // first slot of the thread's ring (record mode)
 export const T_RING_WORDS = 1;
 export const T_STATE = 2; // 0 unused, 1 created, 2 its worker has attached (once only)
 export const T_OUTPUTS = 3; // outputs the thread has emitted
-export const T_OUTPUT_DIGEST = 4; // 8 slots: SHA-256 chained over the thread's outputs
+export const T_OUTPUT_DIGEST = 4; // 8 slots: the thread's outputs chained (engine/output_chain.ts)
 export const T_PROGRESS = 12; // replay: events this thread has replayed (updated every 256)
 export const T_FED = 13; // backup: log segments the receiver has posted to this thread (it waits on this word)
 export const T_CONSUMED = 14; // backup: log bytes this thread has replayed (wrapping), for the receiver's lag bound

@@ -2,14 +2,14 @@
 // in registration order, each preceded by its name. Record writes it into the end event; replay
 // recomputes it and compares.
 
-import { createHash } from 'node:crypto';
 import type { Arena } from './arena.js';
 import { elementTypes } from './arena.js';
 import { EntryKind } from './arena_layout.js';
 import { AtomicArray } from './sync/atomic.js';
+import { liveCrypto } from './thread_api.js';
 
 export function digestArena(arena: Arena, extra: Uint8Array[] = []): Uint8Array {
-  const hash = createHash('sha256');
+  const hash = liveCrypto().createHash('sha256'); // node:crypto loads here, not at start (thread_api.ts)
   for (const e of arena.entries()) {
     if (e.kind === EntryKind.Region) {
       const bytes = e.count * elementTypes[e.type]!.BYTES_PER_ELEMENT;

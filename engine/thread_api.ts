@@ -12,6 +12,7 @@ import { finished, usage } from './errors.js';
 import { Kind, ValueKind } from './event.js';
 import { EntryKind, T_OUTPUTS, T_OUTPUT_DIGEST } from './arena_layout.js';
 import { Mode, modeNames, type ModeName, type Thread } from './thread.js';
+import { chainOutput } from './output_chain.js';
 import { AtomicArray } from './sync/atomic.js';
 import { Barrier } from './sync/barrier.js';
 import { Channel } from './sync/channel.js';
@@ -239,9 +240,7 @@ export class LockstepThread {
         payload = recorded;
       }
     }
-    const previous = new Uint8Array(this.arena.a.slice(slot + T_OUTPUT_DIGEST, slot + T_OUTPUT_DIGEST + 8).buffer);
-    const digest = liveCrypto().createHash('sha256').update(previous).update(id).update(payload).digest();
-    this.arena.a.set(new Int32Array(new Uint8Array(digest).buffer), slot + T_OUTPUT_DIGEST);
+    chainOutput(this.arena.a, slot + T_OUTPUT_DIGEST, id, payload, mode === Mode.Off);
     Atomics.store(this.arena.a, slot + T_OUTPUTS, seq + 1);
     this.deliver({ id, thread: t.id, seq, channel, value });
     return id;

@@ -16,7 +16,7 @@
 // every event the drain must ship at once (an output: the gate waits for it). Both checks cost the
 // push one comparison: `limit` is the nearer of "the ring is full" and "time to ring".
 
-import { C_ABORT, C_DOORBELL } from '../engine/arena_layout.js';
+import { C_ABORT, C_DOORBELL, RING_HEADER_SLOTS } from '../engine/arena_layout.js';
 import { aborted, drainStall, limitExceeded } from '../engine/errors.js';
 import type { EventRing } from '../engine/thread_ports.js';
 
@@ -24,7 +24,7 @@ export const RING_HEAD = 0;
 export const RING_WAITING = 1;
 /** 64 bytes (a cache line) after the head. */
 export const RING_TAIL = 16;
-export const RING_HEADER_SLOTS = 32;
+export { RING_HEADER_SLOTS };
 
 const WAIT_SLICE_MS = 20;
 /**

@@ -2,11 +2,11 @@
 // it starts. Replay refuses a program whose files differ from the recorded ones (ERR_WRONG_PROGRAM)
 // unless asked to allow the change.
 
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { wrongProgram } from '../engine/errors.js';
+import { liveCrypto } from '../engine/thread_api.js';
 import type { HeaderData } from '../engine/log/codec.js';
 import { checkHeader, type RecordedOptions } from '../engine/log/header_check.js';
 import { resolveEntry } from '../workers/entry.js';
@@ -34,7 +34,8 @@ export function identify(program: string): { hash: string } {
   } catch {
     content = new TextEncoder().encode(program);
   }
-  return { hash: createHash('sha256').update(content).digest('hex') };
+  // node:crypto loads on first use (thread_api.ts liveCrypto): mode off never identifies a program.
+  return { hash: liveCrypto().createHash('sha256').update(content).digest('hex') };
 }
 
 /**

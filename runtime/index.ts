@@ -15,4 +15,5 @@ export { RwLock } from '../engine/sync/rwlock.js';
 export { AtomicArray } from '../engine/sync/atomic.js';
 export { Channel, type PollResult } from '../engine/sync/channel.js';
 export { limitsDefault, type Limits } from '../engine/limits.js';
-export { readLog, type Log } from '../replayer/log_reader.js';
+export { readLog } from './read_log.js';
+export type { Log } from '../replayer/log_reader.js';

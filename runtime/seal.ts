@@ -12,11 +12,12 @@ import { Kind } from '../engine/event.js';
 import { Mode, modeNames, type ModeName, type Thread } from '../engine/thread.js';
 import { digestArena } from '../engine/digest.js';
 import { digestBlocks, encodeBlocks } from '../engine/checkpoint.js';
-import { digestReport, type CheckpointSummary } from '../replayer/checkpoint.js';
+import type { CheckpointSummary } from '../replayer/checkpoint.js';
 import type { ReplayLog } from '../replayer/log_reader.js';
 import type { RunningDrain } from './drain_life.js';
 import type { LiveRun } from './live.js';
 import type { Outputs } from './outputs.js';
+import { loadedParts } from './process_run.js';
 import type { Progress } from './progress.js';
 import type { RunFailure } from './run_failure.js';
 import type { Checkpointing, Threads } from './threads.js';
@@ -107,7 +108,7 @@ async function sealed(h: SealHost): Promise<RunResult> {
     const recorded = Buffer.from(thread.expectPayload(Kind.End, 0)).toString('hex');
     if (!thread.stream!.exhausted) thread.diverge('more main-thread events', 'finish()');
     const judge = checkpointing.judge;
-    if (recorded !== digest) throw digestMismatch(recorded, digest, judge ? digestReport(judge, endBlocks) : null);
+    if (recorded !== digest) throw digestMismatch(recorded, digest, judge ? loadedParts().digestReport(judge, endBlocks) : null);
     // A following backup that finished first says so, or its primary takes the close for a loss.
     if (live) await live.replica.finished(digest);
     h.progress.final();

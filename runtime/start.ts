@@ -5,6 +5,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { MessageChannel } from 'node:worker_threads';
 import { Arena } from '../engine/arena.js';
+import { RING_HEADER_SLOTS } from '../engine/arena_layout.js';
 import { live } from '../engine/thread_api.js';
 import { LockstepError, logCorrupt, logUnwritable, usage, wouldOverwrite } from '../engine/errors.js';
 import { FORMAT_VERSION, MAGIC } from '../engine/log/format.js';
@@ -17,14 +18,8 @@ import { Mode, Thread, modeNames, type ModeName } from '../engine/thread.js';
 import type { HeaderData } from '../engine/log/codec.js';
 import type { RecordedOptions } from '../engine/log/header_check.js';
 import { frame } from '../engine/log/frame.js';
-import { ChaosDriver } from '../recorder/chaos.js';
-import { RING_HEADER_SLOTS, RingWriter } from '../recorder/ring.js';
 import type { ReplayLog } from '../replayer/log_reader.js';
-import { StreamReader } from '../replayer/stream.js';
-import { CHECKPOINT_WAIT_MS, CheckpointTaker, checkpointMsOf } from '../recorder/checkpoint.js';
-import { CheckpointJudge, attachArrival } from '../replayer/checkpoint.js';
 import type { Snapshot } from '../replication/snapshot.js';
-import { liveSetup, liveStream } from '../workers/worker_runtime.js';
 import type { Drain } from './drain_life.js';
 import { identify, recordedOptions } from './identity.js';
 import type { LiveRun } from './live.js';
@@ -69,7 +64,8 @@ async function startSession(options: StartOptions): Promise<Session> {
   const allowChange = asked.allowProgramChange;
   const threadFailures = options.threadFailures ?? 'fail';
   if (threadFailures !== 'fail' && threadFailures !== 'handle') throw usage(`threadFailures must be 'fail' or 'handle', got ${String(threadFailures)}`);
-  const runId = Buffer.from(live.randomBytes(8)).toString('hex');
+  // Names this process's live-stream channels: Math.random's original, not node:crypto (mode off never loads it).
+  const runId = [live.random(), live.random()].map((x) => Math.floor(x * 2 ** 32).toString(16).padStart(8, '0')).join('');
   const replica = repl ? new parts!.Replica(repl, 0) : null;
 
   let log: ReplayLog | null = null;
@@ -156,26 +152,26 @@ async function startSession(options: StartOptions): Promise<Session> {
       drain = parts!.startDrain({ arena: arena.buffer, limits, logPath: logPath! });
     }
   }
-  const ring = main.ring && mode === Mode.Record ? new RingWriter(arena.a, main.ring.base, main.ring.words, main.id, limits.stallMsMax) : null;
+  const ring = main.ring && mode === Mode.Record ? new parts!.RingWriter(arena.a, main.ring.base, main.ring.words, main.id, limits.stallMsMax) : null;
   const backup = repl?.role === 'backup';
-  const stream = backup ? new StreamReader(liveStream(runId, arena, main.id)) : log ? new StreamReader(streamInit(log, main.id)) : null;
+  const stream = backup ? new parts!.StreamReader(parts!.liveStream(runId, arena, main.id)) : log ? new parts!.StreamReader(streamInit(log, main.id)) : null;
   const thread = new Thread(main.id, mode, arena.a, ring, stream, limits.stallMsMax);
   if (backup) {
-    thread.liveSetup = liveSetup(arena, main.id, floors, snapshot !== null);
+    thread.liveSetup = parts!.liveSetup(arena, main.id, floors, snapshot !== null);
     replica!.attach({ arena: arena.buffer, limits, floors, versions: snapshot?.versions });
   }
   const until = mode === Mode.Replay && !repl ? parseUntil(options.until, asked.untilText) : null;
   if (until?.thread === 0) thread.untilIndex = until.index;
   if (seeded) thread.seeded = new SeededRandom(seed, main.id);
-  if (chaos) thread.chaos = new ChaosDriver(arena.a, chaos, main.id);
+  if (chaos) thread.chaos = new parts!.ChaosDriver(arena.a, chaos, main.id);
   const watchDeadlock = !repl && (mode === Mode.Record || mode === Mode.Off) && (asked.deadlock ?? mode === Mode.Record);
   if (watchDeadlock) thread.deadlock = new DeadlockWatch(thread, arena);
-  const checkpointMs = mode === Mode.Record && !repl ? checkpointMsOf(asked.checkpointMs) : 0;
+  const checkpointMs = mode === Mode.Record && !repl ? parts!.checkpointMsOf(asked.checkpointMs) : 0;
   const checkpointing = {
-    taker: checkpointMs > 0 ? new CheckpointTaker(arena, thread, checkpointMs, CHECKPOINT_WAIT_MS, live.perfNow) : null,
-    judge: mode === Mode.Replay || backup ? new CheckpointJudge(arena, thread) : null,
+    taker: checkpointMs > 0 ? new parts!.CheckpointTaker(arena, thread, checkpointMs, parts!.CHECKPOINT_WAIT_MS, live.perfNow) : null,
+    judge: mode === Mode.Replay || backup ? new parts!.CheckpointJudge(arena, thread) : null,
   };
-  if (checkpointing.judge) attachArrival(thread, arena, checkpointing.judge);
+  if (checkpointing.judge) parts!.attachArrival(thread, arena, checkpointing.judge);
   thread.program = identity;
   const restore = (mode !== Mode.Off || backup) && patch ? patchGlobals(thread) : () => {};
   const liveRun: LiveRun | null = repl ? { repl, replica: replica!, header: header!, floors, cutVersions, snapshot } : null;

@@ -11,19 +11,19 @@ import type { Output } from '../engine/thread_api.js';
 import { limitExceeded, revive, serializeError, threadFailed, usage } from '../engine/errors.js';
 import { Kind } from '../engine/event.js';
 import type { ChaosOptions } from '../engine/chaos.js';
-import { T_RING, T_RING_WORDS } from '../engine/arena_layout.js';
+import { RING_HEADER_SLOTS, T_RING, T_RING_WORDS } from '../engine/arena_layout.js';
 import { Mode, type Thread } from '../engine/thread.js';
-import { RING_HEADER_SLOTS } from '../recorder/ring.js';
 import type { ReplayLog } from '../replayer/log_reader.js';
-import { StreamReader, type StreamInit } from '../replayer/stream.js';
+import type { StreamInit } from '../replayer/stream.js';
 import type { CheckpointTaker } from '../recorder/checkpoint.js';
 import type { CheckpointJudge } from '../replayer/checkpoint.js';
 import type { SpawnInit } from '../workers/bootstrap.js';
-import { liveStream, type WorkerInit } from '../workers/worker_runtime.js';
+import type { WorkerInit } from '../workers/worker_runtime.js';
 import { Pool, type PoolOptions } from '../workers/pool.js';
 import { toHref, type ModuleIdentity } from './identity.js';
 import type { LiveRun } from './live.js';
 import type { Outputs } from './outputs.js';
+import { loadedParts } from './process_run.js';
 import type { RunFailure } from './run_failure.js';
 
 export interface SpawnOptions {
@@ -216,7 +216,7 @@ export class Threads {
 
   private streamOf(id: number): StreamInit | null {
     const s = this.setup;
-    if (s.live && s.thread.mode !== Mode.Record) return liveStream(s.runId, s.arena, id);
+    if (s.live && s.thread.mode !== Mode.Record) return loadedParts().liveStream(s.runId, s.arena, id);
     return s.log ? streamInit(s.log, id) : null;
   }
 
@@ -258,5 +258,5 @@ export function ringWordsFor(mode: Mode, limits: Limits, replicated: boolean): n
 }
 
 export function streamInit(log: ReplayLog, thread: number): StreamInit {
-  return log.streams.get(thread) ?? StreamReader.build(new Int32Array(0), new Uint8Array(0), log.trailer.cutOff);
+  return log.streams.get(thread) ?? loadedParts().StreamReader.build(new Int32Array(0), new Uint8Array(0), log.trailer.cutOff);
 }

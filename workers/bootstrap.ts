@@ -18,7 +18,7 @@ async function main(init: SpawnInit): Promise<void> {
   // ids itself, which would otherwise be recorded (and differ with its cache's state on replay).
   let typeScriptFailure: unknown = null;
   if (isTypeScriptEntry(init.entry)) await loadTypeScript(init.entry).catch((e: unknown) => { typeScriptFailure = e; });
-  const context = attachThread(init, (output) => parentPort!.postMessage({ type: 'output', output }));
+  const context = await attachThread(init, (output) => parentPort!.postMessage({ type: 'output', output }));
   const thread = context.thread;
   try {
     // TypeScript worker entries load through tsx (Node 20 cannot start a Worker on a .ts file).

@@ -13,7 +13,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { tsxMissing } from '../engine/errors.js';
-import { unpatched } from '../engine/patch.js';
 
 const TS_FOR_JS: Record<string, string> = { '.js': '.ts', '.mjs': '.mts', '.cjs': '.cts' };
 
@@ -45,5 +44,7 @@ export async function loadTypeScript(entry: string): Promise<void> {
   } catch (e) {
     throw tsxMissing(entry, e);
   }
+  // Loaded here: a worker with a JavaScript entry in mode off never loads the patches.
+  const { unpatched } = await import('../engine/patch.js');
   unpatched(() => api.register());
 }

@@ -19,7 +19,7 @@ const init = workerData as { lockstep: WorkerInit; entry: string };
 // ids itself, which would otherwise be recorded (and differ with its cache's state on replay).
 let typeScriptFailure: unknown = null;
 if (isTypeScriptEntry(init.entry)) await loadTypeScript(init.entry).catch((e: unknown) => { typeScriptFailure = e; });
-const context = attachThread(init.lockstep, (output) => parentPort!.postMessage({ id: -2, output } satisfies ReplyMessage));
+const context = await attachThread(init.lockstep, (output) => parentPort!.postMessage({ id: -2, output } satisfies ReplyMessage));
 const thread = context.thread;
 thread.checkpoints?.idle(); // not given a task yet (replay: a checkpoint-mark may come first)
 let module: Promise<Record<string, unknown>> | null = null;

@@ -2,22 +2,16 @@
 // its ring (record) or recorded stream (replay), its logical id. Shared by plain spawned threads
 // (bootstrap.ts) and pool workers (pool_worker.ts).
 
-import { attachStop } from '../recorder/checkpoint.js';
-import { attachArrival } from '../replayer/checkpoint.js';
 import { Arena } from '../engine/arena.js';
 import type { Output } from '../engine/thread_api.js';
 import type { Limits } from '../engine/limits.js';
-import { patchGlobals } from '../engine/patch.js';
-import { SeededRandom } from '../engine/prng.js';
 import { Kind } from '../engine/event.js';
-import { T_FED, T_LIVE_FROM, T_LIVE_OUTPUTS, T_OUTPUTS, T_PROGRESS, T_RING, T_RING_WORDS, T_STATE } from '../engine/arena_layout.js';
+import { T_PROGRESS, T_STATE } from '../engine/arena_layout.js';
 import { LockstepError } from '../engine/errors.js';
-import { Mode, Thread, type LiveSetup } from '../engine/thread.js';
-import { RingWriter } from '../recorder/ring.js';
-import { ChaosDriver } from '../recorder/chaos.js';
+import { Mode, Thread } from '../engine/thread.js';
 import type { ChaosOptions } from '../engine/chaos.js';
 import { DeadlockWatch } from '../engine/deadlock.js';
-import { StreamReader, streamChannelName, type StreamInit } from '../replayer/stream.js';
+import type { StreamInit } from '../replayer/stream.js';
 import { CONTEXT, WorkerThread } from './worker.js';
 
 export interface WorkerInit {
@@ -54,53 +48,48 @@ export interface WorkerInit {
  * of those hands every message to every thread that has one open, so each output cost every other
  * thread a delivery (with 4 pool workers the job server in mode off spent 8-12% more CPU).
  */
-export function attachThread(init: WorkerInit, deliver: (o: Output) => void): WorkerThread {
+export async function attachThread(init: WorkerInit, deliver: (o: Output) => void): Promise<WorkerThread> {
+  // The ring, the chaos driver, the recorded stream, the checkpoint hooks, the live setup, the
+  // patches and the seeded generator load only when this run needs them: a worker in mode off
+  // loads none of the first five (20-40 ms of each worker's start; issue 11 target 3), nor the
+  // patches, nor the generator unless the run was given a seed.
+  const cuts = init.checkpoints ? init.mode : null;
+  const patching = (init.mode !== Mode.Off || init.live !== null) && init.patch;
+  const [ring, chaos, stream, stop, arrival, live, patch, prng] = await Promise.all([
+    init.ring ? import('../recorder/ring.js') : null,
+    init.chaos ? import('../recorder/chaos.js') : null,
+    init.stream ? import('../replayer/stream.js') : null,
+    cuts === Mode.Record ? import('../recorder/checkpoint.js') : null,
+    cuts === Mode.Replay ? import('../replayer/checkpoint.js') : null,
+    init.live ? import('./live_setup.js') : null,
+    patching ? import('../engine/patch.js') : null,
+    init.seeded ? import('../engine/prng.js') : null,
+  ]);
   const arena = new Arena(init.arena, init.limits);
   // A live stream's channel must exist before the thread is marked attached: the receiver posts
   // to it from then on, and a broadcast channel does not keep messages for instances yet to come.
-  const stream = init.stream ? new StreamReader(init.stream) : null;
-  // A logical thread runs once. A second start means something (piscina after a crash, say)
-  // respawned it: its ring and stream positions are gone, so the run cannot go on.
+  const reader = init.stream ? new stream!.StreamReader(init.stream) : null;
+  // A logical thread runs once. A second start means something respawned it: its ring and stream
+  // positions are gone, so the run cannot go on.
   if (Atomics.compareExchange(arena.a, arena.threadSlot(init.id) + T_STATE, 1, 2) !== 1) {
     throw new LockstepError('ERR_THREAD_FAILED', `logical thread ${init.id} was started a second time (a respawned worker); ` +
       'the run cannot continue. Find why the worker died: an uncaught error outside a task, or a crash.', { thread: init.id });
   }
-  const ring = init.ring ? new RingWriter(arena.a, init.ring.base, init.ring.words, init.id, init.limits.stallMsMax) : null;
-  const thread = new Thread(init.id, init.mode, arena.a, ring, stream, init.limits.stallMsMax);
+  const writer = init.ring ? new ring!.RingWriter(arena.a, init.ring.base, init.ring.words, init.id, init.limits.stallMsMax) : null;
+  const thread = new Thread(init.id, init.mode, arena.a, writer, reader, init.limits.stallMsMax);
   thread.untilIndex = init.until;
   thread.program = init.program;
-  if (init.seeded) thread.seeded = new SeededRandom(BigInt(init.seed), init.id);
-  if (init.chaos) thread.chaos = new ChaosDriver(arena.a, init.chaos, init.id);
+  if (init.seeded) thread.seeded = new prng!.SeededRandom(BigInt(init.seed), init.id);
+  if (init.chaos) thread.chaos = new chaos!.ChaosDriver(arena.a, init.chaos, init.id);
   if (init.deadlock) thread.deadlock = new DeadlockWatch(thread, arena);
-  if (init.checkpoints && init.mode === Mode.Record) attachStop(thread, arena);
-  else if (init.checkpoints && init.mode === Mode.Replay) attachArrival(thread, arena, null);
-  if (init.live) thread.liveSetup = liveSetup(arena, init.id, init.live.floors, init.live.joined);
+  if (stop) stop.attachStop(thread, arena);
+  else if (arrival) arrival.attachArrival(thread, arena, null);
+  if (init.live) thread.liveSetup = live!.liveSetup(arena, init.id, init.live.floors, init.live.joined);
   thread.progressSlot = arena.threadSlot(init.id) + T_PROGRESS;
   const context = new WorkerThread(arena, thread, BigInt(init.seed), init.data, init.index, deliver);
   (globalThis as Record<symbol, unknown>)[CONTEXT] = context;
-  if ((init.mode !== Mode.Off || init.live) && init.patch) patchGlobals(thread);
+  if (patching) patch!.patchGlobals(thread);
   return context;
-}
-
-/** A live backup's stream: empty at first, fed by the receiver on the thread's broadcast channel. */
-export function liveStream(run: string, arena: Arena, thread: number): StreamInit {
-  return {
-    buffer: new SharedArrayBuffer(0), eventWords: 0, dataBytes: 0, cutOff: false,
-    live: { channel: streamChannelName(run, thread), slot: arena.threadSlot(thread) + T_FED },
-  };
-}
-
-/** How a live backup's thread goes live at cutover: its ring (allocated up front), the floors. */
-export function liveSetup(arena: Arena, thread: number, floors: SharedArrayBuffer, joined: boolean): LiveSetup {
-  const slot = arena.threadSlot(thread);
-  return {
-    floors: new Int32Array(floors),
-    ring: () => new RingWriter(arena.a, arena.a[slot + T_RING]!, arena.a[slot + T_RING_WORDS]!, thread, arena.limits.stallMsMax),
-    fromSlot: slot + T_LIVE_FROM,
-    outputsSlot: slot + T_OUTPUTS,
-    liveOutputsSlot: slot + T_LIVE_OUTPUTS,
-    joined,
-  };
 }
 
 /**
