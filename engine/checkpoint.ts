@@ -21,6 +21,7 @@
 import type { Arena } from './arena.js';
 import { elementTypes } from './arena.js';
 import { EntryKind } from './arena_layout.js';
+import { mix32 } from './prng.js';
 
 /** Most blocks one region is cut into (the block size grows with the region instead). */
 export const BLOCKS_PER_REGION_MAX = 256;
@@ -57,12 +58,7 @@ export function hashWords(a: Int32Array, from: number, to: number, u8: Uint8Arra
   let h = 0x811c9dc5 | 0;
   for (let i = from; i < to; i++) h = Math.imul(h ^ a[i]!, 0x01000193);
   if (u8 !== null) for (let i = tailFrom; i < tailTo; i++) h = Math.imul(h ^ u8[i]!, 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return mix32(h);
 }
 
 /** The byte length of a region entry, or the cell count × 4 of an atomics entry (null: not hashed). */

@@ -68,7 +68,7 @@ function rotl(x: number, k: number): number {
 }
 
 /** A 32-bit finaliser (murmur3's fmix32): spreads every input bit over the output. */
-function mix32(h: number): number {
+export function mix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
