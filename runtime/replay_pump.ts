@@ -106,7 +106,6 @@ export class ReplayPump {
     }
   }
 
-  /** Replay: hands the main thread's next event to whichever async consumer owns it. */
   /** Checkpoints (replayer/checkpoint.ts): the main thread's judge, which completes a cut met here. */
   checkpoints: CheckpointJudge | null = null;
 
@@ -118,6 +117,7 @@ export class ReplayPump {
     return kindOf(h) === Kind.Checkpoint && objectOf(h) === 0;
   }
 
+  /** Replay: hands the main thread's next event to whichever async consumer owns it. */
   pump(): void {
     if (this.pumping) return;
     // The main thread calls this after every replayed event: with no consumer waiting, no task in

@@ -190,6 +190,9 @@ export class Session extends LockstepThread {
     releaseProcess(this);
     this.parts.restore();
     Atomics.store(this.arena.a, C_ABORT, 1);
+    // No cut after a failure: its timer would block the event loop and write into a ring the
+    // drain is cutting off.
+    this.parts.checkpointing.taker?.stop();
     this.threads.stop(e);
     this.replayPump?.stop(e);
     writeResultFile(failureOf(e));

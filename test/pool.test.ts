@@ -177,5 +177,7 @@ describe('pool', function () {
     const typed = (e: LockstepError) => e.code === 'ERR_THREAD_FAILED' && /died running task 0/.test(e.message);
     await assert.rejects(pool.run(null, { name: 'crash' }), typed);
     await assert.rejects(s.finish(), typed);
+    // The failed run destroyed the pool: closing it now settles (it waited for answers that never came).
+    await pool.close();
   });
 });

@@ -22,8 +22,8 @@ async function main(init: SpawnInit): Promise<void> {
   const thread = context.thread;
   try {
     // TypeScript worker entries load through tsx (Node 20 cannot start a Worker on a .ts file).
-    if (typeScriptFailure) throw typeScriptFailure;
     thread.checkpoints?.unpark(); // not started until now: a checkpoint cut counted it as parked
+    if (typeScriptFailure) throw typeScriptFailure; // recorded as this thread's failure: after unpark, like any event
     const mod = (await import(init.entry)) as { default?: unknown };
     if (typeof mod.default === 'function') await (mod.default as (t: typeof context) => unknown)(context);
   } catch (e) {

@@ -217,6 +217,7 @@ export class Pool {
 
   /** Waits for every task, checks each worker's end in replay, and stops the workers. */
   close(): Promise<void> {
+    if (this.stopping && this.closing === null) return Promise.resolve(); // destroyed: nothing left to close
     this.closing ??= (async () => {
       await Promise.allSettled([...this.tasks.values()].map((t) => new Promise((r) => t.listeners.push(r))));
       const ends = await Promise.all(this.threads.map((thread, w) => new Promise<ReplyMessage>((resolve) => {
@@ -235,6 +236,8 @@ export class Pool {
   destroy(error: Error): void {
     this.stopping = true;
     for (const thread of this.threads) void thread.terminate();
+    // A close() waiting for the workers' answers: they will not come (reply() ignores them now).
+    for (const end of this.ends) end?.({ id: -1, ok: false, error });
     for (const task of [...this.tasks.values()]) this.settle(task, { ok: false, error });
   }
 
