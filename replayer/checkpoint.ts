@@ -197,6 +197,15 @@ export class CheckpointJudge {
     return false;
   }
 
+  /**
+   * A cut is being completed from soon(): the pump's stall watch is off meanwhile, since this
+   * wait is bounded here (stallMsMax polls) and a cut that cannot complete is skipped, not a
+   * divergence.
+   */
+  get inProgress(): boolean {
+    return this.pending !== 0;
+  }
+
   /** Who waits for the cut being completed from soon() (the pump; finish()). Called early is harmless: each looks again. */
   private readonly thens: (() => void)[] = [];
 

@@ -1,7 +1,9 @@
 // The main thread's replay pump. In replay the main thread's recorded events are taken by async
 // consumers (inputs, pool task completions) that the event loop offers in any order: each waits
 // for its turn, and the pump hands the next recorded event to whichever consumer owns it. A
-// consumer waiting while the log does not move is a divergence (the stall watch).
+// consumer waiting while the log does not move is a divergence (the stall watch), except while a
+// checkpoint cut is being completed: the judge bounds that wait and skips a cut that cannot
+// complete (replayer/checkpoint.ts).
 
 import type { Arena } from '../engine/arena.js';
 import { divergence } from '../engine/errors.js';
@@ -183,7 +185,11 @@ export class ReplayPump {
   private watchStall(): void {
     const waiting = this.turns.length + this.pools.reduce((n, p) => n + p.pending, 0);
     // A backup waiting for the primary's next event is not stuck: failure detection watches that.
-    this.watching = waiting > 0 && !this.host.finished() && !(this.thread.stream?.live && this.thread.peek() === null);
+    // Nor is a log held by a checkpoint cut being completed: the judge bounds that wait itself
+    // (stallMsMax) and skips a cut that cannot complete, as the docs promise; the watch starts
+    // again, from then, when the cut is over and the judge pumps on.
+    this.watching = waiting > 0 && !this.host.finished() && !(this.thread.stream?.live && this.thread.peek() === null) &&
+      !(this.checkpoints?.inProgress ?? false);
     if (!this.watching) return;
     this.watchedAt = live.perfNow();
     this.watchedIndex = this.thread.index;
@@ -194,7 +200,7 @@ export class ReplayPump {
   private armStall(ms: number): void {
     this.stallTimer = setTimeout(() => {
       this.stallTimer = null;
-      if (!this.watching || this.host.failure()) return;
+      if (!this.watching || this.host.failure() || this.checkpoints?.inProgress) return;
       const left = this.watchedAt + this.arena.limits.stallMsMax - live.perfNow();
       if (left > 0) return this.armStall(left);
       if (this.thread.index !== this.watchedIndex) return;

@@ -141,6 +141,38 @@ describe('checkpoints: a digest mismatch that says where', function () {
     assert.equal(out.checkpoints.matched, out.checkpoints.compared);
   });
 
+  // A cut replay cannot complete (a thread held short of its mark by a wait lockstep cannot see)
+  // is given up after the judge's bound (stallMsMax polls), as the docs say, and the replay goes
+  // on: the pump's stall watch, with an input waiting for its turn all along, must not call that
+  // wait a divergence. It did, after stallMsMax, before the judge's bound ran out (the fixture
+  // slows the main thread's event loop, so the judge's bound is several times the watch's):
+  // ERR_DIVERGENCE "the log expects checkpoint, but the program did nothing for 300 ms while 1
+  // inputs or task results waited", in 5 runs of 5 without the fix.
+  it('a cut a thread cannot reach in replay is given up, not a divergence, while an input waits in the pump', async function () {
+    const log = join(tempDir(), 'held.lsl');
+    const fixture = join(ROOT, 'dist/test/fixtures/checkpoint_held.js');
+    // Where cuts fall depends on timing: the test needs one taken while both tasks ran (so before
+    // task "b" was answered, with task "a"'s worker past where a replay holds it), and records
+    // again (a few times at most) until it has one.
+    let recorded = 0;
+    let held = false;
+    for (let attempt = 0; attempt < 5 && !held; attempt++) {
+      const rec = await lockstep(['record', '--checkpoint-ms', '5', '-o', log, '--', fixture]);
+      assert.equal(rec.code, 0, rec.stderr);
+      const cuts = cutsOf(log);
+      recorded = cuts.length;
+      held = cuts.some((c) => c.places.length === 2 && c.places.every((p) => !p.gone && p.index > 10)) && answeredFirst(log) === 0;
+    }
+    assert.ok(held, 'in 5 recordings no cut was taken while both pool tasks ran, with task "b" (task 0) answered first');
+    const replay = await lockstep(['replay', '--json', log], { HOLD: '1', STALL_MS: '300' });
+    assert.equal(replay.code, 0, replay.stdout + replay.stderr);
+    const out = JSON.parse(replay.stdout) as { checkpoints: { compared: number; matched: number; firstMismatch: unknown } };
+    // Given up (skipped, not compared): the cuts task "a" could not reach; every other one matched.
+    assert.ok(out.checkpoints.compared < recorded, `${out.checkpoints.compared} of ${recorded} cuts compared: none was given up`);
+    assert.equal(out.checkpoints.matched, out.checkpoints.compared);
+    assert.equal(out.checkpoints.firstMismatch, null);
+  });
+
   // The bug programs use every kind of sync object (barriers, channels, conditions,
   // semaphores…); with a cut every millisecond most cuts fall while threads wait or have exited.
   // Each replays to its recorded verdict, and every checkpoint compared matches. (Not
@@ -176,6 +208,14 @@ function cutsOf(path: string): { number: number; places: CutPlace[] }[] {
     at += events[p + 1]!;
   }
   return out;
+}
+
+/** The task whose completion the log's main thread observed first. */
+function answeredFirst(path: string): number | null {
+  const init = readReplayLog(path).streams.get(0)!;
+  const events = new Int32Array(init.buffer, 0, init.eventWords);
+  for (let p = 0; p < events.length; p += 2) if (kindOf(events[p]!) === Kind.TaskDone) return events[p + 1]!;
+  return null;
 }
 
 /** The thread and event index of the log's only value(now) event. */
