@@ -14,6 +14,10 @@
 //     main thread claims it where it is (compare-and-swap PARKED → the checkpoint's number); a
 //     thread leaving a park swaps RUNNING in first, so either the claim or the leave wins;
 //   - an exited thread is gone (CKPT_GONE).
+// A thread stops at a sync point by a compare-and-swap RUNNING → the cut's number, never a plain
+// store, so it cannot overwrite a claim: a thread that meets a sync point while parked (code its
+// pool task left running, a promise it did not await, after the task was answered and the worker
+// went idle) leaves the park first, as any parked thread does, and then stops as a running one.
 // Once all are stopped, the main thread hashes every region, records a checkpoint event (its
 // number, every other thread's event index, the digests), sets C_CKPT_DONE and releases them. A
 // stopped or parked thread, when it leaves its place (CheckpointStop.leave), records one
@@ -69,15 +73,32 @@ export class CheckpointStop implements CheckpointHooks {
     // A plain read: a request missed here is seen at the next sync point (the main thread waits).
     if (this.t.a[C_CKPT] === 0) return;
     const a = this.t.a;
-    const n = Atomics.load(a, C_CKPT);
-    if (n === 0) return;
-    // Running, so T_CKPT is RUNNING and only this thread changes it (the main thread claims
-    // parked or stopped threads only).
-    a[this.slot + T_CKPT_INDEX] = this.t.index;
-    Atomics.store(a, this.slot + T_CKPT, n);
-    Atomics.add(a, C_CKPT_ARRIVED, 1);
-    Atomics.notify(a, C_CKPT_ARRIVED);
-    this.leave();
+    const slot = this.slot + T_CKPT;
+    for (;;) {
+      const n = Atomics.load(a, C_CKPT);
+      if (n === 0) return;
+      // Not running: parked, perhaps claimed by a cut. A thread meets a sync point parked only
+      // when code goes on after its pool task was answered (a promise the task did not await)
+      // while the worker counts as idle: it leaves the park as a thread leaving a lockstep wait
+      // does (waits while a cut holds it, marks the place that cut listed), then stops for this
+      // cut, if it is still being taken, as a running thread. Storing n over a claim instead
+      // would hide it from the cut's give-up, which could not put back the mark it owed.
+      const state = Atomics.load(a, slot);
+      if (state === CKPT_GONE) return; // its run is over: it takes no part in cuts
+      if (state !== CKPT_RUNNING) {
+        this.leave();
+        continue;
+      }
+      // Running: the main thread neither claims it nor reads its place, so the place is written
+      // before the state that publishes it, and only this thread leaves RUNNING (the swap cannot
+      // fail; it is one so that the rule reads the same everywhere: nothing overwrites a claim).
+      a[this.slot + T_CKPT_INDEX] = this.t.index;
+      if (Atomics.compareExchange(a, slot, CKPT_RUNNING, n) !== CKPT_RUNNING) continue;
+      Atomics.add(a, C_CKPT_ARRIVED, 1);
+      Atomics.notify(a, C_CKPT_ARRIVED);
+      this.leave();
+      return;
+    }
   }
 
   /** About to block in a lockstep wait, or idle: the thread does nothing to memory until unpark(). */
