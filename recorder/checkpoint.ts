@@ -43,10 +43,11 @@
 
 import { assert } from '../engine/assert.js';
 import { Kind } from '../engine/event.js';
-import { aborted, usage } from '../engine/errors.js';
+import { usage } from '../engine/errors.js';
+import { waitWhile } from '../engine/checkpoint_wait.js';
 import { digestBlocks, encodeCut, type CutPlace } from '../engine/checkpoint.js';
 import {
-  C_ABORT, C_CKPT, C_CKPT_ARRIVED, C_CKPT_DONE, CKPT_GONE, CKPT_PARKED, CKPT_RUNNING, T_CKPT, T_CKPT_INDEX,
+  C_CKPT, C_CKPT_ARRIVED, C_CKPT_DONE, CKPT_GONE, CKPT_PARKED, CKPT_RUNNING, T_CKPT, T_CKPT_INDEX,
 } from '../engine/arena_layout.js';
 import type { Arena } from '../engine/arena.js';
 import type { CheckpointHooks, Thread } from '../engine/thread.js';
@@ -57,8 +58,6 @@ export const CHECKPOINT_MS_DEFAULT = 1000;
 export const CHECKPOINT_WAIT_MS = 20;
 /** The period grows at most this many times after checkpoints given up in a row. */
 const BACKOFF_MAX = 64;
-/** A stopped thread re-checks for an abort this often. */
-const SLICE_MS = 20;
 
 /** A thread's side of a cut (record): stop at sync points, park around lockstep waits. */
 export class CheckpointStop implements CheckpointHooks {
@@ -145,11 +144,8 @@ export class CheckpointStop implements CheckpointHooks {
     const slot = this.slot + T_CKPT;
     for (;;) {
       const state = Atomics.load(a, slot);
-      if (state > 0 && Atomics.load(a, C_CKPT) === state) {
-        Atomics.wait(a, C_CKPT, state, SLICE_MS);
-        if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.t.id);
-        continue;
-      }
+      // Held by the cut being taken: wait until it is over (recorded or given up).
+      if (state > 0) waitWhile(a, C_CKPT, (cut) => cut === state, this.t.id);
       // No cut holds it now: the main thread may still claim it (parked, or stopped for an
       // earlier cut) for the next one, so the swap is a compare-and-swap, retried.
       if (Atomics.compareExchange(a, slot, state, CKPT_RUNNING) !== state) continue;

@@ -14,15 +14,12 @@
 // A live backup does not stop at checkpoints (it consumes them): its threads go live at cutover.
 
 import { Kind, kindOf, objectOf } from '../engine/event.js';
-import { aborted } from '../engine/errors.js';
+import { SLICE_MS, waitWhile } from '../engine/checkpoint_wait.js';
 import { compareBlocks, decodeBlocks, decodeCut, describeDifferences, digestBlocks, entryNames, type CutPlace, type EntryDigest, type RegionDifference } from '../engine/checkpoint.js';
 import { C_ABORT, C_CKPT_DONE, C_CKPT_ARRIVED, CKPT_GONE, CKPT_PARKED, CKPT_RUNNING, T_CKPT, T_CKPT_INDEX } from '../engine/arena_layout.js';
 import type { Arena } from '../engine/arena.js';
 import type { StreamReader } from './stream.js';
 import type { CheckpointHooks, Thread } from '../engine/thread.js';
-
-/** A stopped thread re-checks for an abort this often. */
-const SLICE_MS = 20;
 
 /** Per thread, the events after which memory first differed: indices [from, to) (to null: the end of its log). */
 export interface EventInterval {
@@ -61,12 +58,9 @@ export class CheckpointArrival implements CheckpointHooks {
    */
   meet(head: number, arg: number): boolean {
     const kind = kindOf(head);
-    const s = this.t.stream!;
     if (kind === Kind.CheckpointMark) {
-      const index = this.t.index;
-      s.pos += 2;
-      this.t.index++;
-      if (!s.live) this.arrive(arg, index);
+      const n = this.takeMark(arg);
+      if (n !== 0) this.await(n);
       return true;
     }
     if (kind === Kind.Checkpoint && objectOf(head) === 0 && this.judge !== null) {
@@ -81,8 +75,10 @@ export class CheckpointArrival implements CheckpointHooks {
   /** A thread starting, or a pool worker starting a task: a mark next is its place in a cut; meet it now. */
   unpark(): void {
     this.settle();
-    const s = this.t.stream!;
-    while (s.pos < s.events.length && kindOf(s.events[s.pos]!) === Kind.CheckpointMark) this.meet(s.events[s.pos]!, s.events[s.pos + 1]!);
+    for (let n = this.nextMark(); n !== null; n = this.nextMark()) {
+      const arrived = this.takeMark(n);
+      if (arrived !== 0) this.await(arrived);
+    }
     // Started: no longer a thread that has done nothing yet (allArrived's rule for index 0).
     Atomics.compareExchange(this.t.a, this.slot + T_CKPT, CKPT_PARKED, CKPT_RUNNING);
   }
@@ -94,16 +90,31 @@ export class CheckpointArrival implements CheckpointHooks {
    * main thread may need it before it reaches the cut).
    */
   idle(): void {
-    const s = this.t.stream!;
-    while (s.pos < s.events.length && kindOf(s.events[s.pos]!) === Kind.CheckpointMark) {
-      const n = s.events[s.pos + 1]!;
-      const index = this.t.index;
-      s.pos += 2;
-      this.t.index++;
-      if (s.live) continue;
-      this.announce(n, index);
-      this.owed = n;
+    for (let n = this.nextMark(); n !== null; n = this.nextMark()) {
+      const arrived = this.takeMark(n);
+      if (arrived !== 0) this.owed = arrived;
     }
+  }
+
+  /** The number of the cut whose checkpoint-mark is the thread's next event, or null. */
+  private nextMark(): number | null {
+    const s = this.t.stream!;
+    return s.pos < s.events.length && kindOf(s.events[s.pos]!) === Kind.CheckpointMark ? s.events[s.pos + 1]! : null;
+  }
+
+  /**
+   * Takes the checkpoint-mark at the head of the thread's stream (of cut `n`) and announces the
+   * thread's arrival at it; returns `n`, for the caller to wait for that cut now (meet) or later
+   * (idle), or 0 when there is nothing to wait for (a live backup consumes marks).
+   */
+  private takeMark(n: number): number {
+    const s = this.t.stream!;
+    const index = this.t.index;
+    s.pos += 2;
+    this.t.index++;
+    if (s.live) return 0;
+    this.announce(n, index);
+    return n;
   }
 
   /** The cut this thread arrived at without waiting (idle), or 0. */
@@ -124,11 +135,6 @@ export class CheckpointArrival implements CheckpointHooks {
     Atomics.notify(this.t.a, C_CKPT_ARRIVED);
   }
 
-  private arrive(n: number, index: number): void {
-    this.announce(n, index);
-    this.await(n);
-  }
-
   private announce(n: number, index: number): void {
     const a = this.t.a;
     a[this.slot + T_CKPT_INDEX] = index;
@@ -140,14 +146,7 @@ export class CheckpointArrival implements CheckpointHooks {
   /** Stays stopped until the main thread has compared cut `n` (or skipped it), bounded by stallMsMax. */
   private await(n: number): void {
     const a = this.t.a;
-    let waitedMs = 0;
-    for (;;) {
-      const done = Atomics.load(a, C_CKPT_DONE);
-      if (((done - n) | 0) >= 0 || waitedMs >= this.t.stallMsMax) break;
-      Atomics.wait(a, C_CKPT_DONE, done, SLICE_MS);
-      waitedMs += SLICE_MS;
-      if (Atomics.load(a, C_ABORT) !== 0) throw aborted(this.t.id);
-    }
+    waitWhile(a, C_CKPT_DONE, (done) => ((done - n) | 0) < 0, this.t.id, SLICE_MS, this.t.stallMsMax);
     Atomics.store(a, this.slot + T_CKPT, CKPT_RUNNING);
   }
 }
@@ -225,13 +224,8 @@ export class CheckpointJudge {
       this.skip();
       return;
     }
-    const a = this.arena.a;
-    let waitedMs = 0;
-    while (!this.allArrived(next) && waitedMs < this.main.stallMsMax) {
-      Atomics.wait(a, C_CKPT_ARRIVED, Atomics.load(a, C_CKPT_ARRIVED), 1);
-      waitedMs += 1;
-      if (Atomics.load(a, C_ABORT) !== 0) throw aborted(0);
-    }
+    // In 1 ms slices: the main thread is blocked here, and each arrival notifies C_CKPT_ARRIVED.
+    waitWhile(this.arena.a, C_CKPT_ARRIVED, () => !this.allArrived(next), 0, 1, this.main.stallMsMax);
     this.complete();
   }
 
