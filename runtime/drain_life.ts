@@ -2,31 +2,14 @@
 // ring into the log (and, on a primary, ships frames to the backup), started with the run (or at
 // cutover) and stopped by finish() (sealed) or by the process's exit (cut off).
 
-import { statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker, type MessagePort } from 'node:worker_threads';
+import { freshBundle } from '../engine/bundle.js';
 import { LockstepError, revive } from '../engine/errors.js';
 import { C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_OUTPUT_BELL, FINISH_CUT_OFF, FINISH_SEALED } from '../engine/arena_layout.js';
 import type { DrainInit, DrainReport } from '../recorder/drain.js';
 
 /** How long a process exiting without finish() waits for the drain to cut the log off. */
 const CUT_OFF_WAIT_MS = 5000;
-
-const DRAIN_MODULE = new URL('../recorder/drain.js', import.meta.url);
-const DRAIN_BUNDLE = new URL('../recorder/drain.bundle.js', import.meta.url);
-
-/**
- * The drain worker's entry: the one-file bundle `npm run build` makes (scripts/bundle-drain.mjs;
- * a fresh worker loads it in ~5 ms of CPU against ~25 for the drain's 29 modules), unless it is
- * missing or older than drain.js (a `tsc` without the bundle step: the bundle would run stale code).
- */
-function drainEntry(): URL {
-  try {
-    return statSync(fileURLToPath(DRAIN_BUNDLE)).mtimeMs >= statSync(fileURLToPath(DRAIN_MODULE)).mtimeMs ? DRAIN_BUNDLE : DRAIN_MODULE;
-  } catch {
-    return DRAIN_MODULE;
-  }
-}
 
 export interface Drain {
   worker: Worker;
@@ -36,7 +19,8 @@ export interface Drain {
 export function startDrain(init: DrainInit, transferList: MessagePort[] = []): Drain {
   // Before any event: an output recorded on a primary must wake the drain at once (the gate waits).
   if (init.ship) Atomics.store(new Int32Array(init.arena), C_OUTPUT_BELL, 1);
-  const worker = new Worker(drainEntry(), { workerData: { drain: init }, transferList });
+  const entry = freshBundle(new URL('../recorder/drain.js', import.meta.url), new URL('../recorder/drain.bundle.js', import.meta.url));
+  const worker = new Worker(entry, { workerData: { drain: init }, transferList });
   worker.unref();
   const report = new Promise<DrainReport>((resolveReport, reject) => {
     worker.on('message', (m: { type: string; report?: DrainReport; error?: unknown }) => {
