@@ -9,6 +9,12 @@ import { join } from 'node:path';
 import { BLOCK_BYTES_MIN, blockBytesFor, compareBlocks, decodeBlocks, decodeCut, encodeBlocks, encodeCut, hashWords, type CutPlace } from '../engine/checkpoint.js';
 import { Kind, hasPayload, kindOf, objectOf } from '../engine/event.js';
 import { readReplayLog } from '../replayer/log_reader.js';
+import { CheckpointStop } from '../recorder/checkpoint.js';
+import { Arena } from '../engine/arena.js';
+import { C_ABORT, C_CKPT, C_CKPT_DONE, T_CKPT, T_CKPT_INDEX } from '../engine/arena_layout.js';
+import { resolveLimits } from '../engine/limits.js';
+import { Mode, Thread } from '../engine/thread.js';
+import type { EventRing } from '../engine/thread_ports.js';
 import { ROOT, lockstep, tempDir } from './fixtures/cli/helpers.js';
 
 const FIXTURE = join(ROOT, 'dist/test/fixtures/checkpoint_race.js');
@@ -139,6 +145,36 @@ describe('checkpoints: a digest mismatch that says where', function () {
     assert.equal(replay.code, 0, replay.stdout + replay.stderr);
     const out = JSON.parse(replay.stdout) as { checkpoints: { compared: number; matched: number } };
     assert.equal(out.checkpoints.matched, out.checkpoints.compared);
+  });
+
+  // Code a pool task left running after it was answered (a promise it did not await) meets a sync
+  // point while its worker is parked, here still held by cut 1, whose mark it owes, while cut 2 is
+  // being taken. A plain store of 2 over that claim (as point() did) hid the thread from cut 2's
+  // claims, so a give-up could not put cut 1 back, and the thread left without the mark replay
+  // stops it at. It must leave the park first (marking cut 1), then stop for cut 2 as a running
+  // thread. One thread, no workers: cut 2 never ends here, the run is aborted instead, which ends
+  // the thread's wait for it after one slice (ERR_ABORTED).
+  it('record: a thread meeting a sync point while parked and claimed leaves the park first (the mark it owed), never overwriting the claim', function () {
+    const arena = Arena.create(resolveLimits());
+    arena.addThread(0, 0); // the main thread
+    const { id } = arena.addThread(0, 0); // an idle pool worker
+    const a = arena.a;
+    const marks: number[] = [];
+    const ring = { push: (head: number, arg: number) => { if (kindOf(head) === Kind.CheckpointMark) marks.push(arg); } } as unknown as EventRing;
+    const t = new Thread(id, Mode.Record, a, ring, null, 1000);
+    t.index = 7;
+    const stop = new CheckpointStop(t, arena);
+    const slot = arena.threadSlot(id);
+    a[slot + T_CKPT_INDEX] = 7; // parked at event 7, held there by cut 1 (completed)
+    a[slot + T_CKPT] = 1;
+    a[C_CKPT_DONE] = 1;
+    a[C_CKPT] = 2; // cut 2 is being taken
+    a[C_ABORT] = 1;
+    assert.throws(() => stop.point(), (e: Error & { code?: string }) => e.code === 'ERR_ABORTED');
+    assert.deepEqual(marks, [1], 'the thread left its park with the mark it owed cut 1');
+    // Then stopped for cut 2 at its own place, after that mark.
+    assert.equal(a[slot + T_CKPT], 2);
+    assert.equal(a[slot + T_CKPT_INDEX], 8);
   });
 
   // A cut replay cannot complete (a thread held short of its mark by a wait lockstep cannot see)
