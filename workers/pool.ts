@@ -85,8 +85,11 @@ export type TaskMessage = { id: number; name: string; payload: unknown } | { id:
  */
 export type ReplyMessage = ({ id: number } & (Outcome | { lockstep: unknown })) | { id: -2; output: Output };
 
-/** The pool worker's entry: its bundle when built (engine/bundle.ts). */
-const handler = (): URL => freshBundle(new URL('./pool_worker.js', import.meta.url), new URL('./bundle/pool_worker.js', import.meta.url));
+/**
+ * The pool worker's entry: its bundle when built (engine/bundle.ts). Written from dist/'s top
+ * ('../workers/…'): this module may itself run from the main thread's bundle, dist/bundle/.
+ */
+const handler = (): URL => freshBundle(new URL('../workers/pool_worker.js', import.meta.url), new URL('../workers/bundle/pool_worker.js', import.meta.url));
 
 export class Pool {
   private readonly threads: Worker[] = [];
