@@ -182,7 +182,7 @@ describe('checkpoints: a digest mismatch that says where', function () {
   // on: the pump's stall watch, with an input waiting for its turn all along, must not call that
   // wait a divergence. It did, after stallMsMax, before the judge's bound ran out (the fixture
   // slows the main thread's event loop, so the judge's bound is several times the watch's):
-  // ERR_DIVERGENCE "the log expects checkpoint, but the program did nothing for 300 ms while 1
+  // ERR_DIVERGENCE "the log expects checkpoint, but the program did nothing for 1000 ms while 1
   // inputs or task results waited", in 5 runs of 5 without the fix.
   it('a cut a thread cannot reach in replay is given up, not a divergence, while an input waits in the pump', async function () {
     const log = join(tempDir(), 'held.lsl');
@@ -200,7 +200,7 @@ describe('checkpoints: a digest mismatch that says where', function () {
       held = cuts.some((c) => c.places.length === 2 && c.places.every((p) => !p.gone && p.index > 10)) && answeredFirst(log) === 0;
     }
     assert.ok(held, 'in 5 recordings no cut was taken while both pool tasks ran, with task "b" (task 0) answered first');
-    const replay = await lockstep(['replay', '--json', log], { HOLD: '1', STALL_MS: '300' });
+    const replay = await lockstep(['replay', '--json', log], { HOLD: '1', STALL_MS: '1000' });
     assert.equal(replay.code, 0, replay.stdout + replay.stderr);
     const out = JSON.parse(replay.stdout) as { checkpoints: { compared: number; matched: number; firstMismatch: unknown } };
     // Given up (skipped, not compared): the cuts task "a" could not reach; the replay ended with
