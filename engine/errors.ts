@@ -34,7 +34,24 @@ export type ErrorCode =
   | 'ERR_TLS'
   | 'ERR_LEASE_LOST';
 
+/** Where an error records the lockstep classes it is an instance of (see LockstepError's instanceof). */
+const BRAND = Symbol.for('lockstep.error.classes');
+
 export class LockstepError extends Error {
+  /** This class's name for instanceof by brand; each subclass sets its own. */
+  static readonly brand: string = 'LockstepError';
+
+  /**
+   * instanceof by brand as well as by prototype: a worker runs lockstep from a bundle
+   * (scripts/bundle.mjs) while the program's `lockstep/worker` import loads the modules, so an
+   * error one copy throws must still be an instance of the other copy's class.
+   */
+  static [Symbol.hasInstance](x: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, x)) return true;
+    const classes = typeof x === 'object' && x !== null ? (x as { [BRAND]?: unknown })[BRAND] : undefined;
+    return Array.isArray(classes) && classes.includes((this as unknown as typeof LockstepError).brand);
+  }
+
   readonly code: ErrorCode;
   readonly details: Record<string, unknown>;
   constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
@@ -42,11 +59,18 @@ export class LockstepError extends Error {
     this.name = 'LockstepError';
     this.code = code;
     this.details = details;
+    const classes: string[] = [];
+    for (let c = new.target as typeof LockstepError; c !== (Error as unknown) && c.brand !== undefined; c = Object.getPrototypeOf(c) as typeof LockstepError) {
+      if (!classes.includes(c.brand)) classes.push(c.brand);
+    }
+    Object.defineProperty(this, BRAND, { value: classes });
   }
 }
 
 /** The replayed program did something other than what the log says it did. */
 export class DivergenceError extends LockstepError {
+  static override readonly brand: string = 'DivergenceError';
+
   constructor(message: string, details: Record<string, unknown>) {
     super('ERR_DIVERGENCE', message, details);
     this.name = 'DivergenceError';

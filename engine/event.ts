@@ -130,15 +130,26 @@ export function objectOf(head: number): number {
   return head & OBJECT_MASK;
 }
 
-/** An ordered event takes a version of its object; replay waits for that version. */
+/** Per kind (a head's top byte), whether it is ordered (1) and whether a payload follows it (2). */
+const ORDERED = 1;
+const PAYLOAD = 2;
+const KIND_FLAGS = new Uint8Array(256);
+for (let k = Kind.Lock; k <= Kind.Close; k++) if (k !== Kind.TryFail && k !== Kind.PollEmpty) KIND_FLAGS[k] = ORDERED;
+KIND_FLAGS[Kind.PollClosed] = ORDERED;
+for (let k = Kind.AtomicAdd; k <= Kind.AtomicStore; k++) KIND_FLAGS[k] = ORDERED;
+for (const k of [Kind.Value, Kind.Input, Kind.Output, Kind.Error, Kind.End, Kind.Checkpoint]) KIND_FLAGS[k] = PAYLOAD;
+
+/**
+ * An ordered event takes a version of its object; replay waits for that version. (A table
+ * lookup: the drain and the replay reader ask it of every event.)
+ */
 export function isOrdered(kind: number): boolean {
-  return (kind >= Kind.Lock && kind <= Kind.Close && kind !== Kind.TryFail && kind !== Kind.PollEmpty) || kind === Kind.PollClosed ||
-    (kind >= Kind.AtomicAdd && kind <= Kind.AtomicStore);
+  return (KIND_FLAGS[kind & 0xff]! & ORDERED) !== 0;
 }
 
 /** A payload event's arg is the byte length of the payload that follows it. */
 export function hasPayload(kind: number): boolean {
-  return kind === Kind.Value || kind === Kind.Input || kind === Kind.Output || kind === Kind.Error || kind === Kind.End || kind === Kind.Checkpoint;
+  return (KIND_FLAGS[kind & 0xff]! & PAYLOAD) !== 0;
 }
 
 export function payloadWords(bytes: number): number {

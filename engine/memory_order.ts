@@ -16,5 +16,10 @@
 // it, the replication test "a cluster loses its primary, regains a backup by state transfer, and
 // survives losing a node again" hung in 2 of ~35 runs (the last primary stopped answering), and
 // in none of 35 with Atomics.store; the cause was not found, so the tail stays an Atomics.store.
+// Tried again (session 6, RingWriter.publish: ~8 ns off an uncontended recorded lock): the same
+// test hung once in 56 loops, against 0 in 40 loops of the build without it run beside it. Three
+// hangs in ~91 runs against none in ~75 is not proof, but a failover that stops answering is the
+// one failure lockstep must not have, so it stays taken back until the mechanism is understood
+// (the hang: the third node, joined by state transfer and promoted, never answers).
 
 export const TSO = process.arch === 'x64' || process.arch === 'ia32';

@@ -13,6 +13,8 @@ export class ChunkBuilder {
   bytes = new Uint8Array(START_BYTES);
   /** A view of `bytes`, made again only when `bytes` grows (one per event cost GC time). */
   view = new DataView(this.bytes.buffer);
+  /** `bytes` as little-endian words (made with it): payload words at a 4-aligned offset are copied whole. */
+  words32 = new Int32Array(this.bytes.buffer);
   bytesUsed = 0;
   /** Event index of the chunk's first event, and how many events it holds. */
   firstIndex = 0;
@@ -29,10 +31,12 @@ export class ChunkBuilder {
   /** Makes room for `n` more payload bytes. */
   roomForBytes(n: number): void {
     if (this.bytesUsed + n <= this.bytes.length) return;
-    const bigger = new Uint8Array(Math.max(this.bytes.length * 2, this.bytesUsed + n));
+    // A whole number of words, so that words32 covers every byte.
+    const bigger = new Uint8Array((Math.max(this.bytes.length * 2, this.bytesUsed + n) + 3) & ~3);
     bigger.set(this.bytes.subarray(0, this.bytesUsed));
     this.bytes = bigger;
     this.view = new DataView(bigger.buffer);
+    this.words32 = new Int32Array(bigger.buffer);
   }
 
   /** The chunk, as views of the scratch buffers: valid until clear(). `time`: Chunk.time (ms since the run started). */

@@ -75,7 +75,7 @@ export class Replica {
     this.role = 'primary';
     this.alone = init.alone;
     if (init.alone) this.releaseAll(this.gate.goAlone(performance.now()));
-    const worker = new Worker(new URL('./sender.js', import.meta.url), {
+    const worker = new Worker(new URL('../replication/sender.js', import.meta.url), {
       workerData: { sender: { ...init, repl: this.repl, epoch: this.epoch } satisfies SenderInit },
       transferList: [init.frames],
     });
@@ -219,7 +219,7 @@ export class Replica {
 
   /** Starts the receiver; resolves with the log header's payload (and a joining backup's snapshot). */
   startReceiver(run: string): Promise<{ header: Uint8Array; snapshot: unknown }> {
-    const worker = new Worker(new URL('./receiver.js', import.meta.url), { workerData: { receiver: { repl: this.repl, run } } });
+    const worker = new Worker(new URL('../replication/receiver.js', import.meta.url), { workerData: { receiver: { repl: this.repl, run } } });
     // Kept referenced: a following backup's main thread may have nothing else keeping it alive.
     this.worker = worker;
     return new Promise((resolve, reject) => {

@@ -3,6 +3,7 @@
 // cutover) and stopped by finish() (sealed) or by the process's exit (cut off).
 
 import { Worker, type MessagePort } from 'node:worker_threads';
+import { freshBundle } from '../engine/bundle.js';
 import { LockstepError, revive } from '../engine/errors.js';
 import { C_DOORBELL, C_DRAIN_DONE, C_FINISH, C_OUTPUT_BELL, FINISH_CUT_OFF, FINISH_SEALED } from '../engine/arena_layout.js';
 import type { DrainInit, DrainReport } from '../recorder/drain.js';
@@ -18,7 +19,8 @@ export interface Drain {
 export function startDrain(init: DrainInit, transferList: MessagePort[] = []): Drain {
   // Before any event: an output recorded on a primary must wake the drain at once (the gate waits).
   if (init.ship) Atomics.store(new Int32Array(init.arena), C_OUTPUT_BELL, 1);
-  const worker = new Worker(new URL('../recorder/drain.js', import.meta.url), { workerData: { drain: init }, transferList });
+  const entry = freshBundle(new URL('../recorder/drain.js', import.meta.url), new URL('../recorder/drain.bundle.js', import.meta.url));
+  const worker = new Worker(entry, { workerData: { drain: init }, transferList });
   worker.unref();
   const report = new Promise<DrainReport>((resolveReport, reject) => {
     worker.on('message', (m: { type: string; report?: DrainReport; error?: unknown }) => {

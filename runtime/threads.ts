@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { Arena } from '../engine/arena.js';
 import type { Limits } from '../engine/limits.js';
 import type { Output } from '../engine/thread_api.js';
+import { freshBundle } from '../engine/bundle.js';
 import { limitExceeded, revive, serializeError, threadFailed, usage } from '../engine/errors.js';
 import { Kind } from '../engine/event.js';
 import type { ChaosOptions } from '../engine/chaos.js';
@@ -107,7 +108,7 @@ export class Threads {
     for (let k = 0; k < count; k++) {
       const id = this.failure.failOn(() => this.addThread());
       const init: SpawnInit = { ...this.workerInit(id, options.data, k), entry: href };
-      const worker = new Worker(new URL('../workers/bootstrap.js', import.meta.url), { workerData: { lockstep: init } });
+      const worker = new Worker(freshBundle(new URL('../workers/bootstrap.js', import.meta.url), new URL('../workers/bundle/bootstrap.js', import.meta.url)), { workerData: { lockstep: init } });
       ids.push(id);
       workers.push(worker);
       this.workers.set(id, worker);

@@ -265,7 +265,7 @@ describe('lockstep CLI', function () {
       assert.equal(verbose.code, 1);
       assert.match(verbose.stderr, /^code: ERR_DIVERGENCE$/m);
       assert.match(verbose.stderr, /^details: \{.*"thread":1,"index":1/m);
-      assert.match(verbose.stderr, /^\s+at .*thread\.js/m, '--verbose shows the stack');
+      assert.match(verbose.stderr, /^\s+at .*\/dist\/.*\.js/m, '--verbose shows the stack (a bundle file\'s, when built: scripts/bundle.mjs)');
     });
 
     it('a changed program is refused unless --allow-program-change', async function () {

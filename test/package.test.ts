@@ -57,7 +57,7 @@ describe('the packed package, installed into a fresh project', function () {
   });
 
   it('ships the library, the CLI, README and LICENSE, and nothing of the repository\'s own', function () {
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/runtime/index.js', 'dist/runtime/index.d.ts', 'dist/workers/worker.js', 'dist/client/index.js', 'dist/cli/main.js', 'cjs/esm_only.cjs']) {
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/runtime/index.js', 'dist/runtime/index.d.ts', 'dist/workers/worker.js', 'dist/workers/package_entry.js', 'dist/runtime/package_entry.js', 'dist/client/index.js', 'dist/cli/main.js', 'cjs/esm_only.cjs']) {
       assert.ok(files.includes(f), `the tarball lacks ${f}`);
     }
     const stray = files.filter((f) => /^(dist\/)?(test|bench|examples|scripts|\.ci)\//.test(f) || f.endsWith('.map') || f.endsWith('.lsl') || f === 'arbiter.json');

@@ -9,7 +9,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './fixtures/cli/helpers.js';
@@ -24,16 +24,25 @@ interface Loaded {
   main: string[];
   /** Modules each worker loaded, by thread id. */
   workers: Map<number, string[]>;
+  /** Files each worker loaded, by thread id (a bundle as itself, not as its modules). */
+  files: Map<number, string[]>;
+  /** Files the main thread loaded. */
+  mainFiles: string[];
   /** The program's stdout (its probes). */
   stdout: string;
 }
+
+/** Per bundle file under dist/, the dist modules it holds (written by scripts/bundle.mjs; none if it did not run). */
+const bundlesFile = join(ROOT, 'dist/bundles.json');
+const bundles: Record<string, string[]> = existsSync(bundlesFile) ? (JSON.parse(readFileSync(bundlesFile, 'utf8')) as Record<string, string[]>) : {};
 
 function loadedBy(mode: 'off' | 'record', dir: string): Loaded {
   const log = join(dir, `${mode}.lsl`);
   const fixtures = join(ROOT, 'dist/test/fixtures');
   // Two spawned workers and a pool worker; the pool's task emits an output. Each worker reports
   // whether node:crypto was loaded in it (process.moduleLoadList lists the builtins it bound).
-  const program = `const { start } = await import(${JSON.stringify(join(ROOT, 'dist/runtime/index.js'))});
+  // The package's entry, as a program imports it (the main thread's bundle when the build made one).
+  const program = `const { start } = await import(${JSON.stringify(join(ROOT, 'dist/runtime/package_entry.js'))});
 const s = await start({ mode: ${JSON.stringify(mode)}, log: ${JSON.stringify(log)} });
 s.atomics('cells', 1);
 s.shared('order', Int32Array, 1);
@@ -51,13 +60,20 @@ await s.finish();`;
   writeFileSync(main, program);
   const r = spawnSync(process.execPath, ['--import', join(fixtures, 'module_trace.js'), main], { env, encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, `the ${mode} run failed: ${r.stderr}`);
-  const loaded: Loaded = { main: [], workers: new Map(), stdout: r.stdout };
+  const loaded: Loaded = { main: [], workers: new Map(), files: new Map(), mainFiles: [], stdout: r.stdout };
   for (const m of r.stderr.matchAll(/^LOADED (\d+) file:\/\/(\S+)$/gm)) {
     const thread = Number(m[1]);
     // A package's modules as node_modules/<name>/…, wherever node_modules really is (it may be a link).
     const path = m[2]!.replace(`${ROOT.replace(/\/$/, '')}/dist/`, '').replace(/^.*\/node_modules\//, 'node_modules/');
-    if (thread === 0) loaded.main.push(path);
-    else loaded.workers.set(thread, [...(loaded.workers.get(thread) ?? []), path]);
+    // A bundle file counts as the modules it holds (scripts/bundle.mjs lists them).
+    const paths = bundles[path] ?? [path];
+    if (thread === 0) {
+      loaded.main.push(...paths);
+      loaded.mainFiles.push(path);
+    } else {
+      loaded.workers.set(thread, [...(loaded.workers.get(thread) ?? []), ...paths]);
+      loaded.files.set(thread, [...(loaded.files.get(thread) ?? []), path]);
+    }
   }
   return loaded;
 }
@@ -86,6 +102,24 @@ describe('what start() loads', function () {
       assert.ok(record.main.includes(m), `a recording loads ${m}`);
     }
     assert.match(record.stdout, /MAIN CRYPTO true/, 'a recording hashes the program');
+  });
+
+  it('the main thread, workers and the drain start from their bundles when the build made them', function () {
+    if (Object.keys(bundles).length === 0) this.skip(); // built without esbuild: the modules themselves run (engine/bundle.ts)
+    for (const run of [off, record]) {
+      for (const [thread] of lockstepWorkers(run)) {
+        const files = run.files.get(thread)!;
+        assert.ok(files.some((f) => f.startsWith('workers/bundle/')), `worker ${thread} ran from workers/bundle/: ${files.join(', ')}`);
+        const unbundled = files.filter((f) => /^(engine|workers|recorder|replayer)\//.test(f) && !f.startsWith('workers/bundle/') && f !== 'workers/package_entry.js');
+        assert.deepEqual(unbundled, [], `worker ${thread} loaded lockstep's modules one by one`);
+      }
+    }
+    assert.ok([...record.files.values()].some((fs) => fs.includes('recorder/drain.bundle.js')), 'the drain ran from its bundle');
+    for (const run of [off, record]) {
+      assert.ok(run.mainFiles.includes('bundle/index.js'), `the main thread ran from dist/bundle/: ${run.mainFiles.join(', ')}`);
+      const unbundled = run.mainFiles.filter((f) => /^(engine|runtime|workers|recorder|replayer|replication)\//.test(f) && f !== 'runtime/package_entry.js');
+      assert.deepEqual(unbundled, [], 'the main thread loaded lockstep\'s modules one by one');
+    }
   });
 
   it('importing the package does not load the log reader, its codec or flatbuffers', function () {

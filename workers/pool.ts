@@ -18,6 +18,7 @@
 // idle worker, and tasks assigned after it wait behind it, so it can be aborted until it starts.
 
 import { Worker } from 'node:worker_threads';
+import { freshBundle } from '../engine/bundle.js';
 import { LockstepError, revive, usage } from '../engine/errors.js';
 import { Kind } from '../engine/event.js';
 import { Mode, type Thread } from '../engine/thread.js';
@@ -84,7 +85,11 @@ export type TaskMessage = { id: number; name: string; payload: unknown } | { id:
  */
 export type ReplyMessage = ({ id: number } & (Outcome | { lockstep: unknown })) | { id: -2; output: Output };
 
-const handler = new URL('./pool_worker.js', import.meta.url);
+/**
+ * The pool worker's entry: its bundle when built (engine/bundle.ts). Written from dist/'s top
+ * ('../workers/…'): this module may itself run from the main thread's bundle, dist/bundle/.
+ */
+const handler = (): URL => freshBundle(new URL('../workers/pool_worker.js', import.meta.url), new URL('../workers/bundle/pool_worker.js', import.meta.url));
 
 export class Pool {
   private readonly threads: Worker[] = [];
@@ -131,7 +136,7 @@ export class Pool {
   private startWorkers(workers: number): void {
     for (let w = 0; w < workers; w++) {
       const init = this.host.addWorker(w);
-      const thread = new Worker(handler, { workerData: { lockstep: init, entry: this.entry } });
+      const thread = new Worker(handler(), { workerData: { lockstep: init, entry: this.entry } });
       // An idle worker does not keep the process alive; one with tasks to do does (keepAlive).
       thread.unref();
       thread.on('message', (m: ReplyMessage) => this.reply(w, m));

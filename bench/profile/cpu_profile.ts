@@ -5,6 +5,7 @@
 // parked it (awaitVersion, RingWriter.reserve, the drain's idle wait): waits are costs here too.
 
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 interface CallFrame {
   functionName: string;
@@ -37,9 +38,42 @@ export interface ThreadProfile {
   byCategory: Map<string, number>;
 }
 
+/** Per bundle file (scripts/bundle.mjs), the line at which each module's code starts, in order. */
+const bundleMaps = new Map<string, { line: number; module: string }[]>();
+
+/**
+ * A frame's module: its url, or, in a bundle, the module whose code holds the frame's line
+ * (esbuild marks where each module starts with a `// dist/…` or `// node_modules/…` line).
+ */
+function moduleOf(frame: CallFrame): string {
+  const u = frame.url;
+  if (!u.includes('/bundle/') && !u.endsWith('.bundle.js')) return u;
+  let map = bundleMaps.get(u);
+  if (map === undefined) {
+    map = [];
+    try {
+      const lines = readFileSync(fileURLToPath(u), 'utf8').split('\n');
+      const root = u.slice(0, u.indexOf('/dist/') + 1);
+      for (let i = 0; i < lines.length; i++) {
+        const m = /^\/\/ ((?:dist|node_modules)\/\S+\.js)$/.exec(lines[i]!);
+        if (m) map.push({ line: i, module: root + m[1]! });
+      }
+    } catch {
+      // Not a file we can read: the url itself.
+    }
+    bundleMaps.set(u, map);
+  }
+  let found = u;
+  for (const e of map) {
+    if (e.line > frame.lineNumber) break;
+    found = e.module;
+  }
+  return found;
+}
+
 /** Where a function lives, as a category of cost. */
 export function category(frame: CallFrame): string {
-  const u = frame.url;
+  const u = moduleOf(frame);
   const f = frame.functionName;
   if (f === '(garbage collector)') return 'GC';
   if (f === '(idle)') return 'idle';
@@ -80,7 +114,8 @@ export function readProfile(file: string, role: Role): ThreadProfile {
   for (const [id, us] of selfUs) {
     const n = byId.get(id)!;
     const f = n.callFrame;
-    const key = `${f.functionName || '(anonymous)'} (${shortUrl(f.url)}${f.url ? `:${f.lineNumber + 1}` : ''})`;
+    const module = moduleOf(f);
+    const key = `${f.functionName || '(anonymous)'} (${shortUrl(module)}${module !== f.url ? ' in a bundle' : f.url ? `:${f.lineNumber + 1}` : ''})`;
     byFunction.set(key, (byFunction.get(key) ?? 0) + us / 1e3);
     const c = category(f);
     byCategory.set(c, (byCategory.get(c) ?? 0) + us / 1e3);
@@ -93,8 +128,8 @@ export function readProfile(file: string, role: Role): ThreadProfile {
 export function roleOf(file: string, threadId: number): Role {
   if (threadId === 0) return 'main';
   const text = readFileSync(file, 'utf8');
-  if (text.includes('/recorder/drain.js')) return 'drain';
-  if (text.includes('/workers/pool_worker.js') || text.includes('piscina')) return 'pool worker';
+  if (text.includes('/recorder/drain.js') || text.includes('/recorder/drain.bundle.js')) return 'drain';
+  if (text.includes('/workers/pool_worker.js') || text.includes('/workers/bundle/pool_worker.js')) return 'pool worker';
   return 'spawned thread';
 }
 
