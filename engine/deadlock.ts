@@ -12,7 +12,7 @@
 // and semaphores take part: a semaphore is "held" by a thread that acquired a permit and has not
 // released one itself (a semaphore released by another thread, as a signal, is not tracked).
 
-import { aborted, deadlockCycle, type DeadlockLink } from './errors.js';
+import { ERROR_DEADLOCK, aborted, deadlockCycle, type DeadlockLink } from './errors.js';
 import { Kind } from './event.js';
 import { lockWord, spinLockWord, tryLockWord, unlockWord as unlock } from './futex_lock.js';
 import { C_ABORT, C_DEADLOCK, HOLDS_PUBLISHED_MAX, T_HOLDS, T_HOLDS_COUNT, T_WAIT_FOR, T_WAIT_HOW, T_WAIT_SEQ } from './arena_layout.js';
@@ -27,9 +27,6 @@ export const enum WaitHow {
 }
 
 const howNames = ['', 'mutex', 'read-write lock (to read)', 'read-write lock (to write)', 'semaphore'];
-
-/** The error event's object that marks a deadlock report (other thread errors use 0). */
-export const ERROR_DEADLOCK = 1;
 
 /** A blocked thread waits this long at a time before it looks again. */
 const SLICE_MS = 20;
@@ -209,10 +206,4 @@ export class DeadlockWatch {
     }
     throw e;
   }
-}
-
-/** Replay: the deadlock report logged at this point, rebuilt. */
-export function deadlockFromLog(payload: Uint8Array): Error {
-  const { links } = JSON.parse(new TextDecoder().decode(payload)) as { links: DeadlockLink[] };
-  return deadlockCycle(links);
 }

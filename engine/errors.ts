@@ -360,6 +360,19 @@ export function deadlockCycle(links: DeadlockLink[]): LockstepError {
     'Take locks in one global order (or use tryLock and back off); replay the log to watch the threads get there.', { cycle: links });
 }
 
+/**
+ * The error event's object that marks a deadlock report (other thread errors use 0). Here, not in
+ * deadlock.ts, so that a thread replaying one (thread.ts) does not load the detector: a thread in
+ * mode off without detection loads neither deadlock.ts nor wait_for.ts.
+ */
+export const ERROR_DEADLOCK = 1;
+
+/** Replay: the deadlock report logged at this point, rebuilt. */
+export function deadlockFromLog(payload: Uint8Array): Error {
+  const { links } = JSON.parse(new TextDecoder().decode(payload)) as { links: DeadlockLink[] };
+  return deadlockCycle(links);
+}
+
 /** A replicated node asked to answer (a read) when it cannot prove it is the live node. */
 export function notServing(node: string, why: string): LockstepError {
   return new LockstepError('ERR_NOT_SERVING', `node ${node} cannot answer: ${why}. Ask the live node.`, { node, why });

@@ -6,10 +6,10 @@ import { C_ABORT, C_OUTPUT_BELL, C_WAITERS, WAITER_ANY, WAITER_EXACT, WAITER_PAI
 import { assert } from './assert.js';
 import { writeSync } from 'node:fs';
 import { Kind, ValueKind, describe, head, isOrdered, kindNames, kindOf, objectOf } from './event.js';
-import { aborted, divergence, finished, replayStall, untilReached } from './errors.js';
+import { ERROR_DEADLOCK, aborted, deadlockFromLog, divergence, finished, replayStall, untilReached } from './errors.js';
 import type { SeededRandom } from './prng.js';
 import type { ChaosPoint, EventRing, EventStream } from './thread_ports.js';
-import { ERROR_DEADLOCK, deadlockFromLog, type DeadlockWatch } from './deadlock.js';
+import type { DeadlockWatch } from './deadlock.js';
 import { NO_EVENT, Next, Turn, floorTurn, nextEvent, versionTurn } from './turn.js';
 import { TSO } from './memory_order.js';
 

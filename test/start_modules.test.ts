@@ -1,10 +1,11 @@
 // A program in mode off must not pay for record, replay or replication (issue 11 target 3): its
 // start() loads neither the log writer, the drain's life, the replay pump, the live run, the
 // replication layer, the ring, the chaos driver, the recorded stream, the checkpoint hooks nor the
-// live setup (runtime/run_parts.ts, loaded on demand), nor node:crypto; importing the package does
-// not load the log reader, its codec or flatbuffers (runtime/read_log.ts); its workers, spawned or
-// pooled, load none of the recorder's or replayer's modules, the live setup, the patches nor
-// node:crypto, even when they emit outputs (engine/output_chain.ts). A recording does load them.
+// live setup (runtime/run_parts.ts, loaded on demand), nor the patches or the deadlock detector
+// (not asked for), nor node:crypto; importing the package does not load the log reader, its codec
+// or flatbuffers (runtime/read_log.ts); its workers, spawned or pooled, load none of the recorder's
+// or replayer's modules, the live setup, the patches, the deadlock detector nor node:crypto, even
+// when they emit outputs (engine/output_chain.ts). A recording does load them.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,9 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './fixtures/cli/helpers.js';
 
-const ON_DEMAND = ['runtime/run_parts.js', 'runtime/drain_life.js', 'runtime/replay_pump.js', 'runtime/live.js', 'recorder/', 'replayer/', 'replication/', 'workers/live_setup.js'];
+const ON_DEMAND = ['runtime/run_parts.js', 'runtime/drain_life.js', 'runtime/replay_pump.js', 'runtime/live.js', 'recorder/', 'replayer/', 'replication/', 'workers/live_setup.js',
+  'engine/patch.js', 'engine/deadlock.js', 'engine/wait_for.js'];
 const INDEX_ON_DEMAND = ['replayer/log_reader.js', 'engine/log/codec.js', 'node_modules/flatbuffers/'];
-const WORKER_ON_DEMAND = ['recorder/', 'replayer/', 'workers/live_setup.js', 'engine/patch.js'];
+const WORKER_ON_DEMAND = ['recorder/', 'replayer/', 'workers/live_setup.js', 'engine/patch.js', 'engine/deadlock.js', 'engine/wait_for.js'];
 
 interface Loaded {
   /** Modules the main thread loaded (paths under dist/, or under the root for node_modules). */
@@ -96,7 +98,9 @@ describe('what start() loads', function () {
     assert.ok(off.main.includes('runtime/start.js'), `the trace saw the runtime load: ${off.main.join(', ')}`);
     assert.deepEqual(under(off.main, ON_DEMAND), []);
     assert.match(off.stdout, /MAIN CRYPTO false/, 'the main thread ran in mode off without loading node:crypto');
-    for (const m of ['runtime/run_parts.js', 'runtime/drain_life.js', 'recorder/log_writer.js', 'recorder/ring.js', 'engine/log/codec.js']) assert.ok(record.main.includes(m), `a recording loads ${m}`);
+    for (const m of ['runtime/run_parts.js', 'runtime/drain_life.js', 'recorder/log_writer.js', 'recorder/ring.js', 'engine/log/codec.js', 'engine/patch.js', 'engine/deadlock.js']) {
+      assert.ok(record.main.includes(m), `a recording loads ${m}`);
+    }
     assert.match(record.stdout, /MAIN CRYPTO true/, 'a recording hashes the program');
   });
 
@@ -122,14 +126,14 @@ describe('what start() loads', function () {
     assert.deepEqual(under(off.main, INDEX_ON_DEMAND), []);
   });
 
-  it('mode off workers load no recorder or replayer module, the live setup, the patches nor node:crypto; recording workers do', function () {
+  it('mode off workers load no recorder or replayer module, the live setup, the patches, the deadlock detector nor node:crypto; recording workers do', function () {
     const offWorkers = lockstepWorkers(off);
     assert.equal(offWorkers.length, 3, `two spawned workers and a pool worker ran lockstep: ${[...off.workers.keys()].join(', ')}`);
     for (const [thread, ms] of offWorkers) assert.deepEqual(under(ms, WORKER_ON_DEMAND), [], `worker ${thread} in mode off`);
     assert.match(off.stdout, /POOL CRYPTO false/, 'the pool worker emitted an output in mode off without loading node:crypto');
     const recordWorkers = lockstepWorkers(record);
     assert.equal(recordWorkers.length, 3);
-    for (const [thread, ms] of recordWorkers) for (const m of ['recorder/ring.js', 'engine/patch.js']) assert.ok(ms.includes(m), `recording worker ${thread} loads ${m}`);
+    for (const [thread, ms] of recordWorkers) for (const m of ['recorder/ring.js', 'engine/patch.js', 'engine/deadlock.js']) assert.ok(ms.includes(m), `recording worker ${thread} loads ${m}`);
     assert.match(record.stdout, /POOL CRYPTO true/, 'a recording chains outputs with SHA-256');
   });
 });

@@ -10,7 +10,6 @@ import { T_PROGRESS, T_STATE } from '../engine/arena_layout.js';
 import { LockstepError } from '../engine/errors.js';
 import { Mode, Thread } from '../engine/thread.js';
 import type { ChaosOptions } from '../engine/chaos.js';
-import { DeadlockWatch } from '../engine/deadlock.js';
 import type { StreamInit } from '../replayer/stream.js';
 import { CONTEXT, WorkerThread } from './worker.js';
 
@@ -50,12 +49,13 @@ export interface WorkerInit {
  */
 export async function attachThread(init: WorkerInit, deliver: (o: Output) => void): Promise<WorkerThread> {
   // The ring, the chaos driver, the recorded stream, the checkpoint hooks, the live setup, the
-  // patches and the seeded generator load only when this run needs them: a worker in mode off
-  // loads none of the first five (20-40 ms of each worker's start; issue 11 target 3), nor the
-  // patches, nor the generator unless the run was given a seed.
+  // patches, the seeded generator and deadlock detection load only when this run needs them: a
+  // worker in mode off loads none of the first five (20-40 ms of each worker's start; issue 11
+  // target 3), nor the patches, nor the generator unless the run was given a seed, nor the
+  // deadlock detector (and its cycle finder) unless asked.
   const cuts = init.checkpoints ? init.mode : null;
   const patching = (init.mode !== Mode.Off || init.live !== null) && init.patch;
-  const [ring, chaos, stream, stop, arrival, live, patch, prng] = await Promise.all([
+  const [ring, chaos, stream, stop, arrival, live, patch, prng, deadlock] = await Promise.all([
     init.ring ? import('../recorder/ring.js') : null,
     init.chaos ? import('../recorder/chaos.js') : null,
     init.stream ? import('../replayer/stream.js') : null,
@@ -64,6 +64,7 @@ export async function attachThread(init: WorkerInit, deliver: (o: Output) => voi
     init.live ? import('./live_setup.js') : null,
     patching ? import('../engine/patch.js') : null,
     init.seeded ? import('../engine/prng.js') : null,
+    init.deadlock ? import('../engine/deadlock.js') : null,
   ]);
   const arena = new Arena(init.arena, init.limits);
   // A live stream's channel must exist before the thread is marked attached: the receiver posts
@@ -81,7 +82,7 @@ export async function attachThread(init: WorkerInit, deliver: (o: Output) => voi
   thread.program = init.program;
   if (init.seeded) thread.seeded = new prng!.SeededRandom(BigInt(init.seed), init.id);
   if (init.chaos) thread.chaos = new chaos!.ChaosDriver(arena.a, init.chaos, init.id);
-  if (init.deadlock) thread.deadlock = new DeadlockWatch(thread, arena);
+  if (init.deadlock) thread.deadlock = new deadlock!.DeadlockWatch(thread, arena);
   if (stop) stop.attachStop(thread, arena);
   else if (arrival) arrival.attachArrival(thread, arena, null);
   if (init.live) thread.liveSetup = live!.liveSetup(arena, init.id, init.live.floors, init.live.joined);

@@ -77,13 +77,12 @@ export class Channel<T = unknown> {
 
   /** Receives the next value, waiting while the channel is empty; undefined once closed and empty. */
   receive(): T | undefined {
-    let out: T | undefined;
+    let got: Uint8Array | null = null;
     ordered(this.t, Kind.Recv, this.id, this.s, () => {
-      const got = this.takeHead();
-      if (got) out = got.value;
+      got = this.takeHead();
       return got !== null || this.a[this.s + CLOSED] !== 0;
     });
-    return out;
+    return got === null ? undefined : deserialize(got) as T;
   }
 
   /**
@@ -92,12 +91,12 @@ export class Channel<T = unknown> {
    * close, so what the closer wrote before closing is there); "empty, still open" is only logged.
    */
   poll(): PollResult<T> {
-    let out: { value: T } | null = null;
+    let got: Uint8Array | null = null;
     const kind = orderedOutcome(this.t, this.id, this.s, () => {
-      out = this.takeHead();
-      return out !== null ? Kind.PollOk : this.a[this.s + CLOSED] !== 0 ? Kind.PollClosed : Kind.PollEmpty;
+      got = this.takeHead();
+      return got !== null ? Kind.PollOk : this.a[this.s + CLOSED] !== 0 ? Kind.PollClosed : Kind.PollEmpty;
     }, pollOrdered, Kind.PollEmpty);
-    if (kind === Kind.PollOk) return { ok: true, value: out!.value };
+    if (kind === Kind.PollOk) return { ok: true, value: deserialize(got!) as T };
     return { ok: false, closed: kind === Kind.PollClosed };
   }
 
@@ -113,15 +112,20 @@ export class Channel<T = unknown> {
     return this.s + HEADER + index * (1 + this.a[this.s + SLOT_WORDS]!);
   }
 
-  private takeHead(): { value: T } | null {
+  /**
+   * Under the guard: takes the head value's bytes (a copy), or null if the channel is empty. The
+   * caller deserializes them after leaving the guard, so the guard is held for a copy, not for a
+   * deserialize (which a sender, the main thread feeding a pool, would otherwise wait out).
+   */
+  private takeHead(): Uint8Array | null {
     const a = this.a;
     const s = this.s;
     if (a[s + COUNT] === 0) return null;
     const slot = this.slotAt(a[s + HEAD]!);
     const length = a[slot]!;
-    const value = deserialize(this.bytes.slice((slot + 1) * 4, (slot + 1) * 4 + length)) as T;
+    const bytes = this.bytes.slice((slot + 1) * 4, (slot + 1) * 4 + length);
     a[s + HEAD] = (a[s + HEAD]! + 1) % a[s + CAPACITY]!;
     a[s + COUNT]!--;
-    return { value };
+    return bytes;
   }
 }
