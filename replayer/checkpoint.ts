@@ -258,13 +258,23 @@ export class CheckpointJudge {
 
   private allArrived(cut: { number: number; places: CutPlace[] }): boolean {
     const a = this.arena.a;
-    // A thread at a later mark is stopped at this cut's place too (recorder/checkpoint.ts's claim of a thread that owed a mark).
     return cut.places.every((p) => {
-      const state = Atomics.load(a, this.arena.threadSlot(p.thread) + T_CKPT);
+      const slot = this.arena.threadSlot(p.thread);
+      const state = Atomics.load(a, slot + T_CKPT);
       // A thread that had not started when the cut was recorded (index 0) and has not started
       // here either changed no memory: its first act will be to meet its mark (bootstrap, pool worker).
       if (p.index === 0 && state === CKPT_PARKED) return true;
-      return p.gone ? state === CKPT_GONE : state >= cut.number;
+      if (p.gone) return state === CKPT_GONE;
+      if (state < cut.number) return false;
+      // At a mark of this cut or a later one, and still at this cut's place: nothing but marks
+      // since it (a thread recording marks the last of the cuts that held it at one place, and an
+      // idle pool worker takes the marks that follow one another without stopping). Each of those
+      // marks is one event and one cut further on, so its index may be past the place by at most
+      // as many events as its cut is past this one. A thread that stopped waiting for this cut
+      // (stallMsMax) and ran on to a later mark is not at this place: comparing then would report
+      // a false mismatch.
+      const index = Atomics.load(a, slot + T_CKPT_INDEX);
+      return index >= p.index && index - p.index <= ((state - cut.number) | 0);
     });
   }
 
