@@ -2,7 +2,7 @@
 // so a torn tail (short read) and a flipped bit (CRC mismatch) are both detected. Pure: the
 // scanner takes bytes and reports what it found; the caller turns that into typed errors.
 
-import { crc32 } from 'node:zlib';
+import { crc32 } from './crc32.js';
 
 export const FRAME_HEADER_BYTES = 8;
 
