@@ -130,14 +130,21 @@ export function objectOf(head: number): number {
   return head & OBJECT_MASK;
 }
 
-/** Per kind (a head's top byte), whether it is ordered (1) and whether a payload follows it (2). */
-const ORDERED = 1;
-const PAYLOAD = 2;
+/** Per kind (a head's top byte): known (a kind this format has), ordered, followed by a payload. */
+const KNOWN = 1;
+const ORDERED = 2;
+const PAYLOAD = 4;
 const KIND_FLAGS = new Uint8Array(256);
-for (let k = Kind.Lock; k <= Kind.Close; k++) if (k !== Kind.TryFail && k !== Kind.PollEmpty) KIND_FLAGS[k] = ORDERED;
-KIND_FLAGS[Kind.PollClosed] = ORDERED;
-for (let k = Kind.AtomicAdd; k <= Kind.AtomicStore; k++) KIND_FLAGS[k] = ORDERED;
-for (const k of [Kind.Value, Kind.Input, Kind.Output, Kind.Error, Kind.End, Kind.Checkpoint]) KIND_FLAGS[k] = PAYLOAD;
+for (let k = 0; k < 256; k++) if (kindNames[k] !== undefined) KIND_FLAGS[k] = KNOWN;
+for (let k = Kind.Lock; k <= Kind.Close; k++) if (k !== Kind.TryFail && k !== Kind.PollEmpty) KIND_FLAGS[k] |= ORDERED;
+KIND_FLAGS[Kind.PollClosed] |= ORDERED;
+for (let k = Kind.AtomicAdd; k <= Kind.AtomicStore; k++) KIND_FLAGS[k] |= ORDERED;
+for (const k of [Kind.Value, Kind.Input, Kind.Output, Kind.Error, Kind.End, Kind.Checkpoint]) KIND_FLAGS[k] |= PAYLOAD;
+
+/** A kind this log format has (the log reader refuses a chunk with any other). */
+export function isKnownKind(kind: number): boolean {
+  return (KIND_FLAGS[kind & 0xff]! & KNOWN) !== 0;
+}
 
 /**
  * An ordered event takes a version of its object; replay waits for that version. (A table
@@ -151,6 +158,12 @@ export function isOrdered(kind: number): boolean {
 export function hasPayload(kind: number): boolean {
   return (KIND_FLAGS[kind & 0xff]! & PAYLOAD) !== 0;
 }
+
+/**
+ * Payload words are little-endian (a ring holds a payload's bytes as words, RingWriter.pushPayload);
+ * a word view of payload bytes reads and writes them so only on a little-endian machine.
+ */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export function payloadWords(bytes: number): number {
   return (bytes + 3) >>> 2;

@@ -6,11 +6,8 @@
 // Events are read through `word(p)`, position p being a wrapping int32 counter, so the same code
 // scans a ring in shared memory and a plain array in tests.
 
-import { Kind, hasPayload, isOrdered, kindOf, objectOf, payloadWords } from '../engine/event.js';
+import { Kind, LITTLE_ENDIAN, hasPayload, isOrdered, kindOf, objectOf, payloadWords } from '../engine/event.js';
 import type { ChunkBuilder } from './chunk_builder.js';
-
-/** Payload bytes are little-endian words: a word view writes them so only on a little-endian machine. */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export interface WordSource {
   word(p: number): number;

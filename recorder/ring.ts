@@ -18,6 +18,7 @@
 
 import { C_ABORT, C_DOORBELL, RING_HEADER_SLOTS } from '../engine/arena_layout.js';
 import { aborted, drainStall, limitExceeded } from '../engine/errors.js';
+import { LITTLE_ENDIAN } from '../engine/event.js';
 import type { EventRing } from '../engine/thread_ports.js';
 
 export const RING_HEAD = 0;
@@ -40,8 +41,6 @@ const BELL_REPEAT = 8;
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
 const f64Words = new Int32Array(f64.buffer);
-/** Payload words are little-endian (pushPayload): a word view of the bytes is one only on a little-endian machine. */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Wakes the drain (it sleeps on the doorbell word between passes). */
 export function ringDoorbell(a: Int32Array): void {

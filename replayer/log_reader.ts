@@ -14,7 +14,7 @@ import { MAGIC, FORMAT_VERSION, PREAMBLE_BYTES } from '../engine/log/format.js';
 import { scanFrame } from '../engine/log/frame.js';
 import { decodeFrame, decodeHeader, type ChunkData, type HeaderData, type TrailerData } from '../engine/log/codec.js';
 import { LockstepError, logCorrupt, logTruncated, logVersion, notALog } from '../engine/errors.js';
-import { Kind, hasPayload, kindNames, kindOf } from '../engine/event.js';
+import { Kind, hasPayload, isKnownKind, kindOf } from '../engine/event.js';
 import { FRAME_HEADER_BYTES } from '../engine/log/frame.js';
 import type { StreamInit } from './stream.js';
 import { limitsDefault, type Limits } from '../engine/limits.js';
@@ -132,15 +132,6 @@ function checkPreamble(bytes: Uint8Array, path: string): void {
   if (version !== FORMAT_VERSION) throw logVersion(path, version, FORMAT_VERSION);
 }
 
-/** Per event kind (head >>> 24): 0 unknown, 1 known, 2 known and with a payload; one load an event in checkChunk. */
-const KIND_UNKNOWN = 0;
-const KIND_PAYLOAD = 2;
-const kindTable = ((): Uint8Array => {
-  const t = new Uint8Array(256);
-  for (let k = 0; k < 256; k++) if (kindNames[k] !== undefined) t[k] = hasPayload(k) ? KIND_PAYLOAD : 1;
-  return t;
-})();
-
 /** Two words per event, and the payload bytes its events name are the ones it holds. */
 function checkChunk(c: ChunkData, limits: Limits, path: string, offset: number): void {
   if (c.thread >= limits.threadsMax) throw logCorrupt(path, offset, `a chunk of thread ${c.thread}, beyond threadsMax ${limits.threadsMax}`);
@@ -151,9 +142,8 @@ function checkChunk(c: ChunkData, limits: Limits, path: string, offset: number):
   const events = c.events;
   for (let p = 0; p < events.length; p += 2) {
     const kind = kindOf(events[p]!);
-    const known = kindTable[kind]!;
-    if (known === KIND_UNKNOWN) throw logCorrupt(path, offset, `thread ${c.thread}'s chunk holds an event of unknown kind ${kind}`);
-    if (known !== KIND_PAYLOAD) continue;
+    if (!isKnownKind(kind)) throw logCorrupt(path, offset, `thread ${c.thread}'s chunk holds an event of unknown kind ${kind}`);
+    if (!hasPayload(kind)) continue;
     const length = events[p + 1]!;
     if (length < 0 || length > limits.frameBytesMax) {
       throw logCorrupt(path, offset, `thread ${c.thread}'s chunk claims a ${length}-byte payload (frameBytesMax ${limits.frameBytesMax})`);
