@@ -71,9 +71,8 @@ function moduleOf(frame: CallFrame): string {
   return found;
 }
 
-/** Where a function lives, as a category of cost. */
-export function category(frame: CallFrame): string {
-  const u = moduleOf(frame);
+/** Where a function lives, as a category of cost (`u`: its module, moduleOf). */
+export function category(frame: CallFrame, u = moduleOf(frame)): string {
   const f = frame.functionName;
   if (f === '(garbage collector)') return 'GC';
   if (f === '(idle)') return 'idle';
@@ -117,7 +116,7 @@ export function readProfile(file: string, role: Role): ThreadProfile {
     const module = moduleOf(f);
     const key = `${f.functionName || '(anonymous)'} (${shortUrl(module)}${module !== f.url ? ' in a bundle' : f.url ? `:${f.lineNumber + 1}` : ''})`;
     byFunction.set(key, (byFunction.get(key) ?? 0) + us / 1e3);
-    const c = category(f);
+    const c = category(f, module);
     byCategory.set(c, (byCategory.get(c) ?? 0) + us / 1e3);
     totalMs += us / 1e3;
   }
