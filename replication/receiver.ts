@@ -201,7 +201,7 @@ class Receiver {
       case Msg.Refused: return { type: 'refused', why: parseRefused(m.body).why };
       case Msg.Heartbeat: return { type: 'heartbeat', fence: count(m.body, 'fence') };
       case Msg.Log: return { type: 'log', bytes: m.body as Uint8Array };
-      case Msg.Snapshot: return { type: 'snapshot', snapshot: m.body };
+      case Msg.Snapshot: return { type: 'snapshot', snapshot: m.body, cut: count(m.body, 'cut') };
       case Msg.Released: return { type: 'released', outputs: Array.isArray(m.body?.outputs) ? m.body.outputs : null };
       case Msg.End: return { type: 'end', frames: count(m.body, 'frames') };
       default: return { type: 'other', code: m.type };

@@ -18,14 +18,32 @@ export interface Service {
   env: (port: number, summaryFile: string) => Record<string, string>;
 }
 
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports handed out by freePort, below the kernel's ephemeral range (32768-60999 on Linux): a port
+ * the OS picks for `listen(0)` comes from that range, and so does the local port of every outgoing
+ * connection, so between freePort closing its probe and the child binding it, a connection (the
+ * test's own HTTP client, a node's log channel) could take it (seen: a node exiting with
+ * EADDRINUSE once in ~300 runs of a replication test). Below the range only listeners compete.
+ */
+const PORT_LOW = 20_000;
+const PORT_HIGH = 32_000;
+const handedOut = new Set<number>();
+
+/** A port free on `host` now, never handed out before by this process (tests bind it in a child). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (;;) {
+    const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    if (await bindable(port, host)) return port;
+  }
+}
+
+function bindable(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, host, () => s.close(() => resolve(true)));
   });
 }
 

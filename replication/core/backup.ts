@@ -39,7 +39,8 @@ export type BackupIn<B> =
   | { type: 'refused'; why: string }
   | { type: 'heartbeat'; fence: number | null }
   | { type: 'log'; bytes: B }
-  | { type: 'snapshot'; snapshot: unknown }
+  /** `cut`: the first frame after the snapshot (null: the snapshot did not say, a malformed message). */
+  | { type: 'snapshot'; snapshot: unknown; cut: number | null }
   | { type: 'released'; outputs: number[] | null }
   | { type: 'end'; frames: number | null }
   | { type: 'other'; code: number };
@@ -82,6 +83,8 @@ export class BackupCore<B> {
   private headerSeen = false;
   private attached = false;
   private firstSeq = -1;
+  /** Joining: the snapshot's cut, the frame due first (-1: no snapshot; a fresh backup starts where the log does). */
+  private snapshotCut = -1;
   private readonly early: B[] = [];
   private hb: Heartbeat | null = null;
   private connected = false;
@@ -172,6 +175,11 @@ export class BackupCore<B> {
         }
         break;
       case 'snapshot':
+        if (m.cut === null) {
+          this.primaryLost('a snapshot without its cut');
+          break;
+        }
+        this.snapshotCut = m.cut;
         this.out.push({ do: 'snapshot', snapshot: m.snapshot });
         break;
       case 'released':
@@ -189,7 +197,9 @@ export class BackupCore<B> {
 
   /** A checked frame's sequence number: null when it is the one due, else why not. */
   sequence(seq: number): string | null {
-    if (this.firstSeq < 0) this.firstSeq = this.frames = seq;
+    // A joiner's first frame is its snapshot's cut: one before it would replay effects the
+    // snapshot already holds.
+    if (this.firstSeq < 0) this.firstSeq = this.frames = this.snapshotCut >= 0 ? this.snapshotCut : seq;
     return seq === this.frames ? null : `log frame ${seq} where ${this.frames} was due`;
   }
 

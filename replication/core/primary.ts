@@ -9,7 +9,9 @@
 // - handshake: a peer gets a challenge; its hello must carry the secret's MAC (the driver checks
 //   the MAC and says whether it held); then one backup is welcomed and sent the log header;
 // - a fresh backup is sent every frame still held; a joining one (--join) waits for a snapshot
-//   taken at the next quiescent point, then gets the frames after its cut;
+//   taken at the next quiescent point, then gets the frames after its cut, and never one before
+//   it: the snapshot holds their effects already (the drain's frames and the main thread's
+//   snapshot reach the sender on two ports, so the cut's last frame can arrive after the snapshot);
 // - acknowledgements: frames below the acked count are dropped and their outputs released (gate);
 // - heartbeats both ways; a silent or closed backup is lost, and one that was following may have
 //   gone live, so the primary claims the next epoch: winning, it goes on alone; losing, it stops;
@@ -86,6 +88,8 @@ interface Peer {
   /** Authenticated and sent the log (fresh) or the snapshot (join). */
   synced: boolean;
   join: boolean;
+  /** The first frame it is sent: 0, or a joiner's snapshot cut (the frames before it are in the snapshot). */
+  from: number;
   node: string;
   authenticated: boolean;
   /** It replayed the whole log to the recorded digest and said so: its close is a clean end. */
@@ -152,7 +156,7 @@ export class PrimaryCore<F extends CoreFrame> {
     if (this.stopped) return [{ do: 'close', peer: id, how: 'destroy' }];
     const peer: Peer = {
       id, hb: new Heartbeat(this.s.heartbeatMs, this.s.timeoutMs, now),
-      synced: false, join: false, node: '', authenticated: false, finished: false, closed: false,
+      synced: false, join: false, from: 0, node: '', authenticated: false, finished: false, closed: false,
     };
     this.peers.set(id, peer);
     this.send(peer, { type: 'challenge' });
@@ -202,7 +206,7 @@ export class PrimaryCore<F extends CoreFrame> {
   frame(f: F): PrimaryAction<F>[] {
     this.nextSeq = f.seq + 1;
     this.held.push(f);
-    if (this.peer?.synced) this.send(this.peer, { type: 'log', frame: f });
+    if (this.peer?.synced && f.seq >= this.peer.from) this.send(this.peer, { type: 'log', frame: f });
     if (this.alone) this.ackUpTo(this.nextSeq);
     return this.take();
   }
@@ -222,6 +226,8 @@ export class PrimaryCore<F extends CoreFrame> {
       return this.take();
     }
     while (this.held.length > 0 && this.held[0]!.seq < cut) this.held.shift();
+    // A frame before the cut still on its way from the drain (frame()) is not sent to this peer.
+    peer.from = cut;
     this.send(peer, { type: 'snapshot', snapshot });
     this.attach(peer);
     this.alone = false;

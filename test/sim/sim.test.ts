@@ -49,6 +49,7 @@ describe('replication simulator (seeded, VOPR-like)', () => {
   const found: [number, string][] = [
     [284, 'a backup welcomed while the primary claimed the next epoch: winning, the primary ran alone (gate open) while that backup followed'],
     [572, 'the same race, reached another way'],
+    [2587176293, 'a joiner\'s snapshot reached the sender before the cut\'s last frame, which the joiner was then sent and replayed twice'],
   ];
   for (const [seed, what] of found) {
     it(`schedule ${seed} holds: ${what}`, () => {

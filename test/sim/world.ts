@@ -267,11 +267,17 @@ export class World {
       }
       case 'snapshot': {
         if (!this.pUp || this.p.stopped) return;
-        // The drain cuts the log at this quiescent point: every event so far is in a frame below the cut.
-        if (this.pending.length > 0) this.ship();
+        // The drain cuts the log at this quiescent point: every event so far is in a frame below the
+        // cut. The drain posts that frame to the sender on its own port and the main thread the
+        // snapshot on another, so the sender may get the snapshot first (seen on a real cluster:
+        // the joiner was sent the cut's last frame after its snapshot and replayed it twice).
+        const last = this.pending.length > 0 ? this.ship(false) : null;
         const cut = this.frameNext;
-        this.note(`P takes a snapshot at frame ${cut}`);
+        const late = last !== null && this.rnd() < 0.5;
+        if (last !== null && !late) this.runP(this.p.frame(last));
+        this.note(`P takes a snapshot at frame ${cut}${late ? `, before frame ${last!.seq} reaches its sender` : ''}`);
         this.runP(this.p.snapshot({ cut }, cut));
+        if (late) this.runP(this.p.frame(last!));
         return;
       }
       case 'arbReq': {
@@ -342,13 +348,14 @@ export class World {
     this.at(this.now + this.int(1, 15), { kind: 'program' });
   }
 
-  /** The drain ships a frame with the outputs recorded since the last one. */
-  private ship(): void {
+  /** The drain ships a frame with the outputs recorded since the last one (`post`: and its sender gets it now). */
+  private ship(post = true): SimFrame {
     const f: SimFrame = { seq: this.frameNext++, outputs: this.outSeq.slice(), items: this.pending };
     this.pending = [];
     this.shippedFrames[f.seq] = f;
     this.note(`P ships frame ${f.seq}`);
-    this.runP(this.p.frame(f));
+    if (post) this.runP(this.p.frame(f));
+    return f;
   }
 
   private incName(inc: number): string {
@@ -528,7 +535,7 @@ export class World {
       case 'log': return { type: 'log', bytes: m.frame };
       case 'heartbeat': return { type: 'heartbeat', fence: m.fence ?? null };
       case 'released': return { type: 'released', outputs: m.outputs };
-      case 'snapshot': return { type: 'snapshot', snapshot: m.snapshot };
+      case 'snapshot': return { type: 'snapshot', snapshot: m.snapshot, cut: (m.snapshot as { cut: number }).cut };
       case 'end': return { type: 'end', frames: m.frames };
     }
   }
@@ -575,6 +582,8 @@ export class World {
             this.runB(this.b.lost('a second header'));
             break;
           }
+          // A joiner holds the frames below its cut through the snapshot: one sent again is applied twice.
+          if (this.bJoin && x.bytes.seq < this.bCut) this.fail(`${this.bName} joined at frame ${this.bCut} and was sent frame ${x.bytes.seq}`);
           const gap = this.b.sequence(x.bytes.seq);
           if (gap !== null) {
             this.runB(this.b.lost(gap));
