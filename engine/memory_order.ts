@@ -12,14 +12,16 @@
 // load may pass a release) it is read with Atomics.load. (A replayed step's next version is a
 // plain store on every processor: the section's release publishes it.)
 //
-// Tried and taken back: the ring's tail as a plain store on x86 (~6 ns a recorded event). With
-// it, the replication test "a cluster loses its primary, regains a backup by state transfer, and
-// survives losing a node again" hung in 2 of ~35 runs (the last primary stopped answering), and
-// in none of 35 with Atomics.store; the cause was not found, so the tail stays an Atomics.store.
-// Tried again (session 6, RingWriter.publish: ~8 ns off an uncontended recorded lock): the same
-// test hung once in 56 loops, against 0 in 40 loops of the build without it run beside it. Three
-// hangs in ~91 runs against none in ~75 is not proof, but a failover that stops answering is the
-// one failure lockstep must not have, so it stays taken back until the mechanism is understood
-// (the hang: the third node, joined by state transfer and promoted, never answers).
+// The ring's tail is a plain store on x86 (RingWriter.publish): TSO keeps it behind the event's
+// words, and each place where the producer then waits for a reader of the tail starts with a
+// locked read-modify-write. It was taken back twice because a replication test ("a cluster loses
+// its primary, regains a backup by state transfer, and survives losing a node again") hung with it
+// (3 in ~91 runs against none in ~115). The cause, found with the store back in and the test
+// looped (session 7): not memory order but a race the faster store made likelier. The drain posts
+// the cut's last frame to the log channel's sender on one port and the main thread the snapshot on
+// another; when the snapshot came first, the joining backup was sent that frame too and replayed
+// events its snapshot already held (a divergence, or a node that never answered once it took
+// over). Fixed in replication/core (a joiner gets frames from its cut on); with the fix and the
+// plain store, the test passed 300 of 300 loops.
 
 export const TSO = process.arch === 'x64' || process.arch === 'ia32';
