@@ -4,8 +4,16 @@
 // replay must reproduce it). Mode off has nothing to reproduce: there the digest only tells one run
 // from another, so it chains with two 32-bit multiply-xor lanes instead, and a worker that emits
 // outputs in mode off never loads node:crypto (10-20 ms of CPU per worker; issue 11 target 3).
+// SHA-256 runs one-shot (crypto.hash) over one scratch buffer holding the previous chain, the id
+// and the payload, the same bytes the three update() calls of a Hash object fed it: a Hash object
+// per output (a native object with a weak handle) cost a job server's worker about 6 µs an output
+// and a third of its garbage collection.
 
 import { liveCrypto } from './thread_api.js';
+
+const utf8 = new TextEncoder();
+/** The bytes one output's SHA-256 reads: the previous chain (32), the id, the payload; grown as needed. */
+let scratch = new Uint8Array(1024);
 
 /** The chain at `slot` (8 words of `a`) after an output with `id` and serialized `payload`. */
 export function chainOutput(a: Int32Array, slot: number, id: string, payload: Uint8Array, off: boolean): void {
@@ -13,9 +21,14 @@ export function chainOutput(a: Int32Array, slot: number, id: string, payload: Ui
     chainCheap(a, slot, id, payload);
     return;
   }
-  const previous = new Uint8Array(a.slice(slot, slot + 8).buffer);
-  const digest = liveCrypto().createHash('sha256').update(previous).update(id).update(payload).digest();
-  a.set(new Int32Array(new Uint8Array(digest).buffer), slot);
+  const chain = new Uint8Array(a.buffer, a.byteOffset + slot * 4, 32);
+  // An id's UTF-8 takes at most 3 bytes a UTF-16 unit.
+  const most = 32 + id.length * 3 + payload.length;
+  if (scratch.length < most) scratch = new Uint8Array(Math.max(most, scratch.length * 2));
+  scratch.set(chain, 0);
+  const n = 32 + utf8.encodeInto(id, scratch.subarray(32)).written;
+  scratch.set(payload, n);
+  chain.set(liveCrypto().hash('sha256', scratch.subarray(0, n + payload.length), 'buffer'));
 }
 
 function chainCheap(a: Int32Array, slot: number, id: string, payload: Uint8Array): void {

@@ -33,11 +33,11 @@ export interface ChannelOptions {
  * main thread and in every worker, and a thread in mode off may never draw from it (issue 11,
  * target 3). patchGlobals calls this before it replaces randomUUID, so these are the originals.
  */
-let crypto: Pick<typeof import('node:crypto'), 'createHash' | 'randomBytes' | 'randomUUID'> | null = null;
+let crypto: Pick<typeof import('node:crypto'), 'createHash' | 'hash' | 'randomBytes' | 'randomUUID'> | null = null;
 export function liveCrypto(): NonNullable<typeof crypto> {
   if (!crypto) {
     const c = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
-    crypto = { createHash: c.createHash, randomBytes: c.randomBytes, randomUUID: c.randomUUID };
+    crypto = { createHash: c.createHash, hash: c.hash, randomBytes: c.randomBytes, randomUUID: c.randomUUID };
   }
   return crypto;
 }

@@ -1,7 +1,9 @@
 // Outputs: deterministic ids, part of the digest, checked in replay, delivered to sinks.
 
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { chainOutput } from '../engine/output_chain.js';
 import { fileSink, start, type LockstepError } from '../runtime/index.js';
 import { PROGRAM, tempLog } from './harness.js';
 
@@ -63,5 +65,22 @@ describe('outputs', function () {
     const log = tempLog('outputs-extra');
     await run('record', log, tempLog('sink-c'));
     await assert.rejects(run('replay', log, tempLog('sink-d'), 1), (e: LockstepError) => e.code === 'ERR_DIVERGENCE');
+  });
+
+  it('chain as SHA-256 of the previous chain, the id and the payload, as a Hash object fed them one by one did (logs recorded before stay replayable)', function () {
+    const seed = 20261201;
+    console.log(`      output chain seed ${seed}`);
+    let x = seed;
+    const byte = (): number => ((x = (Math.imul(x, 1103515245) + 12345) | 0) >>> 24);
+    const a = new Int32Array(new SharedArrayBuffer(64));
+    const slot = 4;
+    for (const [id, length] of [['0:0', 0], ['1:7', 13], ['12:345', 1000], ['3:é→😀', 70], ['2:99', 5000]] as const) {
+      const payload = Uint8Array.from({ length }, byte);
+      const previous = Buffer.from(a.slice(slot, slot + 8).buffer);
+      const expected = createHash('sha256').update(previous).update(id).update(payload).digest();
+      chainOutput(a, slot, id, payload, false);
+      assert.deepEqual(Buffer.from(a.slice(slot, slot + 8).buffer), expected, `output ${id}, ${length} payload bytes`);
+      assert.deepEqual([...a.slice(0, slot), ...a.slice(slot + 8)], new Array(8).fill(0), 'only the chain\'s 8 words change');
+    }
   });
 });
