@@ -147,22 +147,27 @@ export class Session extends LockstepThread {
     this.usable('input()');
     const t = this.thread;
     let value: T;
+    // The value's serialized bytes where the recording has them (logged, or read back): the
+    // channel takes those rather than serializing the value again.
+    let bytes: Uint8Array | null = null;
     if (this.liveNode?.joining) this.liveNode.joined();
     if (t.mode === Mode.Replay) await this.replayPump!.turn(Kind.Input, channel.id);
     if (t.mode === Mode.Replay) {
-      value = deserialize(t.expectPayload(Kind.Input, channel.id)) as T;
+      bytes = t.expectPayload(Kind.Input, channel.id);
+      value = deserialize(bytes) as T;
       await this.replayPump!.versionTurn(channel.versionSlot, Kind.Send, channel.id);
     } else {
       if (this.liveNode?.joinWanted) await this.liveNode.transferState();
       value = await read();
       if (t.mode === Mode.Record) {
-        const bytes = serialize(value);
+        bytes = serialize(value);
         const max = this.arena.limits.payloadBytesMax;
         if (bytes.length > max) throw limitExceeded('payloadBytesMax', bytes.length, max, 'one input');
         t.recPayload(Kind.Input, channel.id, bytes);
       }
     }
-    channel.send(value);
+    if (bytes !== null) channel.sendSerialized(bytes);
+    else channel.send(value);
     return value;
   }
 

@@ -53,9 +53,17 @@ export class Channel<T = unknown> {
 
   /** Sends `value`, waiting while the channel is full. */
   send(value: T): void {
+    this.sendSerialized(serialize(value));
+  }
+
+  /**
+   * Sends a value already serialized (node:v8's serialize): session.input() has its bytes from
+   * the recording (record: the bytes it logs; replay: the bytes it read), so it does not serialize
+   * the value a second time, and replay puts the recorded bytes themselves in the channel.
+   */
+  sendSerialized(payload: Uint8Array): void {
     const a = this.a;
     const s = this.s;
-    const payload = serialize(value);
     const slotBytes = a[s + SLOT_WORDS]! * 4;
     if (payload.length > slotBytes) throw limitExceeded('bytesMax', payload.length, slotBytes, `a value sent on channel ${this.id}`);
     let closed = false;
