@@ -4,9 +4,9 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Arbiter } from '../replication/arbiter.js';
+import { freePort } from './cluster.js';
 import { lines, lockstep, ROOT, tempDir, type CliRun } from './fixtures/cli/helpers.js';
 
 const NOOP = join(ROOT, 'dist/test/fixtures/replicated_noop.js');
@@ -34,15 +34,6 @@ function assertUsage(r: CliRun, message: RegExp, what: string): void {
   assert.match(r.stderr, message, what);
   assert.equal(r.stdout, '', what);
   assertNoSecret(r);
-}
-
-/** A port nothing listens on: opened, then closed again. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
 }
 
 describe('lockstep primary and backup', function () {
