@@ -7,7 +7,10 @@
 // happens-before relation of a run is those two orders plus "a spawn happens before the spawned
 // thread's first event", "a pool task's assignment happens before the worker starts it", and "a
 // task's last event happens before the main thread observes its completion" (a task's events run
-// from its task-start to the worker's next task-start or exit). A Lamport clock (Lamport, "Time, Clocks, and the Ordering of
+// from its task-start to the worker's next task-start or exit), and "a channel's k-th send happens
+// before the receive that took its value" (a channel's send and receive sides are two objects with
+// versions of their own, engine/sync/channel.ts; a receive or poll that saw the channel closed
+// comes after the close). A Lamport clock (Lamport, "Time, Clocks, and the Ordering of
 // Events in a Distributed System", 1978) turns that partial order into numbers: an event's clock
 // is one more than the largest clock among its causes, so a cause always has a smaller clock,
 // and events on different threads with the same clock are concurrent. Two recordings that agree
@@ -37,7 +40,8 @@ export interface Lane {
 /**
  * Hand-offs in the order they were found (by version within an object): version `version` of
  * `object` was taken at (toThread, toIndex), and version − 1 by a different thread at
- * (fromThread, fromIndex). Parallel typed arrays, because a long run has hundreds of thousands.
+ * (fromThread, fromIndex), or, on a channel's receive side, the value taken there (or the close
+ * seen) was sent by a different thread at (fromThread, fromIndex). Parallel typed arrays, because a long run has hundreds of thousands.
  */
 export interface Handoffs {
   count: number;
@@ -142,6 +146,14 @@ export function analyse(log: Log): Causality {
 
   const cols = [new Column(), new Column(), new Column(), new Column(), new Column(), new Column()];
   let handoffCount = 0;
+  const handoff = (o: number, v: number, fromThread: number, fromIndex: number, toThread: number, toIndex: number): void => {
+    const row = [o, v | 0, fromThread, fromIndex, toThread, toIndex];
+    for (let j = 0; j < 6; j++) cols[j]!.push(handoffCount, row[j]!);
+    handoffCount++;
+  };
+  const sources = channelSources(log, lanes);
+  /** Lanes whose receive waits for a send not processed yet, by send object and the version after that send. */
+  const dataParked = new Map<number, Map<number, Lane[]>>();
 
   // A thread runs ahead until its next ordered event needs a version that no processed event has
   // released yet; it parks on (object, version) and is woken when that version becomes next.
@@ -195,6 +207,20 @@ export function analyse(log: Log): Causality {
           waiting.set(v, lane);
           break;
         }
+        const source = sources.get(o)?.get(v);
+        if (source !== undefined) {
+          const from = laneOf.get(source.thread)!;
+          const at = from.clocks[source.index]!;
+          if (at === 0) {
+            // Its value's send is not processed yet: wake when the send side moves past it.
+            let waiting = dataParked.get(source.object);
+            if (!waiting) dataParked.set(source.object, (waiting = new Map()));
+            const after = (source.version + 1) >>> 0;
+            waiting.set(after, [...(waiting.get(after) ?? []), lane]);
+            break;
+          }
+          if (at + 1 > c) c = at + 1;
+        }
         if (st.clock + 1 > c) c = st.clock + 1;
         const s = st.stats;
         if (s.acquisitions === 0) s.firstClock = c;
@@ -204,9 +230,12 @@ export function analyse(log: Log): Causality {
         noteKind(s, k);
         if (st.lastThread >= 0 && st.lastThread !== lane.thread) {
           s.handoffs++;
-          const row = [o, v | 0, st.lastThread, st.lastIndex, lane.thread, p];
-          for (let j = 0; j < 6; j++) cols[j]!.push(handoffCount, row[j]!);
-          handoffCount++;
+          handoff(o, v, st.lastThread, st.lastIndex, lane.thread, p);
+        }
+        if (source !== undefined && source.thread !== lane.thread) {
+          // A value (or the close) passed from the sending thread to this one.
+          s.handoffs++;
+          handoff(o, v, source.thread, source.index, lane.thread, p);
         }
         st.next = (v + 1) >>> 0;
         st.clock = c;
@@ -216,6 +245,11 @@ export function analyse(log: Log): Causality {
         if (woken) {
           parked.get(o)!.delete(st.next);
           runnable.push(woken);
+        }
+        const fed = dataParked.get(o)?.get(st.next);
+        if (fed) {
+          dataParked.get(o)!.delete(st.next);
+          runnable.push(...fed);
         }
       } else if (k === Kind.TryFail || k === Kind.PollEmpty) {
         const s = objectState(o).stats;
@@ -320,6 +354,57 @@ export function analyse(log: Log): Causality {
   };
   const objectList = [...objects.values()].map((st) => st.stats).sort((x, y) => x.object - y.object);
   return { lanes, laneOf, handoffs, objects: objectList, clockMax };
+}
+
+/** The send-side event a channel's receive-side event depends on. */
+interface Source {
+  /** The send side's object id, the event's version there, and where it is. */
+  object: number;
+  version: number;
+  thread: number;
+  index: number;
+}
+
+/**
+ * For each channel's receive side (by object id, then version), the send-side event it took its
+ * value from, or the close it saw: the k-th receive or poll that got a value took the k-th send's
+ * (one FIFO), and once every value sent before the close was taken, a receive or poll found the
+ * close. Sends after the close (refused, but ordered) feed nothing. The trailer's names say which
+ * objects are channels; a log without them (cut off) gets no such edges.
+ */
+function channelSources(log: Log, lanes: Lane[]): Map<number, Map<number, Source>> {
+  const out = new Map<number, Map<number, Source>>();
+  const sides = new Map<number, { sends: (Source & { close: boolean })[]; takes: { version: number; closed: boolean }[] }>();
+  for (const n of log.trailer?.names ?? []) {
+    if (n.kind !== 'channel') continue;
+    for (let i = 0; i < n.count; i++) sides.set(n.firstId + 2 * i, { sends: [], takes: [] });
+  }
+  if (sides.size === 0) return out;
+  for (const lane of lanes) {
+    for (let p = 0; p < lane.count; p++) {
+      const h = lane.events[2 * p]!;
+      const k = kindOf(h);
+      const o = objectOf(h);
+      const version = lane.events[2 * p + 1]! >>> 0;
+      if (k === Kind.Send || k === Kind.Close) sides.get(o)?.sends.push({ object: o, version, thread: lane.thread, index: p, close: k === Kind.Close });
+      else if (k === Kind.Recv || k === Kind.PollOk || k === Kind.PollClosed) sides.get(o - 1)?.takes.push({ version, closed: k === Kind.PollClosed });
+    }
+  }
+  for (const [send, { sends, takes }] of sides) {
+    sends.sort((x, y) => x.version - y.version);
+    takes.sort((x, y) => x.version - y.version);
+    const closeAt = sends.findIndex((e) => e.close);
+    const values = closeAt < 0 ? sends : sends.slice(0, closeAt);
+    const close = closeAt < 0 ? undefined : sends[closeAt];
+    const byVersion = new Map<number, Source>();
+    let taken = 0;
+    for (const t of takes) {
+      const from = !t.closed && taken < values.length ? values[taken++] : close;
+      if (from) byVersion.set(t.version, { object: from.object, version: from.version, thread: from.thread, index: from.index });
+    }
+    out.set(send + 1, byVersion);
+  }
+  return out;
 }
 
 /**

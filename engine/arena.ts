@@ -8,7 +8,7 @@ import type { Limits } from './limits.js';
 import {
   ARENA_MAGIC, C_MAGIC, C_NAMES, C_OBJECTS, C_THREADS, C_TOP, DIR_BASE, DIR_SLOTS, D_COUNT, D_FIRST_ID,
   D_KIND, D_NAME, D_NAME_LEN, D_OFFSET, D_PARAM, D_TYPE, EntryKind, NAME_BYTES_MAX, THREAD_SLOTS, T_RING, T_RING_WORDS, T_STATE,
-  align, entryKindNames, heapBase, threadTableBase, waitersBase, C_WAITERS, CKPT_PARKED, T_CKPT,
+  align, entryKindNames, idsPerObject, objectLabel, heapBase, threadTableBase, waitersBase, C_WAITERS, CKPT_PARKED, T_CKPT,
 } from './arena_layout.js';
 
 export const elementTypes = [
@@ -155,8 +155,9 @@ export class Arena {
   /** An object id as a user knows it: `"a" (object 1)`, `"account"[3] (object 7)`. */
   describeObject(object: number): string {
     for (const e of this.entries()) {
-      if (e.kind === EntryKind.Region || object < e.firstId || object >= e.firstId + e.count) continue;
-      return `"${e.name}"${e.count > 1 ? `[${object - e.firstId}]` : ''} (object ${object})`;
+      const kind = entryKindNames[e.kind]!;
+      if (e.kind === EntryKind.Region || object < e.firstId || object >= e.firstId + e.count * idsPerObject(kind)) continue;
+      return `${objectLabel(e.name, kind, e.firstId, e.count, object, true)} (object ${object})`;
     }
     return `object ${object}`;
   }

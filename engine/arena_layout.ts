@@ -131,6 +131,28 @@ export const entryKindNames: Record<number, string> = {
   1: 'region', 2: 'mutex', 3: 'condition', 4: 'semaphore', 5: 'barrier', 6: 'rwlock', 7: 'atomic', 8: 'channel',
 };
 
+/**
+ * Object ids one object of a kind takes (by its name in entryKindNames): a channel takes two, its
+ * send side (sends, close) and its receive side (receives, polls), each with its own version word
+ * (engine/sync/channel.ts says why); every other object one.
+ */
+export function idsPerObject(kindName: string): number {
+  return kindName === 'channel' ? 2 : 1;
+}
+
+/**
+ * How a user knows object `object` of the group `name` (ids from `firstId`, `count` objects):
+ * `account[3]`, `m`; a channel's send side is `jobs`, its receive side `jobs (receive side)`;
+ * `quote` puts the name in quotes.
+ */
+export function objectLabel(name: string, kindName: string, firstId: number, count: number, object: number, quote = false): string {
+  const per = idsPerObject(kindName);
+  const q = quote ? '"' : '';
+  const index = count > 1 || kindName === 'atomic' ? `[${Math.floor((object - firstId) / per)}]` : '';
+  const side = per === 2 && (object - firstId) % 2 === 1 ? ' (receive side)' : '';
+  return `${q}${name}${q}${index}${side}`;
+}
+
 export function threadTableBase(namesMax: number): number {
   return DIR_BASE + namesMax * DIR_SLOTS;
 }

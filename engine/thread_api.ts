@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { Arena, elementTypes, type ElementType, type Entry } from './arena.js';
 import { finished, usage } from './errors.js';
 import { Kind, ValueKind } from './event.js';
-import { EntryKind, T_OUTPUTS, T_OUTPUT_DIGEST } from './arena_layout.js';
+import { EntryKind, T_OUTPUTS, T_OUTPUT_DIGEST, entryKindNames, idsPerObject } from './arena_layout.js';
 import { Mode, modeNames, type ModeName, type Thread } from './thread.js';
 import { chainOutput } from './output_chain.js';
 import { AtomicArray } from './sync/atomic.js';
@@ -272,7 +272,7 @@ export class LockstepThread {
       return entry;
     }
     if (!Number.isInteger(count) || count <= 0) throw usage(`"${name}" needs a positive integer count`);
-    const firstId = this.arena.takeIds(count, `"${name}"`);
+    const firstId = this.arena.takeIds(count * idsPerObject(entryKindNames[kind]!), `"${name}"`);
     const offset = this.arena.alloc(count * slotsPer, `"${name}"`);
     if (init) for (let i = 0; i < count; i++) init(this.arena.a, offset + i * slotsPer);
     return this.arena.register({ kind, name, offset, count, type: slotsPer, firstId, param });

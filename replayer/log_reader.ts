@@ -18,6 +18,7 @@ import { Kind, hasPayload, isKnownKind, kindOf } from '../engine/event.js';
 import { FRAME_HEADER_BYTES } from '../engine/log/frame.js';
 import type { StreamInit } from './stream.js';
 import { limitsDefault, type Limits } from '../engine/limits.js';
+import { idsPerObject, objectLabel } from '../engine/arena_layout.js';
 import { checkHeader } from '../engine/log/header_check.js';
 
 export interface ThreadStream {
@@ -271,8 +272,8 @@ function checkTrailer(t: TrailerData, limits: Limits, path: string, offset: numb
   if (!Number.isSafeInteger(t.eventCount)) throw logCorrupt(path, offset, `the trailer counts ${t.eventCount} events`);
   if (t.names.length > limits.namesMax) throw logCorrupt(path, offset, `the trailer holds ${t.names.length} names, beyond namesMax ${limits.namesMax}`);
   for (const n of t.names) {
-    if (n.kind !== 'region' && n.firstId + n.count > limits.objectsMax + 1) {
-      throw logCorrupt(path, offset, `the trailer names objects ${n.firstId}..${n.firstId + n.count - 1}, beyond objectsMax ${limits.objectsMax}`);
+    if (n.kind !== 'region' && n.firstId + n.count * idsPerObject(n.kind) > limits.objectsMax + 1) {
+      throw logCorrupt(path, offset, `the trailer names objects ${n.firstId}..${n.firstId + n.count * idsPerObject(n.kind) - 1}, beyond objectsMax ${limits.objectsMax}`);
     }
   }
 }
@@ -295,8 +296,8 @@ function threadStreams(chunks: ChunkData[], path: string): ThreadStream[] {
 /** The registered name of sync object `id` ("account[12]", or "m" for a group of one). */
 export function objectName(log: Log, id: number): string {
   for (const n of log.trailer.names) {
-    if (n.firstId === 0 || id < n.firstId || id >= n.firstId + n.count) continue;
-    return n.count === 1 && n.kind !== 'atomic' ? n.name : `${n.name}[${id - n.firstId}]`;
+    if (n.firstId === 0 || id < n.firstId || id >= n.firstId + n.count * idsPerObject(n.kind)) continue;
+    return objectLabel(n.name, n.kind, n.firstId, n.count, id);
   }
   return `object ${id}`;
 }

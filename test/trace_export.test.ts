@@ -71,7 +71,7 @@ describe('lockstep timeline --format trace', function () {
       assert.deepEqual(names, [[0, 'thread 0 (main)'], [1, 'thread 1'], [2, 'thread 2']]);
       assert.deepEqual(new Set((by.get('X') ?? []).map((e) => e.tid)), new Set([0, 1, 2]));
       assert.equal((by.get('s') ?? []).length, report.contention.handoffs);
-      assert.ok((by.get('s') ?? []).every((e) => /^hand-off (m|turn|jobs)$/.test(e.name)), 'hand-offs name their object');
+      assert.ok((by.get('s') ?? []).every((e) => /^hand-off (m|turn|jobs|jobs \(receive side\))$/.test(e.name)), 'hand-offs name their object');
       const instants = by.get('i') ?? [];
       assert.equal(instants.filter((e) => e.cat === 'input').length, report.inputs.length);
       assert.ok(instants.some((e) => e.name === 'input jobs'));

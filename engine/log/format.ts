@@ -12,7 +12,9 @@ export const MAGIC = new TextEncoder().encode('LOCKSTEP');
 // most one chunk per thread (version_floors.ts says why).
 // 7: checkpoints: checkpoint events (block digests of a consistent cut, and of the end of the run
 // before the end event) and checkpoint-mark events (engine/checkpoint.ts, recorder/checkpoint.ts).
-export const FORMAT_VERSION = 7;
+// 8: a channel's receives and polls are ordered on its receive side (object id + 1, a version word
+// of its own), apart from its sends and close (engine/sync/channel.ts).
+export const FORMAT_VERSION = 8;
 export const PREAMBLE_BYTES = MAGIC.length + 4;
 
 export function preamble(): Uint8Array {

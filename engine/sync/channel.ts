@@ -1,10 +1,20 @@
 // Bounded channel between threads carrying structured-clonable values (serialised with
-// node:v8). Send, receive, poll and close are all ordered on one version sequence, so replay
-// reproduces which value each receiver got, and which poll saw it closed. A value larger than the slot size is refused.
+// node:v8). A value larger than the slot size is refused.
 //
-// Footprint: Channel.slots(capacity, bytesMax).  0 guard, 1 version, 2 seq (guarded_object.ts),
-// 3 head, 4 tail, 5 count, 6 closed, 7 capacity, 8 slot words; then `capacity` slots of
-// (1 length word + slot words).
+// Two ordered sides, two object ids, two version words. The send side (id: sends and close) is
+// one version sequence and the receive side (id + 1: receives and polls) another, both under the
+// one guard. That is all replay needs: the k-th send's value is the k-th value received (one FIFO),
+// the send order says which value is k-th and whether a send came after the close, and the
+// receive order says which receiver took it and which receive or poll saw the channel closed and
+// empty; a replayed receive or poll that finds its value not sent yet (or the close not done yet)
+// waits for it. One sequence for both sides, as before, made replay re-enact every interleaving of
+// sends with receives the recording happened to have: a main thread feeding a pool waited at each
+// send for the receive the recording had done before it, and the two woke each other up to
+// several times a value (the job server replayed at 1.3x its recording).
+//
+// Footprint: Channel.slots(capacity, bytesMax).  0 guard, 1 send version, 2 seq
+// (guarded_object.ts), 3 head, 4 tail, 5 count, 6 closed, 7 capacity, 8 slot words, 9 receive
+// version; then `capacity` slots of (1 length word + slot words).
 
 import { serialize, deserialize } from 'node:v8';
 import { Kind } from '../event.js';
@@ -18,7 +28,8 @@ const COUNT = GUARDED_SLOTS + 2;
 const CLOSED = GUARDED_SLOTS + 3;
 const CAPACITY = GUARDED_SLOTS + 4;
 const SLOT_WORDS = GUARDED_SLOTS + 5;
-const HEADER = GUARDED_SLOTS + 6;
+const RECEIVE_VERSION = GUARDED_SLOTS + 6;
+const HEADER = GUARDED_SLOTS + 7;
 
 const pollOrdered = [Kind.PollOk, Kind.PollClosed] as const;
 
@@ -42,7 +53,7 @@ export class Channel<T = unknown> {
     a[s + SLOT_WORDS] = Math.ceil(bytesMax / 4);
   }
 
-  /** The slot of the channel's version word (the main thread waits on it asynchronously in replay). */
+  /** The slot of the send side's version word (the main thread waits on it asynchronously in replay). */
   get versionSlot(): number {
     return this.s + G_VERSION;
   }
@@ -86,10 +97,10 @@ export class Channel<T = unknown> {
   /** Receives the next value, waiting while the channel is empty; undefined once closed and empty. */
   receive(): T | undefined {
     let got: Uint8Array | null = null;
-    ordered(this.t, Kind.Recv, this.id, this.s, () => {
+    ordered(this.t, Kind.Recv, this.id + 1, this.s, () => {
       got = this.takeHead();
       return got !== null || this.a[this.s + CLOSED] !== 0;
-    });
+    }, 0, this.s + RECEIVE_VERSION);
     return got === null ? undefined : deserialize(got) as T;
   }
 
@@ -100,10 +111,10 @@ export class Channel<T = unknown> {
    */
   poll(): PollResult<T> {
     let got: Uint8Array | null = null;
-    const kind = orderedOutcome(this.t, this.id, this.s, () => {
+    const kind = orderedOutcome(this.t, this.id + 1, this.s, () => {
       got = this.takeHead();
       return got !== null ? Kind.PollOk : this.a[this.s + CLOSED] !== 0 ? Kind.PollClosed : Kind.PollEmpty;
-    }, pollOrdered, Kind.PollEmpty);
+    }, pollOrdered, Kind.PollEmpty, this.s + RECEIVE_VERSION);
     if (kind === Kind.PollOk) return { ok: true, value: deserialize(got!) as T };
     return { ok: false, closed: kind === Kind.PollClosed };
   }

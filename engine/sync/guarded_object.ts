@@ -44,7 +44,7 @@ const nothing = (): void => {};
  * (step.ts) whose exclusive section is the guard, entered once `attempt` succeeds. `how` (not 0)
  * makes it an acquisition that deadlock detection watches (engine/deadlock.ts).
  */
-export function ordered(t: Thread, kind: Kind, id: number, s: number, attempt: () => boolean, how: WaitHow | 0 = 0): void {
+export function ordered(t: Thread, kind: Kind, id: number, s: number, attempt: () => boolean, how: WaitHow | 0 = 0, vs = s + G_VERSION): void {
   const a = t.a;
   const mode = t.current();
   if (mode === Mode.Off) {
@@ -52,7 +52,6 @@ export function ordered(t: Thread, kind: Kind, id: number, s: number, attempt: (
     else blockUntil(a, s, attempt, nothing);
     return;
   }
-  const vs = s + G_VERSION;
   const begun = beginStep(t, mode, kind, id, vs, -1);
   let version = 0;
   const take = (): void => {
@@ -95,14 +94,16 @@ export function orderedTry(t: Thread, id: number, s: number, attempt: () => bool
  * A non-blocking operation with several outcomes (channel poll: got a value, found the channel
  * closed, found it empty). `attempt` runs under the guard and returns the outcome's event kind.
  * An outcome in `orderedKinds` changed or observed ordered state, so it is an ordered step and
- * replay runs it at its version, where the state must give the same outcome again (else a
- * divergence); `unorderedKind` observed nothing a later step depends on, and replay takes it from
- * the log. `attempt` must only change state when it returns an ordered kind.
+ * replay runs it at its version (`vs`, the version word), where the state must give the same
+ * outcome again (else a divergence); `unorderedKind` observed nothing a later step depends on, and
+ * replay takes it from the log. `attempt` must only change state when it returns an ordered kind.
+ * Replay waits while the state gives `unorderedKind` at the step's version: what the recorded
+ * outcome saw may be written under another version word (a channel's receive side polls for what
+ * its send side puts in, channel.ts), by a step that has not been replayed yet.
  */
-export function orderedOutcome(t: Thread, id: number, s: number, attempt: () => Kind, orderedKinds: readonly Kind[], unorderedKind: Kind): Kind {
+export function orderedOutcome(t: Thread, id: number, s: number, attempt: () => Kind, orderedKinds: readonly Kind[], unorderedKind: Kind, vs = s + G_VERSION): Kind {
   const a = t.a;
   const mode = t.current();
-  const vs = s + G_VERSION;
   if (mode === Mode.Replay) {
     const next = t.peekOwn();
     if (next !== null && next.object === id && next.kind === unorderedKind) {
@@ -112,16 +113,11 @@ export function orderedOutcome(t: Thread, id: number, s: number, attempt: () => 
     // Not one of ours (or the end of the log): beginStep's expect() of the first kind reports it.
     const kind = next !== null && next.object === id && orderedKinds.includes(next.kind) ? next.kind as Kind : orderedKinds[0]!;
     const begun = beginStep(t, mode, kind, id, vs, -1);
-    lockWord(a, s + G_GUARD);
-    const got = attempt();
-    if (got !== kind) {
-      unlockWord(a, s + G_GUARD);
-      t.diverge(`${kindNames[kind]}(object ${id}, version ${begun >>> 0})`, `${kindNames[got]}(object ${id})`);
-    }
-    takeStep(a, mode, vs, begun);
-    Atomics.add(a, s + G_SEQ, 1);
-    unlockWord(a, s + G_GUARD);
-    Atomics.notify(a, s + G_SEQ);
+    let got = kind;
+    blockUntil(a, s, () => (got = attempt()) !== unorderedKind, () => {
+      if (got === kind) takeStep(a, mode, vs, begun);
+    });
+    if (got !== kind) t.diverge(`${kindNames[kind]}(object ${id}, version ${begun >>> 0})`, `${kindNames[got]}(object ${id})`);
     endStep(t, mode, kind, id, vs, begun);
     return kind;
   }
